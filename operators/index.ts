@@ -1,0 +1,7 @@
+/** The built-in operators, each usable with RxJS `pipe()` directly. */
+export { load, LoadParams } from './load.js';
+export { mirror, MirrorParams } from './mirror.js';
+export { tile, TileParams } from './tile.js';
+export { stitch, StitchParams } from './stitch.js';
+export { save, SaveParams } from './save.js';
+export { decodeParams, perSample, flatPerSample, type StepContext, type SampleOperator } from './step.js';

@@ -1,0 +1,105 @@
+import * as t from 'io-ts';
+import { basename, extname } from 'node:path';
+import { from, type OperatorFunction } from 'rxjs';
+import { ConfigError } from '../src/errors.js';
+import { NonNegativeInt, PositiveInt, oneOf, strict } from '../src/codec/strict.js';
+import { toFloat32, toGrey, type Normalisation } from '../src/image/convert.js';
+import { requireChannels, sameSize, type Image } from '../src/image/image.js';
+import { inspectImage, readImage } from '../src/io/read.js';
+import type { Sample, SourceRef } from '../src/sample.js';
+import { decodeParams, flatPerSample, type StepContext } from './step.js';
+
+export const LoadParams = strict(
+  'load parameters',
+  {},
+  {
+    /** Convert colour images to grayscale (BT.601 luma). @default false */
+    grey: t.boolean,
+    /** Channels the image must have after `grey`; anything else is an error. @default any */
+    channels: PositiveInt,
+    /** Convert the image to float32 with this normalisation (see docs). @default keep the file's dtype */
+    normalize: strict(
+      'normalisation',
+      { method: oneOf(['none', 'dtype', 'minmax', 'percentile', 'range']) },
+      { low: t.number, high: t.number, min: t.number, max: t.number },
+    ),
+    /** Files read at once. @default 2 */
+    concurrency: PositiveInt,
+    /** Only these pages of multi-page files (0-based). @default all */
+    pages: t.array(NonNegativeInt),
+  },
+);
+export type LoadParams = t.TypeOf<typeof LoadParams>;
+
+/**
+ * Reads image files with sharp into Samples: one per page for multi-page TIFFs
+ * (id `<name>.p<page>`), with the matching label when the source pairs one.
+ * Unreadable files become per-sample errors naming the file.
+ *
+ * @example
+ * from([{ path: 'in/25.png' }]).pipe(load({ channels: 1 }), mirror({ margin: 92 }))
+ * @see save
+ */
+export function load(params: LoadParams = {}, ctx: StepContext = {}): OperatorFunction<SourceRef | string, Sample> {
+  const p = decodeParams('load', LoadParams, params);
+  const normalisation = p.normalize ? toNormalisation(p.normalize) : undefined;
+  const prepare = (image: Image, what: string): Image => {
+    const grey = p.grey ? toGrey(image) : image;
+    if (p.channels !== undefined) requireChannels(grey, p.channels, what);
+    return normalisation ? toFloat32(grey, normalisation) : grey;
+  };
+  return flatPerSample(
+    'load',
+    ctx,
+    (input: SourceRef | string | { path: string }) => {
+      const ref: SourceRef = typeof input === 'string' ? { path: input } : input;
+      return from(readSamples(ref, p.pages, prepare, ctx.step ?? 'load'));
+    },
+    p.concurrency ?? 2,
+  );
+}
+
+async function* readSamples(
+  ref: SourceRef,
+  only: readonly number[] | undefined,
+  prepare: (image: Image, what: string) => Image,
+  step: string,
+): AsyncGenerator<Sample> {
+  const info = await inspectImage(ref.path, step);
+  const labelInfo = ref.labelPath ? await inspectImage(ref.labelPath, step) : undefined;
+  if (labelInfo && labelInfo.pages !== info.pages && labelInfo.pages !== 1) {
+    throw new Error(`the label ${ref.labelPath} has ${labelInfo.pages} pages, the image ${info.pages}`);
+  }
+  const stem = basename(ref.path, extname(ref.path));
+  const pages = only ?? Array.from({ length: info.pages }, (_, i) => i);
+  for (const page of pages) {
+    const image = prepare(await readImage(ref.path, page, step, info), 'the image');
+    let label: Image | undefined;
+    if (ref.labelPath && labelInfo) {
+      label = await readImage(ref.labelPath, labelInfo.pages === 1 ? 0 : page, step, labelInfo);
+      requireChannels(label, 1, `the label ${ref.labelPath}`);
+      if (!sameSize(image, label)) {
+        throw new Error(`the label ${ref.labelPath} is ${label.width}x${label.height}, the image ${image.width}x${image.height}`);
+      }
+    }
+    const multi = info.pages > 1;
+    yield {
+      id: multi ? `${stem}.p${page}` : stem,
+      source: { ...ref, ...(multi ? { page, pages: info.pages } : {}) },
+      image,
+      ...(label ? { label } : {}),
+    };
+  }
+}
+
+function toNormalisation(n: NonNullable<LoadParams['normalize']>): Normalisation {
+  switch (n.method) {
+    case 'percentile':
+      return { method: 'percentile', low: n.low, high: n.high };
+    case 'range':
+      if (n.min === undefined || n.max === undefined) throw new ConfigError('load: normalize method range needs min and max');
+      return { method: 'range', min: n.min, max: n.max };
+    default:
+      return { method: n.method };
+  }
+}

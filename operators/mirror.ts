@@ -1,0 +1,57 @@
+import * as t from 'io-ts';
+import { ConfigError } from '../src/errors.js';
+import { NonNegativeInt, oneOf, strict } from '../src/codec/strict.js';
+import { mirrorPad, uniformMargins } from '../src/kernels/mirror.js';
+import { tileGrid } from '../src/kernels/tiling.js';
+import type { Margins } from '../src/sample.js';
+import { geometryFrom, geometryProps } from './geometry.js';
+import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
+
+export const MirrorParams = strict(
+  'mirror parameters',
+  {},
+  {
+    /** The same margin on all four sides, px. */
+    margin: NonNegativeInt,
+    /** Margins per side, px. */
+    margins: strict('margins', { top: NonNegativeInt, bottom: NonNegativeInt, left: NonNegativeInt, right: NonNegativeInt }, {}),
+    /** `reflect`: edge pixel not repeated (numpy 'reflect'); `symmetric`: repeated. @default 'reflect' */
+    mode: oneOf(['reflect', 'symmetric']),
+    ...geometryProps,
+  },
+);
+export type MirrorParams = t.TypeOf<typeof MirrorParams>;
+
+/**
+ * Extrapolates each image by mirroring it at its borders (paper, Fig. 2), by a fixed
+ * margin or by exactly what a tile geometry needs, and records the margins in
+ * `sample.padding` for `tile` and `stitch`.
+ *
+ * @example
+ * files$.pipe(load(), mirror({ input: 572, output: 388 }), tile({ input: 572, output: 388 }), stitch())
+ * @see tile
+ * @param params one of `margin`, `margins`, or a tile geometry (`input` + `output`, or `size` [+ `overlap`])
+ */
+export function mirror(params: MirrorParams = {}, ctx: StepContext = {}): SampleOperator {
+  const p = decodeParams('mirror', MirrorParams, params);
+  const geometry = (() => {
+    try {
+      return geometryFrom(p);
+    } catch (error) {
+      throw new ConfigError(`mirror: ${(error as Error).message}`);
+    }
+  })();
+  const given = [p.margin !== undefined, p.margins !== undefined, geometry !== undefined].filter(Boolean).length;
+  if (given !== 1) {
+    throw new ConfigError('mirror: give exactly one of margin, margins, or a tile geometry (input + output, or size)');
+  }
+  const mode = p.mode ?? 'reflect';
+  const marginsFor = (height: number, width: number): Margins =>
+    geometry ? tileGrid(height, width, geometry).padding : p.margins ?? uniformMargins(p.margin!);
+
+  return perSample('mirror', ctx, (sample) => {
+    if (sample.padding) throw new Error('the image is already mirrored; mirror once, with the margins the network needs');
+    const padding = marginsFor(sample.image.height, sample.image.width);
+    return { ...sample, image: mirrorPad(sample.image, padding, mode), padding };
+  });
+}

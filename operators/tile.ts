@@ -1,0 +1,81 @@
+import * as t from 'io-ts';
+import { ConfigError } from '../src/errors.js';
+import { oneOf, strict } from '../src/codec/strict.js';
+import { crop, mirrorPad } from '../src/kernels/mirror.js';
+import { tileGrid, type TileGeometry, type TileGrid } from '../src/kernels/tiling.js';
+import type { Margins, Sample } from '../src/sample.js';
+import { geometryFrom, geometryProps } from './geometry.js';
+import { decodeParams, flatPerSample, type SampleOperator, type StepContext } from './step.js';
+
+export const TileParams = strict(
+  'tile parameters',
+  {},
+  {
+    ...geometryProps,
+    /** Mirroring used when the image arrives unmirrored. @default 'reflect' */
+    mode: oneOf(['reflect', 'symmetric']),
+  },
+);
+export type TileParams = t.TypeOf<typeof TileParams>;
+
+/**
+ * Cuts each image into the overlap-tiles of a network geometry. Every tile is a
+ * Sample of its own (id `<parent>#<index>`) carrying its grid position and its
+ * parent, so `stitch` can regroup tiles of many images in any order. Tiles are cut
+ * lazily, as downstream asks for them, so a large image is never held as all its tiles.
+ *
+ * An image mirrored by `mirror` with the same geometry is used as it is; an
+ * unmirrored one is mirrored here first.
+ *
+ * @example
+ * samples$.pipe(mirror({ input: 572, output: 388 }), tile({ input: 572, output: 388 }), unet(...), stitch())
+ * @see mirror
+ * @see stitch
+ */
+export function tile(params: TileParams, ctx: StepContext = {}): SampleOperator {
+  const p = decodeParams('tile', TileParams, params);
+  let geometry: TileGeometry | undefined;
+  try {
+    geometry = geometryFrom(p);
+  } catch (error) {
+    throw new ConfigError(`tile: ${(error as Error).message}`);
+  }
+  if (!geometry) throw new ConfigError('tile: needs a geometry: input + output (valid network) or size (same-padded)');
+  const g = geometry;
+  return flatPerSample('tile', ctx, (sample) => {
+    const original = sample.padding
+      ? { height: sample.image.height - sample.padding.top - sample.padding.bottom, width: sample.image.width - sample.padding.left - sample.padding.right }
+      : sample.image;
+    const grid = tileGrid(original.height, original.width, g);
+    let parent: Sample;
+    if (!sample.padding) {
+      parent = { ...sample, image: mirrorPad(sample.image, grid.padding, p.mode ?? 'reflect'), padding: grid.padding };
+    } else if (sameMargins(sample.padding, grid.padding)) {
+      parent = sample;
+    } else {
+      throw new Error(
+        `the image was mirrored by ${showMargins(sample.padding)} but this geometry needs ${showMargins(grid.padding)}: ` +
+          'give mirror the same geometry as tile',
+      );
+    }
+    return tiles(parent, grid);
+  });
+}
+
+function* tiles(parent: Sample, grid: TileGrid): Generator<Sample> {
+  for (let row = 0; row < grid.rows.length; row++) {
+    for (let col = 0; col < grid.cols.length; col++) {
+      const index = row * grid.cols.length + col;
+      const image = crop(parent.image, { y: grid.rows[row], x: grid.cols[col], width: grid.inputSize, height: grid.inputSize });
+      yield { id: `${parent.id}#${index}`, source: parent.source, image, tile: { index, row, col, grid, parent } };
+    }
+  }
+}
+
+function sameMargins(a: Margins, b: Margins): boolean {
+  return a.top === b.top && a.bottom === b.bottom && a.left === b.left && a.right === b.right;
+}
+
+function showMargins(m: Margins): string {
+  return `top ${m.top}, bottom ${m.bottom}, left ${m.left}, right ${m.right}`;
+}

@@ -1,0 +1,107 @@
+/**
+ * io-ts building blocks for parameter codecs. `t.exact` only strips unknown keys;
+ * a typo in a pipeline file must be an error with a did-you-mean, so `strict`
+ * checks keys itself.
+ */
+import * as t from 'io-ts';
+import { isLeft } from 'fp-ts/lib/Either.js';
+
+/** An object with required and optional properties and no others. */
+export function strict<R extends t.Props, O extends t.Props>(
+  name: string,
+  required: R,
+  optional: O,
+): t.Type<t.TypeOf<t.TypeC<R>> & t.TypeOf<t.PartialC<O>>, unknown, unknown> {
+  const inner = t.intersection([t.type(required), t.partial(optional)]);
+  const known = [...Object.keys(required), ...Object.keys(optional)];
+  return new t.Type(
+    name,
+    (u): u is t.TypeOf<typeof inner> => inner.is(u),
+    (u, c) => {
+      if (typeof u !== 'object' || u === null || Array.isArray(u)) {
+        return t.failure(u, c, `expected an object with ${known.length ? known.join(', ') : 'no keys'}, got ${show(u)}`);
+      }
+      const unknown = Object.keys(u).filter((k) => !known.includes(k));
+      if (unknown.length > 0) {
+        return t.failures(
+          unknown.map((k) => ({
+            value: (u as Record<string, unknown>)[k],
+            context: [...c, { key: k, type: t.unknown, actual: (u as Record<string, unknown>)[k] }],
+            message: unknownKeyMessage(k, known),
+          })),
+        );
+      }
+      return inner.validate(u, c);
+    },
+    (a) => inner.encode(a),
+  );
+}
+
+export function unknownKeyMessage(key: string, known: readonly string[]): string {
+  const guess = didYouMean(key, known);
+  return `unknown key '${key}'` + (guess ? ` — did you mean '${guess}'?` : known.length ? ` (expected one of: ${known.join(', ')})` : '');
+}
+
+/** The closest name within edit distance 2 (or a case-insensitive match). */
+export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = c.toLowerCase() === word.toLowerCase() ? 0 : editDistance(word, c);
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length];
+}
+
+export function show(u: unknown): string {
+  if (u === undefined) return 'nothing';
+  const s = JSON.stringify(u);
+  return s === undefined ? String(u) : s.length > 60 ? s.slice(0, 57) + '...' : s;
+}
+
+/** A refinement with a readable expectation, reported as `expected <description>`. */
+export function refine<C extends t.Any>(codec: C, predicate: (a: t.TypeOf<C>) => boolean, description: string) {
+  return new t.Type<t.TypeOf<C>, t.OutputOf<C>, unknown>(
+    description,
+    (u): u is t.TypeOf<C> => codec.is(u) && predicate(u),
+    (u, c) => {
+      const r = codec.validate(u, c);
+      if (isLeft(r)) return t.failure(u, c, `expected ${description}, got ${show(u)}`);
+      return predicate(r.right) ? r : t.failure(u, c, `expected ${description}, got ${show(u)}`);
+    },
+    codec.encode,
+  );
+}
+
+export const PositiveInt = refine(t.number, (n) => Number.isInteger(n) && n > 0, 'a positive integer');
+export const NonNegativeInt = refine(t.number, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer');
+export const PositiveNumber = refine(t.number, (n) => Number.isFinite(n) && n > 0, 'a positive number');
+export const NonNegativeNumber = refine(t.number, (n) => Number.isFinite(n) && n >= 0, 'a non-negative number');
+export const Probability = refine(t.number, (n) => n >= 0 && n <= 1, 'a number from 0 to 1');
+
+/** A string enum reported as `expected 'a' | 'b'`. */
+export function oneOf<const V extends readonly [string, ...string[]]>(values: V) {
+  const description = values.map((v) => `'${v}'`).join(' | ');
+  return refine(t.string, (s): boolean => (values as readonly string[]).includes(s), description) as unknown as t.Type<
+    V[number],
+    V[number],
+    unknown
+  >;
+}

@@ -1,0 +1,67 @@
+/**
+ * The one record that flows through every unetflow stream. Operators read fields and
+ * return a new Sample with fields added or replaced; they never mutate what they got.
+ */
+import type { Image } from './image/image.js';
+import type { TileGrid } from './kernels/tiling.js';
+
+/** Where a sample came from. */
+export interface Source {
+  /** Path of the input file, as the source gave it. */
+  readonly path: string;
+  /** Folder the source scanned: outputs keep the path's subfolders relative to it. */
+  readonly root?: string;
+  /** Path of the matching label file (the `pairs` source). */
+  readonly labelPath?: string;
+  /** Page of a multi-page TIFF (0-based); absent for single-page files. */
+  readonly page?: number;
+  /** Number of pages in the file. */
+  readonly pages?: number;
+}
+
+/** What a source emits and `load` reads. */
+export type SourceRef = Pick<Source, 'path' | 'root' | 'labelPath'>;
+
+export interface Margins {
+  readonly top: number;
+  readonly bottom: number;
+  readonly left: number;
+  readonly right: number;
+}
+
+/** Carried by a tile so that `stitch` can put it back, whatever order tiles arrive in. */
+export interface TileInfo {
+  /** Position in the parent's grid, row-major: index = row * cols + col. */
+  readonly index: number;
+  readonly row: number;
+  readonly col: number;
+  /** The grid shared by all tiles of the parent. */
+  readonly grid: TileGrid;
+  /** The parent sample as it entered `tile` (its image mirrored by `grid.padding`). */
+  readonly parent: Sample;
+}
+
+export interface Sample {
+  /** Unique within a run: the input's base name, `.p<page>` for pages, `#<index>` for tiles. */
+  readonly id: string;
+  readonly source: Source;
+  readonly image: Image;
+  /** Ground truth: binary (0 / foreground) or instance ids. */
+  readonly label?: Image;
+  /** Per-pixel loss weights (float32). */
+  readonly weights?: Image<'float32'>;
+  /** Per-class probabilities, one channel per class (float32). */
+  readonly probabilities?: Image<'float32'>;
+  /** Class index per pixel. */
+  readonly mask?: Image;
+  /** Instance ids per pixel, 0 = background. */
+  readonly instances?: Image<'uint16'>;
+  /** Margins by which `image` was mirrored beyond the original. */
+  readonly padding?: Margins;
+  readonly tile?: TileInfo;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+}
+
+/** The image fields that operators such as `stitch` and `save` can address by name. */
+export const imageFields = ['image', 'label', 'weights', 'probabilities', 'mask', 'instances'] as const;
+export type ImageField = (typeof imageFields)[number];
