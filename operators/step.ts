@@ -7,6 +7,7 @@ import { isLeft } from 'fp-ts/lib/Either.js';
 import { EMPTY, catchError, defer, mergeMap, throwError, type ObservableInput, type OperatorFunction } from 'rxjs';
 import { ConfigError, SampleError } from '../src/errors.js';
 import { formatIssues, toIssues } from '../src/codec/report.js';
+import type { RunEvent } from '../src/events.js';
 import type { Sample } from '../src/sample.js';
 
 /** How an operator is placed in a run. All fields are optional for use from code. */
@@ -22,6 +23,8 @@ export interface StepContext {
   readonly seed?: number;
   /** Folder that relative paths in parameters resolve against. @default process.cwd() */
   readonly baseDir?: string;
+  /** Receives progress events (training steps, checkpoints, ...). */
+  readonly emit?: (event: RunEvent) => void;
 }
 
 /** Validates parameters when the operator is created; throws a ConfigError listing every problem. */

@@ -1,0 +1,16 @@
+/**
+ * The second stream of a run: typed events that the CLI renders (progress on a TTY,
+ * NDJSON with --json) and that code can subscribe to. Every event is plain JSON.
+ */
+
+export type RunEvent =
+  | { type: 'started'; pipeline: string; backend?: string; time: string }
+  | { type: 'sample-done'; id: string; file: string; seconds: number; outputs: Record<string, string> }
+  | { type: 'sample-failed'; id?: string; file?: string; step?: string; message: string }
+  | { type: 'train-step'; step: number; loss: number; learningRate: number; seconds: number }
+  | { type: 'validation'; step: number; pixelError: number; iou: number; loss?: number }
+  | { type: 'checkpoint'; step: number; path: string }
+  | { type: 'stats'; done: number; failed: number; seconds: number; backend?: string }
+  | { type: 'log'; level: 'info' | 'warn'; message: string };
+
+export type EventType = RunEvent['type'];
