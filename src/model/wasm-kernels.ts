@@ -1,0 +1,116 @@
+/**
+ * Convolution gradient kernels for the wasm backend, built from kernels it has.
+ *
+ * - `Conv2DBackpropFilter` is missing from tfjs-backend-wasm 4.22, so no network with
+ *   a convolution can train there. Here it is one matrix product per filter tap:
+ *   dW[kh, kw] = patch(x, kh, kw)ᵀ · dy, with the patch a (strided) slice of the
+ *   padded input.
+ * - Its `Conv2DBackpropInput` is a scalar loop (~9x slower than the equivalent conv2d,
+ *   ../shared/FINDINGS.md). For stride 1 the input gradient is a convolution of the
+ *   padded output gradient with the kernel rotated by 180° and its in/out channels
+ *   swapped; other cases keep the native kernel.
+ *
+ * Kernels receive the engine's tensors and may run ops: the engine stops recording
+ * gradients inside a kernel, and each function's intermediates live in a tf.tidy.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+const BACKEND = 'wasm';
+let registered = false;
+
+interface ConvAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+function nhwcOnly(kernel: string, attrs: ConvAttrs): void {
+  if (attrs.dataFormat !== 'NHWC') throw new Error(`${kernel} (unetflow wasm kernel): only NHWC data is supported, got ${attrs.dataFormat}`);
+}
+
+/** dW [fh, fw, cin, cout] from x [n, h, w, cin] and dy [n, oh, ow, cout]. */
+export function conv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [number, number, number, number], attrs: ConvAttrs): tf.Tensor4D {
+  nhwcOnly('Conv2DBackpropFilter', attrs);
+  const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const { top, bottom, left, right } = info.padInfo;
+  const [fh, fw, cin, cout] = filterShape;
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+  const n = x.shape[0];
+  return tf.tidy(() => {
+    const xp = top || bottom || left || right ? tf.pad(x, [[0, 0], [Math.max(top, 0), Math.max(bottom, 0)], [Math.max(left, 0), Math.max(right, 0)], [0, 0]]) : x;
+    const dy2 = tf.reshape(dy, [n * oh * ow, cout]) as tf.Tensor2D;
+    const taps: tf.Tensor[] = [];
+    for (let kh = 0; kh < fh; kh++) {
+      for (let kw = 0; kw < fw; kw++) {
+        // One tap at a time, so that only one input-sized patch exists at once.
+        taps.push(
+          tf.tidy(() => {
+            const patch = sh === 1 && sw === 1
+              ? tf.slice(xp, [0, kh, kw, 0], [n, oh, ow, cin])
+              : tf.stridedSlice(xp, [0, kh, kw, 0], [n, kh + (oh - 1) * sh + 1, kw + (ow - 1) * sw + 1, cin], [1, sh, sw, 1]);
+            return tf.matMul(tf.reshape(patch, [n * oh * ow, cin]) as tf.Tensor2D, dy2, true, false);
+          }),
+        );
+      }
+    }
+    return tf.reshape(tf.stack(taps), filterShape);
+  });
+}
+
+/** dx [n, h, w, cin] for a stride-1 convolution, as a conv2d; undefined where it does not apply. */
+export function conv2dBackpropInputStride1(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  inputShape: [number, number, number, number],
+  attrs: ConvAttrs,
+): tf.Tensor4D | undefined {
+  if (attrs.dataFormat !== 'NHWC') return undefined;
+  const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  if (info.strideHeight !== 1 || info.strideWidth !== 1) return undefined;
+  const [fh, fw] = filter.shape;
+  const pt = fh - 1 - info.padInfo.top;
+  const pl = fw - 1 - info.padInfo.left;
+  const pb = inputShape[1] - info.outHeight - pt + fh - 1;
+  const pr = inputShape[2] - info.outWidth - pl + fw - 1;
+  if (pt < 0 || pl < 0 || pb < 0 || pr < 0) return undefined;
+  return tf.tidy(() => {
+    const rotated = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    const padded = tf.pad(dy, [[0, 0], [pt, pb], [pl, pr], [0, 0]]);
+    return tf.conv2d(padded, rotated, 1, 'valid');
+  });
+}
+
+/**
+ * Registers both kernels for the wasm backend (once per process; the kernel
+ * registry is global to tfjs). Call before training on wasm.
+ */
+export function registerWasmKernels(): void {
+  if (registered) return;
+  registered = true;
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: BACKEND,
+    kernelFunc: ({ inputs, attrs }) => {
+      const { x, dy } = inputs as unknown as { x: tf.Tensor4D; dy: tf.Tensor4D };
+      const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
+      return conv2dBackpropFilter(x, dy, a.filterShape, a) as unknown as tf.TensorInfo;
+    },
+  });
+  const native = tf.getKernel('Conv2DBackpropInput', BACKEND);
+  if (native) tf.unregisterKernel('Conv2DBackpropInput', BACKEND);
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropInput',
+    backendName: BACKEND,
+    // The native kernel binds its wasm function when the backend initialises.
+    setupFunc: native?.setupFunc,
+    kernelFunc: (args) => {
+      const { dy, filter } = args.inputs as unknown as { dy: tf.Tensor4D; filter: tf.Tensor4D };
+      const a = args.attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
+      const fast = conv2dBackpropInputStride1(dy, filter, a.inputShape, a);
+      if (fast) return fast as unknown as tf.TensorInfo;
+      if (!native) throw new Error('Conv2DBackpropInput: no native wasm kernel to fall back to for this stride or layout');
+      return native.kernelFunc(args);
+    },
+  });
+}
