@@ -3,6 +3,8 @@
  * `<step>: <file>: <what was expected>`, with the original error kept as `cause`.
  */
 
+import { basename, extname } from 'node:path';
+
 export interface Where {
   /** The pipeline step, e.g. `load` or `steps[2].tile`. */
   readonly step?: string;
@@ -43,7 +45,9 @@ export class ConfigError extends Error {
 }
 
 function formatWhere(where: Where): string {
-  const parts = [where.step, where.file, where.sample && where.sample !== where.file ? `sample ${where.sample}` : undefined];
+  // The sample id adds something only when it is more than the file's name (a page, a tile).
+  const stem = where.file ? basename(where.file, extname(where.file)) : undefined;
+  const parts = [where.step, where.file, where.sample && where.sample !== stem ? `sample ${where.sample}` : undefined];
   const prefix = parts.filter(Boolean).join(': ');
   return prefix ? `${prefix}: ` : '';
 }

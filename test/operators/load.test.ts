@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { from, lastValueFrom, toArray } from 'rxjs';
+import { load } from '../../operators/load.js';
+import { writeImage } from '../../src/io/write.js';
+import { ConfigError, SampleError } from '../../src/errors.js';
+import { randomImage } from '../helpers/images.js';
+
+const STACK = '../shared/data/dsb2018-nuclei/synthetic-stack.tif';
+const tmp = await mkdtemp(join(tmpdir(), 'unetflow-load-'));
+
+test('each page of a multi-page TIFF becomes a sample with the page in its id', async () => {
+  const samples = await lastValueFrom(from([STACK]).pipe(load({ pages: [0, 4] }), toArray()));
+  assert.deepEqual(samples.map((s) => s.id).sort(), ['synthetic-stack.p0', 'synthetic-stack.p4']);
+  const p4 = samples.find((s) => s.id.endsWith('p4'))!;
+  assert.deepEqual([p4.source.page, p4.source.pages, p4.image.dtype], [4, 31, 'uint16']);
+});
+
+test('a failing file is reported with its name and the next file still loads', async () => {
+  const good = join(tmp, 'good.png');
+  await writeImage(good, randomImage(8, 8, 1, 'uint8'), 'png');
+  const empty = join(tmp, 'empty.png');
+  await writeFile(empty, '');
+  const failures: SampleError[] = [];
+  const samples = await lastValueFrom(
+    from([empty, good]).pipe(load({}, { onSampleError: (e) => failures.push(e) }), toArray()),
+  );
+  assert.deepEqual(samples.map((s) => s.id), ['good']);
+  assert.equal(failures.length, 1);
+  assert.equal(failures[0].file, empty);
+  assert.match(failures[0].message, /^load: .*empty\.png: the file is empty/);
+});
+
+test('without an error handler a failing file errors the stream', async () => {
+  await assert.rejects(lastValueFrom(from([join(tmp, 'nope.png')]).pipe(load())), /load: .*nope\.png: cannot read: file not found/);
+});
+
+test('a colour image where one channel is required is an error with the fix named', async () => {
+  const rgb = join(tmp, 'rgb.png');
+  await writeImage(rgb, randomImage(6, 6, 3, 'uint8'), 'png');
+  await assert.rejects(lastValueFrom(from([rgb]).pipe(load({ channels: 1 }))), /rgb\.png: the image must have 1 channel, got 3 — load it with `grey: true`/);
+  const grey = await lastValueFrom(from([rgb]).pipe(load({ channels: 1, grey: true })));
+  assert.equal(grey.image.channels, 1);
+});
+
+test('labels are loaded with their image and must match its size', async () => {
+  const image = join(tmp, 'pair.png');
+  const label = join(tmp, 'pair-label.png');
+  const small = join(tmp, 'small-label.png');
+  await writeImage(image, randomImage(10, 8, 1, 'uint8'), 'png');
+  await writeImage(label, randomImage(10, 8, 1, 'uint8', 2), 'png');
+  await writeImage(small, randomImage(9, 8, 1, 'uint8', 2), 'png');
+  const sample = await lastValueFrom(from([{ path: image, labelPath: label }]).pipe(load()));
+  assert.equal(sample.label?.width, 10);
+  await assert.rejects(lastValueFrom(from([{ path: image, labelPath: small }]).pipe(load())), /small-label\.png is 9x8, the image 10x8/);
+});
+
+test('normalisation converts to float32 as asked', async () => {
+  const sample = await lastValueFrom(from([STACK]).pipe(load({ pages: [1], normalize: { method: 'minmax' } })));
+  assert.equal(sample.image.dtype, 'float32');
+  assert.equal(Math.min(...sample.image.data), 0);
+  assert.equal(Math.max(...sample.image.data), 1);
+});
+
+test('bad parameters fail when the operator is created, with the path and a hint', () => {
+  assert.throws(() => load({ chanels: 1 } as never), (e: unknown) => e instanceof ConfigError && /unknown key 'chanels' — did you mean 'channels'\?/.test(e.message));
+  assert.throws(() => load({ channels: 0 }), /channels: expected a positive integer, got 0/);
+  assert.throws(() => load({ normalize: { method: 'range' } }), /range needs min and max/);
+});

@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TestScheduler } from 'rxjs/testing';
+import { from, lastValueFrom, map, merge, toArray } from 'rxjs';
+import { mirror } from '../../operators/mirror.js';
+import { tile } from '../../operators/tile.js';
+import { stitch } from '../../operators/stitch.js';
+import { ConfigError, SampleError } from '../../src/errors.js';
+import type { Sample } from '../../src/sample.js';
+import { makeImage } from '../../src/image/image.js';
+import { pixels, randomImage } from '../helpers/images.js';
+
+const g = { input: 20, output: 12 };
+const sample = (id: string, w: number, h: number, seed = 1): Sample => ({
+  id,
+  source: { path: `${id}.png` },
+  image: randomImage(w, h, 1, 'uint16', seed),
+});
+
+test('mirror -> tile -> stitch gives back each image exactly, padding removed', async () => {
+  const inputs = [sample('a', 30, 17), sample('b', 5, 40, 2)];
+  const out = await lastValueFrom(from(inputs).pipe(mirror(g), tile(g), stitch(), toArray()));
+  assert.deepEqual(out.map((s) => s.id), ['a', 'b']);
+  for (const [i, s] of out.entries()) {
+    assert.deepEqual(pixels(s.image), pixels(inputs[i].image));
+    assert.equal(s.padding, undefined);
+    assert.equal(s.tile, undefined);
+  }
+});
+
+test('tile mirrors by itself when the image arrives unmirrored', async () => {
+  const input = sample('a', 25, 25);
+  const out = await lastValueFrom(from([input]).pipe(tile({ size: 8, overlap: 3, window: 'gaussian' }), stitch()));
+  assert.deepEqual(pixels(out.image), pixels(input.image));
+});
+
+test('stitch regroups tiles of several images arriving interleaved and in reverse', async () => {
+  const a = sample('a', 40, 30, 3);
+  const b = sample('b', 33, 21, 4);
+  const [ta, tb] = [await tilesOf(a), await tilesOf(b)];
+  const interleaved: Sample[] = [];
+  for (let i = 0; i < Math.max(ta.length, tb.length); i++) {
+    if (tb[tb.length - 1 - i]) interleaved.push(tb[tb.length - 1 - i]);
+    if (ta[i]) interleaved.push(ta[i]);
+  }
+  const out = await lastValueFrom(from(interleaved).pipe(stitch(), toArray()));
+  assert.deepEqual(out.map((s) => s.id).sort(), ['a', 'b']);
+  assert.deepEqual(pixels(out.find((s) => s.id === 'a')!.image), pixels(a.image));
+  assert.deepEqual(pixels(out.find((s) => s.id === 'b')!.image), pixels(b.image));
+});
+
+test('stitch completes an image as soon as its last tile arrives (marbles)', async () => {
+  const scheduler = new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
+  const tiles = await tilesOf(sample('a', 12, 24)); // two tiles: one column, two rows
+  assert.equal(tiles.length, 2);
+  scheduler.run(({ cold, expectObservable }) => {
+    const source = cold('-x--y---|', { x: tiles[0], y: tiles[1] });
+    const ids = source.pipe(stitch(), map((s) => s.id));
+    expectObservable(ids).toBe('----a---|', { a: 'a' });
+  });
+});
+
+test('stitch passes errors through and drops partial images on unsubscribe', async () => {
+  const scheduler = new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
+  const tiles = await tilesOf(sample('a', 12, 24));
+  scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+    const source = cold('-x--#', { x: tiles[0] }, new Error('upstream'));
+    expectObservable(source.pipe(stitch(), map((s) => s.id))).toBe('----#', undefined, new Error('upstream'));
+    const endless = cold('-x------', { x: tiles[0] });
+    expectObservable(endless.pipe(stitch(), map((s) => s.id)), '^--!').toBe('----');
+    expectSubscriptions(endless.subscriptions).toBe('^--!');
+  });
+});
+
+test('an image missing tiles at completion is reported, not silently dropped', async () => {
+  const tiles = await tilesOf(sample('a', 12, 24));
+  const failures: SampleError[] = [];
+  const out = await lastValueFrom(from([tiles[1]]).pipe(stitch({}, { onSampleError: (e) => failures.push(e) }), toArray()));
+  assert.equal(out.length, 0);
+  assert.match(failures[0].message, /stitch: a\.png: only 1 of 2 tiles arrived/);
+});
+
+test('network output at output size is stitched into the named field, the image is restored', async () => {
+  const input = sample('a', 30, 17);
+  const fakeNetwork = map((t: Sample): Sample => {
+    // A "network" that outputs the centre crop as float32 probabilities.
+    const m = (g.input - g.output) / 2;
+    const p = new Float32Array(g.output * g.output);
+    for (let y = 0; y < g.output; y++) for (let x = 0; x < g.output; x++) p[y * g.output + x] = t.image.data[(y + m) * g.input + x + m];
+    return { ...t, probabilities: makeImage(g.output, g.output, 1, 'float32', p) };
+  });
+  const out = await lastValueFrom(from([input]).pipe(mirror(g), tile(g), fakeNetwork, stitch()));
+  assert.deepEqual(pixels(out.probabilities!), pixels(input.image));
+  assert.deepEqual(pixels(out.image), pixels(input.image));
+});
+
+test('a tile geometry that disagrees with the mirror margins is an error per sample', async () => {
+  await assert.rejects(
+    lastValueFrom(from([sample('a', 30, 30)]).pipe(mirror({ margin: 3 }), tile(g))),
+    /mirrored by top 3, bottom 3, left 3, right 3 but this geometry needs top 4/,
+  );
+});
+
+test('operator parameters are checked when the pipeline is built', () => {
+  assert.throws(() => mirror({}), ConfigError);
+  assert.throws(() => mirror({ margin: 3, input: 20, output: 12 }), /exactly one of margin, margins, or a tile geometry/);
+  assert.throws(() => tile({ input: 20 }), /needs both input and output/);
+  assert.throws(() => tile({ input: 21, output: 12 }), /must be even/);
+  assert.throws(() => tile({ input: 20, output: 12, size: 8 }), /not both/);
+  assert.throws(() => stitch({ field: 'probs' as never }), /field: expected 'image' \| 'label'/);
+});
+
+function tilesOf(s: Sample): Promise<Sample[]> {
+  return lastValueFrom(from([s]).pipe(mirror(g), tile(g), toArray()));
+}
