@@ -1,0 +1,154 @@
+/**
+ * One optimisation step at a time, in two halves so that a batch can be split across
+ * worker threads: `gradients` (of this share of the batch) and `apply` (of the summed
+ * gradients, on every replica alike). `step` does both in one place.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { deriveSeed } from '../random.js';
+import { weightedCrossEntropy } from './loss.js';
+import { createOptimizer, learningRateAt, type Optimizer, type OptimizerConfig, type Schedule } from './optimizer.js';
+import type { UNet } from './unet.js';
+
+/** A batch as plain arrays (what crosses thread boundaries). */
+export interface Batch {
+  /** Number of tiles N. */
+  readonly count: number;
+  /** N × input × input × C, float32, already normalised. */
+  readonly images: Float32Array;
+  readonly inputSize: number;
+  /** N × output × output class indices. */
+  readonly labels: Int32Array;
+  /** N × output × output loss weights; all 1 when absent. */
+  readonly weights?: Float32Array;
+  /** One dropout seed per tile. @default derived from the trainer seed, step and tile index */
+  readonly dropoutSeeds?: readonly number[];
+}
+
+export interface TrainerOptions {
+  readonly optimizer: OptimizerConfig;
+  /** @default constant */
+  readonly schedule?: Schedule;
+  /** Seed of the dropout masks. @default 0 */
+  readonly seed?: number;
+  /** Steps already taken (resuming from a checkpoint). @default 0 */
+  readonly startStep?: number;
+}
+
+export interface StepResult {
+  readonly step: number;
+  readonly loss: number;
+  readonly learningRate: number;
+}
+
+export type Gradients = Map<string, Float32Array>;
+
+export class Trainer {
+  private readonly optimizer: Optimizer;
+  private readonly schedule: Schedule;
+  private readonly seed: number;
+  /** Steps taken so far. */
+  step: number;
+
+  constructor(
+    readonly model: UNet,
+    options: TrainerOptions,
+  ) {
+    this.optimizer = createOptimizer(options.optimizer);
+    this.schedule = options.schedule ?? { kind: 'constant' };
+    this.seed = options.seed ?? 0;
+    this.step = options.startStep ?? 0;
+  }
+
+  get learningRate(): number {
+    return learningRateAt(this.optimizer.config.learningRate, this.schedule, this.step);
+  }
+
+  /** The dropout seeds of the current step's tiles `from` .. `from + count`. */
+  dropoutSeeds(count: number, from = 0): number[] {
+    return Array.from({ length: count }, (_, i) => deriveSeed(this.seed, 'dropout', this.step, from + i) % 2 ** 31);
+  }
+
+  /**
+   * Loss (weighted sum / `normaliser`) and its gradients for `batch`, without
+   * changing the weights. @param normaliser @default the batch's pixel count
+   */
+  gradients(batch: Batch, normaliser?: number): { loss: number; gradients: Gradients } {
+    const names = [...this.model.weights.keys()];
+    const { value, grads } = this.variableGradients(batch, normaliser);
+    try {
+      const gradients: Gradients = new Map();
+      names.forEach((name) => gradients.set(name, grads[this.model.weights.get(name)!.name].dataSync() as Float32Array));
+      return { loss: value.dataSync()[0], gradients };
+    } finally {
+      value.dispose();
+      tf.dispose(grads);
+    }
+  }
+
+  /** Applies (summed) gradients with the current learning rate and advances the step. */
+  apply(gradients: Gradients): StepResult {
+    const learningRate = this.learningRate;
+    tf.tidy(() => {
+      const named = [...this.model.weights.entries()].map(([name, v]) => {
+        const g = gradients.get(name);
+        if (!g) throw new Error(`no gradient for '${name}'`);
+        return { name: v.name, tensor: tf.tensor(g, v.shape) };
+      });
+      this.optimizer.setLearningRate(learningRate);
+      this.optimizer.tf.applyGradients(named);
+    });
+    return { step: ++this.step, loss: NaN, learningRate };
+  }
+
+  /** One optimisation step on the whole batch here. */
+  trainStep(batch: Batch): StepResult {
+    const learningRate = this.learningRate;
+    const { value, grads } = this.variableGradients(batch);
+    try {
+      this.optimizer.setLearningRate(learningRate);
+      // In the weights' own order, which the optimiser's state follows.
+      this.optimizer.tf.applyGradients([...this.model.weights.values()].map((v) => ({ name: v.name, tensor: grads[v.name] })));
+      return { step: ++this.step, loss: value.dataSync()[0], learningRate };
+    } finally {
+      value.dispose();
+      tf.dispose(grads);
+    }
+  }
+
+  /** The optimiser's state (iterations, moments), in the weights' order, as plain arrays. */
+  async optimizerState(): Promise<{ name: string; shape: number[]; data: Float32Array }[]> {
+    const weights = await this.optimizer.tf.getWeights();
+    return weights.map((w, i) => ({ name: `optimizer/${i}`, shape: w.tensor.shape, data: Float32Array.from(w.tensor.dataSync()) }));
+  }
+
+  /** Restores state saved by `optimizerState` (from a model with the same configuration). */
+  async restoreOptimizerState(state: readonly { shape: number[]; data: Float32Array }[]): Promise<void> {
+    // setWeights keeps (as variables) the values it is given, so these tensors are not disposed here.
+    await this.optimizer.tf.setWeights(state.map((s, i) => ({ name: `optimizer/${i}`, tensor: tf.tensor(s.data, s.shape) })));
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+
+  private variableGradients(batch: Batch, normaliser?: number) {
+    const seeds = batch.dropoutSeeds ?? this.dropoutSeeds(batch.count);
+    const { inputSize: s, count: n } = batch;
+    const channels = this.model.config.inputChannels;
+    if (batch.images.length !== n * s * s * channels) {
+      throw new RangeError(`batch images hold ${batch.images.length} values, expected ${n}x${s}x${s}x${channels}`);
+    }
+    const o = Math.round(Math.sqrt(batch.labels.length / n));
+    if (o * o * n !== batch.labels.length) throw new RangeError(`batch labels hold ${batch.labels.length} values, not ${n} square tiles`);
+    return tf.tidy(() => {
+      const x = tf.tensor4d(batch.images, [n, s, s, channels]);
+      const labels = tf.tensor3d(batch.labels, [n, o, o], 'int32');
+      const weights = batch.weights ? tf.tensor3d(batch.weights, [n, o, o]) : undefined;
+      const vars = [...this.model.weights.values()];
+      return tf.variableGrads(
+        () => weightedCrossEntropy(this.model.apply(x, { training: true, dropoutSeeds: seeds }), labels, weights, { normaliser }),
+        vars,
+      );
+    });
+  }
+}
