@@ -31,7 +31,7 @@ test('the same seed gives the same initial weights, He-scaled', async () => {
   const b = UNet.create(tiny, 7);
   const c = UNet.create(tiny, 8);
   const k = 'down1/conv1/kernel';
-  const va = a.weights.get(k)!.dataSync();
+  const va = a.weights.get(k)!.dataSync() as Float32Array;
   assert.deepEqual(va, b.weights.get(k)!.dataSync());
   assert.notDeepEqual(va, c.weights.get(k)!.dataSync());
   // fan-in 3 * 3 * 4 = 36: std sqrt(2 / 36) = 0.236
