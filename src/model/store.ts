@@ -1,0 +1,207 @@
+/**
+ * The model directory: `model.json` (configuration + weights manifest, the tfjs
+ * weights-manifest format), `weights.<hash>.bin`, `metadata.json` (architecture,
+ * geometry, input normalisation, class names, provenance) and, for checkpoints,
+ * `optimizer.<hash>.bin`. tfjs has no file:// handler without tfjs-node, so weights
+ * go through tf.io.encodeWeights / decodeWeights (what withSaveHandler / fromMemory
+ * use) and node:fs.
+ *
+ * Saving never leaves a half-written model: binaries get content-hashed names and are
+ * written first, metadata.json next, and model.json — the file a loader starts from —
+ * is renamed into place last; only then are superseded binaries removed.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import * as t from 'io-ts';
+import { isLeft } from 'fp-ts/lib/Either.js';
+import { formatIssues, toIssues } from '../codec/report.js';
+import type { Normalisation } from '../image/convert.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import type { TileGeometry } from '../kernels/tiling.js';
+import { sizeMap, validSizes } from './geometry.js';
+import { UNet, unetConfig, type UNetConfig } from './unet.js';
+
+const FORMAT = 'unetflow-unet';
+
+const Config = t.type({
+  depth: t.number,
+  baseFilters: t.number,
+  classes: t.number,
+  inputChannels: t.number,
+  padding: t.union([t.literal('valid'), t.literal('same')]),
+  dropout: t.number,
+});
+
+const WeightSpec = t.type({ name: t.string, shape: t.array(t.number), dtype: t.string });
+const Manifest = t.array(t.type({ paths: t.array(t.string), weights: t.array(WeightSpec) }));
+
+const ModelJson = t.intersection([
+  t.type({ format: t.literal(FORMAT), version: t.literal(1), config: Config, weightsManifest: Manifest }),
+  t.partial({ optimizerManifest: Manifest }),
+]);
+
+const Metadata = t.intersection([
+  t.type({
+    architecture: Config,
+    /** The tile size the model was made for; any other valid size works too. */
+    tile: t.type({ input: t.number, output: t.number }),
+    normalisation: t.UnknownRecord,
+    classNames: t.array(t.string),
+  }),
+  t.partial({
+    /** Same-padded models: overlap of neighbouring tiles. */
+    overlap: t.number,
+    provenance: t.UnknownRecord,
+  }),
+]);
+
+/** What metadata.json says about a model. */
+export interface ModelMetadata {
+  readonly architecture: UNetConfig;
+  readonly tile: { readonly input: number; readonly output: number };
+  /** Same-padded models: overlap of neighbouring tiles, px. @default tile / 4 */
+  readonly overlap?: number;
+  /** How images are turned into network input (src/image/convert.ts). */
+  readonly normalisation: Normalisation;
+  /** One name per class, index = class. */
+  readonly classNames: readonly string[];
+  /** Training provenance: step, date, seed, data, backend, ... (free-form JSON). */
+  readonly provenance?: Readonly<Record<string, unknown>>;
+}
+
+/** A saved optimiser state: named arrays in the weights' order. */
+export type OptimizerState = readonly { name: string; shape: number[]; data: Float32Array }[];
+
+export interface LoadedModel {
+  readonly model: UNet;
+  readonly metadata: ModelMetadata;
+  /** Present in checkpoints. */
+  readonly optimizerState?: OptimizerState;
+}
+
+/** Sensible metadata for a configuration: the largest valid tile up to 572 px, [0, 1] input, classes named by index. */
+export function defaultMetadata(config: UNetConfig, extra: Partial<ModelMetadata> = {}): ModelMetadata {
+  const sizes = validSizes(config, 572);
+  const tile = sizes.length ? sizes[sizes.length - 1] : sizeMap(validSizes(config, 4096)[0].input, config);
+  return {
+    architecture: config,
+    tile,
+    normalisation: { method: 'dtype' },
+    classNames: config.classes === 2 ? ['background', 'foreground'] : Array.from({ length: config.classes }, (_, i) => `class${i}`),
+    ...extra,
+  };
+}
+
+/** Writes `model` (and optionally an optimiser state) to `dir`, atomically as described above. */
+export async function saveModel(dir: string, model: UNet, metadata: ModelMetadata, optimizerState?: OptimizerState): Promise<void> {
+  sizeMap(metadata.tile.input, model.config); // refuse metadata naming a tile the network cannot take
+  if (metadata.classNames.length !== model.config.classes) {
+    throw new RangeError(`metadata names ${metadata.classNames.length} classes, the model has ${model.config.classes}`);
+  }
+  const named = [...model.weights.entries()].map(([name, tensor]) => ({ name, tensor }));
+  const weights = await tf.io.encodeWeights(named);
+  const weightsFile = await writeBinary(dir, 'weights', weights.data);
+  const modelJson: t.TypeOf<typeof ModelJson> = {
+    format: FORMAT,
+    version: 1,
+    config: { ...model.config },
+    weightsManifest: [{ paths: [weightsFile], weights: weights.specs }],
+  };
+  const keep = [weightsFile];
+  if (optimizerState) {
+    const tensors = optimizerState.map((s) => ({ name: s.name, tensor: tf.tensor(s.data, s.shape) }));
+    const state = await tf.io.encodeWeights(tensors).finally(() => tf.dispose(tensors.map((n) => n.tensor)));
+    const optimizerFile = await writeBinary(dir, 'optimizer', state.data);
+    modelJson.optimizerManifest = [{ paths: [optimizerFile], weights: state.specs }];
+    keep.push(optimizerFile);
+  }
+  await writeFileAtomic(join(dir, 'metadata.json'), JSON.stringify({ ...metadata, architecture: model.config }, null, 2) + '\n');
+  await writeFileAtomic(join(dir, 'model.json'), JSON.stringify(modelJson, null, 2) + '\n');
+  for (const f of await readdir(dir)) {
+    if (/^(weights|optimizer)\.[0-9a-f]+\.bin$/.test(f) && !keep.includes(f)) await rm(join(dir, f), { force: true });
+  }
+}
+
+/** Reads a model directory written by saveModel. */
+export async function loadModel(dir: string): Promise<LoadedModel> {
+  const modelJson = decode(ModelJson, await readJson(join(dir, 'model.json')), join(dir, 'model.json'));
+  const metadata = await readMetadata(dir);
+  const config = unetConfig(modelJson.config);
+  const tensors = await readWeights(dir, modelJson.weightsManifest);
+  try {
+    const model = UNet.fromTensors(config, tensors);
+    let optimizerState: OptimizerState | undefined;
+    if (modelJson.optimizerManifest) {
+      const state = await readWeights(dir, modelJson.optimizerManifest);
+      optimizerState = modelJson.optimizerManifest[0].weights.map((s) => ({ name: s.name, shape: s.shape, data: Float32Array.from(state[s.name].dataSync()) }));
+      tf.dispose(state);
+    }
+    return { model, metadata, optimizerState };
+  } finally {
+    tf.dispose(tensors); // the model holds copies in its variables
+  }
+}
+
+/** metadata.json of a model directory, checked. */
+export async function readMetadata(dir: string): Promise<ModelMetadata> {
+  const path = join(dir, 'metadata.json');
+  const m = decode(Metadata, await readJson(path), path);
+  return { ...m, architecture: unetConfig(m.architecture), normalisation: m.normalisation as Normalisation };
+}
+
+/**
+ * The tile geometry a stored model needs, for `mirror` and `tile`: its valid tile
+ * (or, for a same-padded model, its tile with overlap and a gaussian window).
+ */
+export async function geometryOfModel(dir: string): Promise<TileGeometry> {
+  return geometryOfMetadata(await readMetadata(dir));
+}
+
+/** The tile geometry that metadata describes. */
+export function geometryOfMetadata(m: ModelMetadata): TileGeometry {
+  const { input, output } = sizeMap(m.tile.input, m.architecture);
+  if (m.architecture.padding === 'valid') return { kind: 'valid', input, output };
+  return { kind: 'same', tile: input, overlap: m.overlap ?? Math.floor(input / 4), window: 'gaussian' };
+}
+
+async function writeBinary(dir: string, stem: string, data: ArrayBuffer): Promise<string> {
+  const bytes = new Uint8Array(data);
+  const name = `${stem}.${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}.bin`;
+  await writeFileAtomic(join(dir, name), bytes);
+  return name;
+}
+
+async function readWeights(dir: string, manifest: t.TypeOf<typeof Manifest>): Promise<tf.NamedTensorMap> {
+  const buffers = await Promise.all(manifest.flatMap((g) => g.paths).map((p) => readFile(join(dir, p))));
+  const total = buffers.reduce((n, b) => n + b.length, 0);
+  const joined = new Uint8Array(total);
+  let offset = 0;
+  for (const b of buffers) {
+    joined.set(b, offset);
+    offset += b.length;
+  }
+  const specs = manifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[];
+  return tf.io.decodeWeights(joined.buffer, specs);
+}
+
+async function readJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read ${path}: ${(error as Error).message} (is this a unetflow model directory?)`, { cause: error });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${path}: not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function decode<C extends t.Any>(codec: C, value: unknown, path: string): t.TypeOf<C> {
+  const result = codec.decode(value);
+  if (isLeft(result)) throw new Error(`${path}: not a unetflow model file\n${formatIssues(toIssues(result.left))}`);
+  return result.right;
+}

@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { useBackend } from '../../src/model/backend.js';
+import { defaultMetadata, geometryOfModel, loadModel, saveModel } from '../../src/model/store.js';
+import { Trainer } from '../../src/model/trainer.js';
+import { UNet } from '../../src/model/unet.js';
+import { discBatch } from './helpers.js';
+
+const tiny = { depth: 2, baseFilters: 4, classes: 2, inputChannels: 1 } as const;
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'unetflow-store-'));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('save then load gives identical predictions, metadata and optimiser state', async () => {
+  await useBackend('wasm');
+  await withDir(async (dir) => {
+    const net = UNet.create(tiny, 11);
+    const trainer = new Trainer(net, { optimizer: { kind: 'sgd', learningRate: 0.01 } });
+    trainer.trainStep(discBatch(1, 44, 4, 2)); // move off the initial weights and create momentum
+    const metadata = defaultMetadata(net.config, { provenance: { step: trainer.step } });
+    await saveModel(join(dir, 'm'), net, metadata, await trainer.optimizerState());
+    const loaded = await loadModel(join(dir, 'm'));
+    const x = discBatch(2, 60, 20, 3).images;
+    const predict = (m: UNet) => tf.tidy(() => m.apply(tf.tensor4d(x, [2, 60, 60, 1])).dataSync());
+    assert.deepEqual(predict(loaded.model), predict(net));
+    assert.deepEqual(loaded.metadata.provenance, { step: 1 });
+    assert.deepEqual(loaded.metadata.classNames, ['background', 'foreground']);
+    assert.deepEqual(loaded.metadata.tile, { input: 572, output: 532 });
+    assert.deepEqual(loaded.optimizerState, await trainer.optimizerState());
+    for (const d of [loaded.model, net, trainer]) d.dispose();
+  });
+});
+
+test('saving again replaces the weights and leaves no stale or temporary files', async () => {
+  await useBackend('wasm');
+  await withDir(async (dir) => {
+    const a = UNet.create(tiny, 1);
+    const b = UNet.create(tiny, 2);
+    await saveModel(dir, a, defaultMetadata(a.config));
+    await saveModel(dir, b, defaultMetadata(b.config));
+    const files = (await readdir(dir)).sort();
+    assert.equal(files.length, 3, files.join(', '));
+    assert.match(files.join(' '), /^metadata\.json model\.json weights\.[0-9a-f]{16}\.bin$/);
+    const loaded = await loadModel(dir);
+    const k = 'head/kernel';
+    assert.deepEqual(loaded.model.weights.get(k)!.dataSync(), b.weights.get(k)!.dataSync());
+    for (const d of [loaded.model, a, b]) d.dispose();
+  });
+});
+
+test('the geometry of a stored model is its tile, for valid and same padding', async () => {
+  await useBackend('wasm');
+  await withDir(async (dir) => {
+    const valid = UNet.create(tiny, 1);
+    await saveModel(join(dir, 'v'), valid, defaultMetadata(valid.config, { tile: { input: 60, output: 20 } }));
+    assert.deepEqual(await geometryOfModel(join(dir, 'v')), { kind: 'valid', input: 60, output: 20 });
+    const same = UNet.create({ ...tiny, padding: 'same' }, 1);
+    await saveModel(join(dir, 's'), same, defaultMetadata(same.config, { tile: { input: 64, output: 64 } }));
+    assert.deepEqual(await geometryOfModel(join(dir, 's')), { kind: 'same', tile: 64, overlap: 16, window: 'gaussian' });
+    await assert.rejects(saveModel(join(dir, 'x'), valid, defaultMetadata(valid.config, { tile: { input: 61, output: 21 } })), /nearest valid/);
+    valid.dispose();
+    same.dispose();
+  });
+});
+
+test('a folder that is not a model is refused with the file named', async () => {
+  await withDir(async (dir) => {
+    await assert.rejects(loadModel(dir), /model\.json.*is this a unetflow model directory/);
+    await writeFile(join(dir, 'model.json'), '{"format": "keras"}');
+    await assert.rejects(loadModel(dir), /model\.json: not a unetflow model file/);
+  });
+});
