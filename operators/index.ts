@@ -5,3 +5,4 @@ export { tile, TileParams } from './tile.js';
 export { stitch, StitchParams } from './stitch.js';
 export { save, SaveParams } from './save.js';
 export { decodeParams, perSample, flatPerSample, type StepContext, type SampleOperator } from './step.js';
+export { unet, UnetParams } from './unet.js';

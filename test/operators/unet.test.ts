@@ -1,0 +1,103 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { firstValueFrom, from, toArray } from 'rxjs';
+import * as tf from '@tensorflow/tfjs';
+import { makeImage } from '../../src/image/image.js';
+import { useBackend } from '../../src/model/backend.js';
+import { predictProbabilities } from '../../src/model/predictor.js';
+import { defaultMetadata, geometryOfModel, saveModel } from '../../src/model/store.js';
+import { UNet } from '../../src/model/unet.js';
+import { createRng } from '../../src/random.js';
+import type { SampleError } from '../../src/errors.js';
+import type { Sample } from '../../src/sample.js';
+import { mirror } from '../../operators/mirror.js';
+import { stitch } from '../../operators/stitch.js';
+import { tile } from '../../operators/tile.js';
+import { unet } from '../../operators/unet.js';
+
+function noise(id: string, width: number, height: number, seed: number): Sample {
+  const rng = createRng(seed);
+  const data = Uint8Array.from({ length: width * height }, () => rng.int(256));
+  return { id, source: { path: `${id}.png` }, image: makeImage(width, height, 1, 'uint8', data) };
+}
+
+async function withModel(fn: (dir: string) => Promise<void>): Promise<void> {
+  await useBackend('wasm');
+  const dir = await mkdtemp(join(tmpdir(), 'unetflow-unet-'));
+  const net = UNet.create({ depth: 2, baseFilters: 4, classes: 3, inputChannels: 1 }, 5);
+  try {
+    await saveModel(dir, net, defaultMetadata(net.config, { tile: { input: 60, output: 20 } }));
+    await fn(dir);
+  } finally {
+    net.dispose();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('mirror, tile, unet and stitch give per-class probabilities at each image\'s size', async () => {
+  await withModel(async (dir) => {
+    const g = (await geometryOfModel(dir)) as { input: number; output: number };
+    const size = { input: g.input, output: g.output };
+    const before = tf.memory().numTensors;
+    const run = (batchSize: number) =>
+      firstValueFrom(
+        from([noise('a', 50, 45, 1), noise('b', 23, 30, 2)]).pipe(mirror(size), tile(size), unet({ model: dir, batchSize }), stitch(), toArray()),
+      );
+    const batched = await run(5);
+    const single = await run(1);
+    assert.equal(tf.memory().numTensors, before, 'the model is freed when the stream ends');
+    assert.deepEqual(batched.map((s) => s.id), ['a', 'b']);
+    for (const [i, s] of batched.entries()) {
+      const p = s.probabilities!;
+      assert.deepEqual([p.width, p.height, p.channels], [s.image.width, s.image.height, 3]);
+      for (let j = 0; j < p.data.length; j += 3) assert.ok(Math.abs(p.data[j] + p.data[j + 1] + p.data[j + 2] - 1) < 1e-5);
+      const q = single[i].probabilities!.data;
+      for (let j = 0; j < p.data.length; j++) assert.ok(Math.abs(p.data[j] - q[j]) < 1e-5, 'batching does not change results');
+    }
+  });
+});
+
+test('a tile of the wrong shape fails alone and the others go on', async () => {
+  await withModel(async (dir) => {
+    const errors: SampleError[] = [];
+    const out = await firstValueFrom(
+      from([noise('square', 60, 60, 1), noise('wide', 60, 44, 2), noise('odd', 50, 50, 3)]).pipe(
+        unet({ model: dir, batchSize: 2 }, { onSampleError: (e) => errors.push(e) }),
+        toArray(),
+      ),
+    );
+    assert.deepEqual(out.map((s) => [s.id, s.probabilities!.width]), [['square', 20]]);
+    assert.match(errors[0].message, /unet: wide\.png: .*tiles must be square, got 60x44/);
+    assert.match(errors[1].message, /cannot take a 50 px tile; nearest valid: 48 \(-> 8\) or 52 \(-> 12\)/);
+  });
+});
+
+test('bad parameters fail when the operator is created', () => {
+  assert.throws(() => unet({ model: 'm', tta: 'rotate' } as never), /tta/);
+  assert.throws(() => unet({ modle: 'm' } as never), /did you mean 'model'/);
+});
+
+test('dihedral test-time augmentation commutes with transposing the input', async () => {
+  await useBackend('wasm');
+  const net = UNet.create({ depth: 2, baseFilters: 4, classes: 2, inputChannels: 1 }, 9);
+  const x = Float32Array.from(noise('x', 44, 44, 4).image.data, (v) => v / 255);
+  const xt = new Float32Array(x.length);
+  for (let y = 0; y < 44; y++) for (let c = 0; c < 44; c++) xt[c * 44 + y] = x[y * 44 + c];
+  const p = predictProbabilities(net, x, 1, 44, 'dihedral');
+  const pt = predictProbabilities(net, xt, 1, 44, 'dihedral');
+  const plain = predictProbabilities(net, x, 1, 44, 'none');
+  let differs = false;
+  for (let y = 0; y < 4; y++) {
+    for (let c = 0; c < 4; c++) {
+      for (let k = 0; k < 2; k++) {
+        assert.ok(Math.abs(p[(y * 4 + c) * 2 + k] - pt[(c * 4 + y) * 2 + k]) < 1e-5);
+        if (Math.abs(p[(y * 4 + c) * 2 + k] - plain[(y * 4 + c) * 2 + k]) > 1e-4) differs = true;
+      }
+    }
+  }
+  assert.ok(differs, 'augmentation changes the prediction of an untrained network');
+  net.dispose();
+});
