@@ -6,3 +6,4 @@ export { stitch, StitchParams } from './stitch.js';
 export { save, SaveParams } from './save.js';
 export { decodeParams, perSample, flatPerSample, type StepContext, type SampleOperator } from './step.js';
 export { unet, UnetParams } from './unet.js';
+export { train, TrainParams } from './train.js';

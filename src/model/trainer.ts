@@ -118,7 +118,10 @@ export class Trainer {
   /** The optimiser's state (iterations, moments), in the weights' order, as plain arrays. */
   async optimizerState(): Promise<{ name: string; shape: number[]; data: Float32Array }[]> {
     const weights = await this.optimizer.tf.getWeights();
-    return weights.map((w, i) => ({ name: `optimizer/${i}`, shape: w.tensor.shape, data: Float32Array.from(w.tensor.dataSync()) }));
+    const state = weights.map((w, i) => ({ name: `optimizer/${i}`, shape: w.tensor.shape, data: Float32Array.from(w.tensor.dataSync()) }));
+    // The first entry is the iteration count, a scalar made for this call; the rest are the optimiser's own variables.
+    weights[0]?.tensor.dispose();
+    return state;
   }
 
   /** Restores state saved by `optimizerState` (from a model with the same configuration). */

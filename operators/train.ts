@@ -1,0 +1,192 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as t from 'io-ts';
+import { bufferCount, concatMap, concatWith, defer, finalize, from, ignoreElements, mergeMap, type Observable } from 'rxjs';
+import { NonNegativeInt, PositiveInt, PositiveNumber, Probability, oneOf, strict } from '../src/codec/strict.js';
+import { toFloat32, type Normalisation } from '../src/image/convert.js';
+import { requireChannels, type Image } from '../src/image/image.js';
+import { backendChoices, useBackend, type BackendInfo } from '../src/model/backend.js';
+import type { Schedule } from '../src/model/optimizer.js';
+import { defaultMetadata, loadModel, saveModel, type ModelMetadata } from '../src/model/store.js';
+import { Trainer, type Batch } from '../src/model/trainer.js';
+import { UNet } from '../src/model/unet.js';
+import type { Sample } from '../src/sample.js';
+import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
+
+const ScheduleCodec = t.union([
+  strict('constant schedule', { kind: t.literal('constant') }, { warmup: NonNegativeInt }),
+  strict('step schedule', { kind: t.literal('step'), every: PositiveInt, factor: PositiveNumber }, { warmup: NonNegativeInt }),
+  strict('exponential schedule', { kind: t.literal('exponential'), decay: PositiveNumber }, { warmup: NonNegativeInt }),
+  strict('cosine schedule', { kind: t.literal('cosine'), steps: PositiveInt }, { floor: Probability, warmup: NonNegativeInt }),
+]);
+
+export const TrainParams = strict(
+  'train parameters',
+  { /** Model directory: checkpoints are written here, and training resumes from it when it holds one. */ model: t.string },
+  {
+    /** A new network's architecture (ignored when resuming). @default the paper's (depth 4, 64 filters, 2 classes) */
+    architecture: strict(
+      'architecture',
+      {},
+      { depth: NonNegativeInt, baseFilters: PositiveInt, classes: PositiveInt, inputChannels: PositiveInt, padding: oneOf(['valid', 'same']), dropout: Probability },
+    ),
+    /** @default 'sgd' (momentum 0.99, as in the paper) */
+    optimizer: oneOf(['sgd', 'adam']),
+    /** @default 0.01 for sgd, 0.001 for adam */
+    learningRate: PositiveNumber,
+    /** SGD momentum. @default 0.99 */
+    momentum: Probability,
+    /** Learning-rate schedule. @default constant */
+    schedule: ScheduleCodec,
+    /** Tiles per step. @default 1 (the paper) */
+    batchSize: PositiveInt,
+    /** Write a checkpoint every this many steps (and always at the end). @default 100 */
+    checkpointEvery: PositiveInt,
+    /** Class names stored with the model. @default background, foreground (2 classes) */
+    classNames: t.array(t.string),
+    /** Input normalisation, stored with the model so that `unet` applies the same. @default dtype range to [0, 1] */
+    normalisation: oneOf(['none', 'dtype']),
+    /** tfjs backend. @default 'auto' */
+    backend: oneOf(backendChoices),
+  },
+);
+export type TrainParams = t.TypeOf<typeof TrainParams>;
+
+/**
+ * One optimisation step per batch of training tiles. Each sample needs an `image`
+ * tile the network accepts and a `label` (class index per pixel; for 2 classes any
+ * value > 0 is foreground), optionally `weights` — both at the tile's size or already
+ * cropped to the output size. Emits `train-step` events with loss, learning rate and
+ * seconds, writes checkpoints atomically (`checkpoint` events), and a final one when
+ * the input completes; a model directory holding a checkpoint is resumed. Samples
+ * pass through once their step is done.
+ *
+ * @example
+ * tiles$.pipe(train({ model: 'models/cells', architecture: { depth: 4, baseFilters: 16 }, checkpointEvery: 500 }, { emit }))
+ * @see unet
+ */
+export function train(params: TrainParams, ctx: StepContext = {}): SampleOperator {
+  const p = decodeParams('train', TrainParams, params);
+  const step = ctx.step ?? 'train';
+  const dir = resolve(ctx.baseDir ?? process.cwd(), p.model);
+  const kind = p.optimizer ?? 'sgd';
+  const learningRate = p.learningRate ?? (kind === 'sgd' ? 0.01 : 0.001);
+  const normalisation: Normalisation = { method: p.normalisation ?? 'dtype' };
+  const every = p.checkpointEvery ?? 100;
+  const seed = ctx.seed ?? 0;
+
+  return (source) =>
+    defer(async () => {
+      const backend = await useBackend(p.backend ?? 'auto');
+      return { backend, ...(await start()) };
+    }).pipe(mergeMap((s) => run(source, s.backend, s.trainer, s.metadata)));
+
+  async function start(): Promise<{ trainer: Trainer; metadata: ModelMetadata }> {
+    const optimizer = kind === 'sgd' ? { kind, learningRate, momentum: p.momentum ?? 0.99 } : { kind, learningRate };
+    const schedule = p.schedule as Schedule | undefined;
+    if (existsSync(join(dir, 'model.json'))) {
+      const loaded = await loadModel(dir);
+      const startStep = Number(loaded.metadata.provenance?.step ?? 0);
+      const trainer = new Trainer(loaded.model, { optimizer, schedule, seed, startStep });
+      if (loaded.optimizerState) await trainer.restoreOptimizerState(loaded.optimizerState);
+      return { trainer, metadata: loaded.metadata };
+    }
+    const model = UNet.create(p.architecture ?? {}, seed);
+    const metadata = defaultMetadata(model.config, { normalisation, ...(p.classNames ? { classNames: p.classNames } : {}) });
+    return { trainer: new Trainer(model, { optimizer, schedule, seed }), metadata };
+  }
+
+  function run(source: Observable<Sample>, backend: BackendInfo, trainer: Trainer, metadata: ModelMetadata): Observable<Sample> {
+    const model = trainer.model;
+    const { classes, inputChannels } = model.config;
+    let saved = trainer.step;
+    ctx.emit?.({ type: 'log', level: 'info', message: `${step}: ${model.parameterCount} parameters on ${backend.name}, from step ${trainer.step}` });
+
+    const checkpoint = async () => {
+      if (trainer.step === saved) return;
+      const provenance = { ...metadata.provenance, step: trainer.step, seed, backend: backend.package, savedAt: new Date().toISOString() };
+      await saveModel(dir, model, { ...metadata, provenance }, await trainer.optimizerState());
+      saved = trainer.step;
+      ctx.emit?.({ type: 'checkpoint', step: trainer.step, path: dir });
+    };
+
+    const prepare = (sample: Sample): Prepared => {
+      requireChannels(sample.image, inputChannels, 'the network input');
+      const { width, height } = sample.image;
+      if (width !== height) throw new RangeError(`training tiles must be square, got ${width}x${height}`);
+      const output = model.sizeMap(width).output;
+      if (!sample.label) throw new Error('training needs a label');
+      const labels = centre(sample.label, output, 'label');
+      const classIndex = new Int32Array(output * output);
+      for (let i = 0; i < classIndex.length; i++) {
+        const v = labels[i];
+        if (classes === 2) classIndex[i] = v > 0 ? 1 : 0;
+        else if (Number.isInteger(v) && v >= 0 && v < classes) classIndex[i] = v;
+        else throw new RangeError(`label value ${v} is not a class index (0 to ${classes - 1})`);
+      }
+      const weights = sample.weights ? Float32Array.from(centre(sample.weights, output, 'weights')) : undefined;
+      return { sample, input: toFloat32(sample.image, metadata.normalisation).data, size: width, labels: classIndex, weights };
+    };
+
+    return source.pipe(
+      perSample(step, ctx, prepare),
+      bufferCount(p.batchSize ?? 1),
+      concatMap(async (batch) => {
+        const t0 = performance.now();
+        const result = trainer.trainStep(toBatch(batch));
+        ctx.emit?.({ type: 'train-step', step: result.step, loss: result.loss, learningRate: result.learningRate, seconds: (performance.now() - t0) / 1000 });
+        if (result.step % every === 0) await checkpoint();
+        return batch.map((b) => b.sample);
+      }),
+      concatMap((samples) => from(samples)),
+      concatWith(defer(() => from(checkpoint()).pipe(ignoreElements()))),
+      finalize(() => {
+        trainer.dispose();
+        model.dispose();
+      }),
+    );
+  }
+}
+
+interface Prepared {
+  readonly sample: Sample;
+  readonly input: Float32Array;
+  readonly size: number;
+  readonly labels: Int32Array;
+  readonly weights?: Float32Array;
+}
+
+/** The single-channel values of the centred `size` square of `image` (a tile, or its output part). */
+function centre(image: Image, size: number, what: string): ArrayLike<number> {
+  requireChannels(image, 1, what);
+  if (image.width !== image.height || image.width < size || (image.width - size) % 2 !== 0) {
+    throw new RangeError(`${what} is ${image.width}x${image.height}; expected the tile's size or the output size ${size}x${size}`);
+  }
+  const m = (image.width - size) / 2;
+  if (m === 0) return image.data;
+  const out = new Float64Array(size * size);
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) out[y * size + x] = image.data[(y + m) * image.width + x + m];
+  return out;
+}
+
+function toBatch(batch: Prepared[]): Batch {
+  const size = batch[0].size;
+  if (batch.some((b) => b.size !== size)) throw new RangeError('a batch mixes tile sizes; give every training tile the same size');
+  const concat = <A extends Float32Array | Int32Array>(parts: A[], make: (n: number) => A): A => {
+    const out = make(parts.reduce((n, a) => n + a.length, 0));
+    let o = 0;
+    for (const a of parts) {
+      out.set(a, o);
+      o += a.length;
+    }
+    return out;
+  };
+  const anyWeights = batch.some((b) => b.weights);
+  return {
+    count: batch.length,
+    inputSize: size,
+    images: concat(batch.map((b) => b.input), (n) => new Float32Array(n)),
+    labels: concat(batch.map((b) => b.labels), (n) => new Int32Array(n)),
+    weights: anyWeights ? concat(batch.map((b) => b.weights ?? new Float32Array(b.labels.length).fill(1)), (n) => new Float32Array(n)) : undefined,
+  };
+}

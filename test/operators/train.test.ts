@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { firstValueFrom, from, toArray } from 'rxjs';
+import * as tf from '@tensorflow/tfjs';
+import { makeImage } from '../../src/image/image.js';
+import { useBackend } from '../../src/model/backend.js';
+import { loadModel } from '../../src/model/store.js';
+import type { RunEvent } from '../../src/events.js';
+import type { Sample } from '../../src/sample.js';
+import { train } from '../../operators/train.js';
+import { discBatch } from '../model/helpers.js';
+
+/** Training tiles: 60 px images, labels at the 20 px output size, weights at the tile size. */
+function tiles(count: number, seed: number): Sample[] {
+  const b = discBatch(count, 60, 20, seed);
+  return Array.from({ length: count }, (_, i) => ({
+    id: `t${i}`,
+    source: { path: `t${i}.tif` },
+    image: makeImage(60, 60, 1, 'float32', b.images.slice(i * 3600, (i + 1) * 3600)),
+    label: makeImage(20, 20, 1, 'uint8', Uint8Array.from(b.labels.subarray(i * 400, (i + 1) * 400))),
+    weights: makeImage(60, 60, 1, 'float32', new Float32Array(3600).fill(1)),
+  }));
+}
+
+const params = (dir: string) => ({
+  model: dir,
+  architecture: { depth: 2, baseFilters: 4 },
+  optimizer: 'adam' as const,
+  learningRate: 0.01,
+  batchSize: 2,
+  checkpointEvery: 4,
+  normalisation: 'none' as const,
+});
+
+test('train takes a step per batch, emits step and checkpoint events, and resumes from its checkpoint', async () => {
+  await useBackend('wasm');
+  const dir = await mkdtemp(join(tmpdir(), 'unetflow-train-'));
+  try {
+    const events: RunEvent[] = [];
+    const before = tf.memory().numTensors;
+    const data = tiles(4, 3);
+    const out = await firstValueFrom(from([...data, ...data, ...data]).pipe(train(params(dir), { emit: (e) => events.push(e), seed: 2 }), toArray()));
+    assert.equal(out.length, 12, 'samples pass through');
+    assert.equal(tf.memory().numTensors, before, 'model and optimiser are freed at the end');
+    const steps = events.filter((e) => e.type === 'train-step');
+    assert.deepEqual(steps.map((e) => e.step), [1, 2, 3, 4, 5, 6]);
+    assert.ok(steps.every((e) => e.type === 'train-step' && e.loss > 0 && e.learningRate === 0.01 && e.seconds >= 0));
+    const first = (steps[0] as { loss: number }).loss;
+    const last = (steps[5] as { loss: number }).loss;
+    assert.ok(last < first, `loss ${first} -> ${last}`);
+    assert.deepEqual(events.filter((e) => e.type === 'checkpoint').map((e) => e.type === 'checkpoint' && e.step), [4, 6]);
+
+    const resumed: RunEvent[] = [];
+    await firstValueFrom(from(tiles(2, 4)).pipe(train(params(dir), { emit: (e) => resumed.push(e) }), toArray()));
+    assert.deepEqual(resumed.filter((e) => e.type === 'train-step').map((e) => e.type === 'train-step' && e.step), [7]);
+    const loaded = await loadModel(dir);
+    assert.equal(loaded.metadata.provenance?.step, 7);
+    assert.ok(loaded.optimizerState && loaded.optimizerState.length > 0);
+    loaded.model.dispose();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a tile without a label fails alone', async () => {
+  await useBackend('wasm');
+  const dir = await mkdtemp(join(tmpdir(), 'unetflow-train-'));
+  try {
+    const [a, b] = tiles(2, 5);
+    const errors: Error[] = [];
+    const { label: _label, ...unlabelled } = b;
+    const out = await firstValueFrom(from([a, unlabelled]).pipe(train({ ...params(dir), batchSize: 1 }, { onSampleError: (e) => errors.push(e) }), toArray()));
+    assert.deepEqual(out.map((s) => s.id), ['t0']);
+    assert.match(errors[0].message, /training needs a label/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('bad parameters fail when the operator is created', () => {
+  assert.throws(() => train({ model: 'm', optimizer: 'rmsprop' } as never), /optimizer/);
+  assert.throws(() => train({ model: 'm', schedule: { kind: 'step', every: 0, factor: 0.5 } } as never), /schedule/);
+});
