@@ -22,6 +22,7 @@ export function toIssues(errors: t.Errors, root: readonly (string | number)[] = 
       // Members of unions and intersections appear as keys '0', '1', ...: not part of the data's path.
       if (parent instanceof t.UnionType || parent instanceof t.IntersectionType) continue;
       const key = ctx[i].key;
+      if (key === '') continue;
       path.push(/^\d+$/.test(key) && parent instanceof t.ArrayType ? Number(key) : key);
     }
     const last = ctx[ctx.length - 1];

@@ -31,7 +31,8 @@ export function strict<R extends t.Props, O extends t.Props>(
           })),
         );
       }
-      return inner.validate(u, c);
+      // The intersection goes into the context so that reporters can skip its member indices.
+      return inner.validate(u, t.appendContext(c, '', inner));
     },
     (a) => inner.encode(a),
   );
@@ -104,4 +105,50 @@ export function oneOf<const V extends readonly [string, ...string[]]>(values: V)
     V[number],
     unknown
   >;
+}
+
+/**
+ * An object with exactly one of several keys, each with its own codec
+ * (`{ files: ... }`, `{ pairs: ... }`, `{ watch: ... }`). Unlike a union, errors come
+ * from the member the user meant, not from every member at once.
+ */
+export function oneKeyOf<M extends Record<string, t.Any>>(name: string, members: M) {
+  const keys = Object.keys(members);
+  type Out = { [K in keyof M]: { [P in K]: t.TypeOf<M[K]> } }[keyof M];
+  return new t.Type<Out, unknown, unknown>(
+    name,
+    (u): u is Out => typeof u === 'object' && u !== null && Object.keys(u).length === 1 && keys.includes(Object.keys(u)[0]) && members[Object.keys(u)[0]].is((u as Record<string, unknown>)[Object.keys(u)[0]]),
+    (u, c) => {
+      const expected = `expected one of ${keys.join(', ')}`;
+      if (typeof u !== 'object' || u === null || Array.isArray(u)) return t.failure(u, c, `${expected}, got ${show(u)}`);
+      const present = Object.keys(u);
+      const known = present.filter((k) => keys.includes(k));
+      if (known.length === 1 && present.length === 1) {
+        const k = known[0];
+        const r = members[k].validate((u as Record<string, unknown>)[k], t.appendContext(c, k, members[k], (u as Record<string, unknown>)[k]));
+        return isLeft(r) ? r : t.success({ [k]: r.right } as Out);
+      }
+      if (known.length > 1) return t.failure(u, c, `only one of ${known.join(', ')} can be given`);
+      const unknown = present.filter((k) => !keys.includes(k));
+      if (unknown.length) {
+        return t.failures(unknown.map((k) => ({ value: (u as Record<string, unknown>)[k], context: [...c, { key: k, type: t.unknown, actual: (u as Record<string, unknown>)[k] }], message: unknownKeyMessage(k, keys) })));
+      }
+      return t.failure(u, c, `${expected}, got ${show(u)}`);
+    },
+    t.identity,
+  );
+}
+
+/** A string, or an object for the longer form (`files: in` or `files: { dir: in, recursive: true }`). */
+export function stringOr<C extends t.Any>(object: C, description: string) {
+  return new t.Type<string | t.TypeOf<C>, unknown, unknown>(
+    `${description}`,
+    (u): u is string | t.TypeOf<C> => (typeof u === 'string' && u.length > 0) || object.is(u),
+    (u, c) => {
+      if (typeof u === 'string') return u.length > 0 ? t.success(u) : t.failure(u, c, `expected ${description}, got an empty string`);
+      if (typeof u === 'object' && u !== null && !Array.isArray(u)) return object.validate(u, c);
+      return t.failure(u, c, `expected ${description}, got ${show(u)}`);
+    },
+    t.identity,
+  );
 }

@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// In a source checkout, run the TypeScript through tsx; in an installed package, the compiled CLI.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const source = new URL('../src/cli/main.ts', import.meta.url);
+if (existsSync(fileURLToPath(source))) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(source.href);
+} else {
+  await import(new URL('../dist/src/cli/main.js', import.meta.url).href);
+}

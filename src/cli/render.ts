@@ -1,0 +1,97 @@
+/**
+ * Turning run events into what a person or a program reads: NDJSON on stdout with
+ * --json; otherwise a progress bar on a terminal for batch runs, and a line per file
+ * in watch mode or when output is piped. Logs and failures always go to stderr.
+ */
+import type { RunEvent } from '../events.js';
+
+export interface Renderer {
+  event(e: RunEvent): void;
+  /** Called once at the end, to leave the terminal tidy. */
+  close(): void;
+}
+
+interface Streams {
+  out: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
+  err: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
+}
+
+export function jsonRenderer({ out }: Streams): Renderer {
+  return { event: (e) => out.write(JSON.stringify(e) + '\n'), close() {} };
+}
+
+export function textRenderer({ out, err }: Streams): Renderer {
+  const bar = Boolean(out.isTTY);
+  let total: number | undefined;
+  let watch = false;
+  let done = 0;
+  let failed = 0;
+  let seconds = 0;
+  let barShown = false;
+  let lastStepLine = 0;
+  const clearBar = () => {
+    if (barShown) out.write('\r\x1b[2K');
+    barShown = false;
+  };
+  const drawBar = () => {
+    if (!bar || watch || total === undefined) return;
+    const n = done + failed;
+    const width = 30;
+    const filled = total ? Math.round((n / total) * width) : width;
+    const rate = n ? ` ${(seconds / n).toFixed(2)} s/file` : '';
+    out.write(`\r\x1b[2K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${n}/${total} files${failed ? `, ${failed} failed` : ''}${rate}`);
+    barShown = true;
+  };
+  const line = (stream: Streams['out'], text: string) => {
+    clearBar();
+    stream.write(text + '\n');
+    drawBar();
+  };
+  return {
+    event(e) {
+      switch (e.type) {
+        case 'started':
+          total = e.total;
+          watch = e.watch;
+          line(err, `${e.pipeline}: ${e.watch ? 'watching for files' : `${e.total ?? '?'} file(s)`} (${e.file})`);
+          break;
+        case 'sample-done':
+          done++;
+          seconds += e.seconds;
+          if (!bar || watch) line(out, `done    ${e.file} (${e.seconds.toFixed(2)} s)${Object.keys(e.outputs).length ? ' -> ' + Object.values(e.outputs).join(', ') : ''}`);
+          else drawBar();
+          break;
+        case 'sample-failed':
+          failed++;
+          line(err, `FAILED  ${e.message}${e.report ? ` (report: ${e.report})` : ''}`);
+          break;
+        case 'train-step':
+          // At most one line a second: a step can take milliseconds.
+          if (Date.now() - lastStepLine > 1000) {
+            lastStepLine = Date.now();
+            line(out, `step ${e.step}: loss ${e.loss.toFixed(4)}, lr ${e.learningRate.toPrecision(3)}, ${e.seconds.toFixed(2)} s`);
+          }
+          break;
+        case 'validation':
+          line(out, `validation at step ${e.step}: pixel error ${e.pixelError.toFixed(4)}, IoU ${e.iou.toFixed(4)}`);
+          break;
+        case 'checkpoint':
+          line(out, `checkpoint at step ${e.step}: ${e.path}`);
+          break;
+        case 'log':
+          line(err, `${e.level === 'warn' ? 'warning: ' : ''}${e.message}`);
+          break;
+        case 'stats':
+          clearBar();
+          out.write(
+            `${e.done} done, ${e.failed} failed${e.skipped ? `, ${e.skipped} already done` : ''} in ${e.seconds.toFixed(1)} s` +
+              (e.done ? ` (${(seconds / e.done).toFixed(2)} s per file)` : '') +
+              (e.backend ? `, backend ${e.backend}` : '') +
+              '\n',
+          );
+          break;
+      }
+    },
+    close: clearBar,
+  };
+}

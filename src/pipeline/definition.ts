@@ -1,0 +1,65 @@
+/**
+ * The pipeline file's top level, as an io-ts codec (the single source of truth for
+ * its type). Steps are checked one by one against the operator registry.
+ */
+import * as t from 'io-ts';
+import { NonNegativeInt, PositiveInt, oneKeyOf, oneOf, refine, stringOr, strict } from '../codec/strict.js';
+
+const NonEmptyString = refine(t.string, (s) => s.length > 0, 'a non-empty string');
+
+/** `files: DIR`, `files: DIR/*.tif`, or `files: { dir, pattern, recursive }`. */
+export const FilesSource = stringOr(
+  strict('files source', { dir: NonEmptyString }, { pattern: NonEmptyString, recursive: t.boolean }),
+  'a folder or glob, or { dir, pattern, recursive }',
+);
+
+export const PairsSource = strict(
+  'pairs source',
+  { images: NonEmptyString, labels: NonEmptyString },
+  { pattern: NonEmptyString },
+);
+
+export const WatchSource = stringOr(
+  strict(
+    'watch source',
+    { dir: NonEmptyString },
+    {
+      /** Only files matching this glob (relative to dir). @default image files */
+      pattern: NonEmptyString,
+      /** Watch subfolders too. @default false */
+      recursive: t.boolean,
+      /** A file is taken once its size has not changed for this long, ms. @default 1000 */
+      stableMs: PositiveInt,
+      /** Where the ledger lives. @default `<first save dir>/.unetflow-ledger.jsonl` */
+      ledger: NonEmptyString,
+      /** Poll instead of using file-system events (network shares). @default false */
+      poll: t.boolean,
+    },
+  ),
+  'a folder, or { dir, pattern, recursive, stableMs, ledger, poll }',
+);
+
+export const SourceDefinition = oneKeyOf('source', { files: FilesSource, pairs: PairsSource, watch: WatchSource });
+export type SourceDefinition = t.TypeOf<typeof SourceDefinition>;
+
+export const PipelineDefinition = strict(
+  'pipeline',
+  {
+    version: refine(t.number, (v) => v === 1, 'version 1'),
+    name: NonEmptyString,
+    source: SourceDefinition,
+    steps: refine(t.array(t.unknown), (a) => a.length > 0, 'a non-empty list of steps'),
+  },
+  {
+    description: t.string,
+    /** Seed of every random draw in the run. @default 0 */
+    seed: NonNegativeInt,
+    /** `skip`: report a failed file and go on; `stop`: end the run at the first failure. @default 'skip' */
+    'on-error': oneOf(['skip', 'stop']),
+    /** Files processed at once. @default 2 */
+    concurrency: PositiveInt,
+    /** Modules of custom operators, relative to the pipeline file. */
+    use: t.union([NonEmptyString, t.array(NonEmptyString)]),
+  },
+);
+export type PipelineDefinition = t.TypeOf<typeof PipelineDefinition>;

@@ -1,0 +1,224 @@
+/**
+ * Running a pipeline: each input file flows through the per-sample steps on its own
+ * (so it is done or failed as a whole, and recorded in the ledger as such), at most
+ * `concurrency` files at once; stream-scoped steps (training) then see all samples.
+ * The result is an Observable of RunEvents.
+ */
+import { basename, extname, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { defer, from, lastValueFrom, mergeMap, Observable, of, toArray, type OperatorFunction } from 'rxjs';
+import { SampleError, messageOf } from '../errors.js';
+import type { RunEvent } from '../events.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { outputPath } from '../io/output-path.js';
+import type { Sample, SourceRef } from '../sample.js';
+import { defaultRegistry } from './builtins.js';
+import { compile, PipelineError, type Plan, type RunHooks } from './compile.js';
+import { parsePipelineText, readPipelineFile, type PipelineDocument, type ReadOptions } from './document.js';
+import { Ledger } from './ledger.js';
+import type { OperatorRegistry } from './registry.js';
+import { filesSource, folderQuery, pairsSource } from './sources/files.js';
+import { watchFolder } from './sources/watch.js';
+
+export interface RunOptions extends ReadOptions {
+  /** @default the built-in operators plus those added with registerOperator */
+  readonly registry?: OperatorRegistry;
+  /** Aborting stops taking new files; files in flight finish, then the run completes. */
+  readonly signal?: AbortSignal;
+  /** Folder that relative paths of an inline definition resolve against. @default process.cwd() */
+  readonly baseDir?: string;
+}
+
+/** Reads and checks a pipeline (a file path, or a definition object) without running it. */
+export async function loadPipeline(input: string | object, options: RunOptions = {}, hooks: RunHooks = {}): Promise<Plan> {
+  const inline = typeof input !== 'string';
+  const file = inline ? '<inline pipeline>' : input;
+  // Inline definitions take the same path through YAML so that --set and ${NAME} apply alike.
+  const read = inline ? parsePipelineText(JSON.stringify(input), file, options) : await readPipelineFile(file, options);
+  if (!read.document) throw new PipelineError(file, read.problems);
+  const document: PipelineDocument = inline ? { ...read.document, locate: () => undefined } : read.document;
+  const baseDir = inline ? resolve(options.baseDir ?? process.cwd()) : undefined;
+  // Report the file's problems and the steps' problems together.
+  const { plan, problems } = await compile(document, options.registry ?? defaultRegistry, hooks, baseDir);
+  if (!plan || read.problems.length) throw new PipelineError(file, [...read.problems, ...problems]);
+  return plan;
+}
+
+interface FileState {
+  readonly failures: SampleError[];
+}
+
+/**
+ * Runs a pipeline file (or definition) and streams its events. Errors in the file
+ * itself error the Observable with a PipelineError listing every problem.
+ *
+ * @example
+ * runPipeline('pipelines/segment.yaml', { set: ['source.files=in'] }).subscribe((e) => console.log(e));
+ */
+export function runPipeline(input: string | object, options: RunOptions = {}): Observable<RunEvent> {
+  return new Observable<RunEvent>((subscriber) => {
+    const stop = new AbortController();
+    const onOuterAbort = () => stop.abort();
+    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    const emit = (event: RunEvent) => subscriber.next(event);
+    const files = new Map<string, FileState>();
+    const orphanFailures: SampleError[] = [];
+    const hooks: RunHooks = {
+      emit,
+      onSampleError: (error) => (files.get(error.file ?? '')?.failures ?? orphanFailures).push(error),
+    };
+    let inner: { unsubscribe(): void } | undefined;
+    const started = Date.now();
+
+    (async () => {
+      const plan = await loadPipeline(input, options, hooks);
+      const { definition } = plan;
+      const source = await openSource(plan, stop.signal, emit);
+      const ledger = source.watch ? await Ledger.open(source.ledgerFile!, source.root) : undefined;
+      emit({ type: 'started', pipeline: definition.name, file: plan.file, time: new Date().toISOString(), watch: source.watch, ...(source.total !== undefined ? { total: source.total } : {}) });
+
+      const perFile = plan.steps.filter((s) => s.scope === 'sample').map((s) => s.operator);
+      const perStream = plan.steps.filter((s) => s.scope === 'stream').map((s) => s.operator);
+      const keepSamples = perStream.length > 0;
+      const stopOnError = definition['on-error'] === 'stop';
+      const counts = { done: 0, failed: 0, skipped: 0 };
+      const inFlight = new Map<string, Promise<unknown>>();
+
+      const processFile = async (ref: SourceRef): Promise<Sample[]> => {
+        // A file seen again while in flight waits for that run, then finds itself in the ledger.
+        while (inFlight.has(ref.path)) await inFlight.get(ref.path);
+        if (stop.signal.aborted) return []; // queued but not started: left for the next run
+        const work = handleFile(ref);
+        inFlight.set(ref.path, work);
+        try {
+          return await work;
+        } finally {
+          inFlight.delete(ref.path);
+        }
+      };
+
+      const handleFile = async (ref: SourceRef): Promise<Sample[]> => {
+        let fingerprint;
+        if (ledger) {
+          try {
+            const check = await ledger.check(ref.path);
+            if (!check.process) {
+              counts.skipped++;
+              return [];
+            }
+            fingerprint = check.fingerprint;
+          } catch (error) {
+            emit({ type: 'log', level: 'warn', message: `${ref.path}: skipped, it vanished before it could be read (${messageOf(error)})` });
+            return [];
+          }
+        }
+        const t0 = Date.now();
+        const state: FileState = { failures: [] };
+        files.set(ref.path, state);
+        let samples: Sample[] = [];
+        try {
+          samples = await lastValueFrom(perFile.reduce<Observable<any>>((o, op) => o.pipe(op), of(ref)).pipe(toArray()));
+        } catch (error) {
+          state.failures.push(SampleError.wrap({ file: ref.path }, error));
+        } finally {
+          files.delete(ref.path);
+        }
+        const outputs = collectOutputs(samples);
+        const id = basename(ref.path, extname(ref.path));
+        if (state.failures.length) {
+          counts.failed++;
+          const report = plan.outputDir ? outputPath(plan.outputDir, { path: ref.path, root: ref.root }, 'error', 'json') : undefined;
+          if (report) await writeFileAtomic(report, JSON.stringify({ file: ref.path, time: new Date().toISOString(), errors: state.failures.map((f) => f.toJSON()) }, null, 2) + '\n');
+          for (const f of state.failures) emit({ type: 'sample-failed', id: f.sample ?? id, file: ref.path, step: f.step, message: f.message, ...(report ? { report } : {}) });
+          if (ledger && fingerprint) await ledger.record(ref.path, { ...fingerprint, status: 'failed', outputs, error: state.failures[0].message });
+          if (stopOnError) throw state.failures[0];
+        } else {
+          counts.done++;
+          emit({ type: 'sample-done', id, file: ref.path, seconds: (Date.now() - t0) / 1000, outputs });
+          if (ledger && fingerprint) {
+            // Written to while we read it? Then the watcher reports it again and it is redone.
+            const now = await stat(ref.path).catch(() => undefined);
+            if (now && now.size === fingerprint.size && now.mtimeMs === fingerprint.mtimeMs) {
+              await ledger.record(ref.path, { ...fingerprint, status: 'done', outputs });
+            }
+          }
+        }
+        return keepSamples ? samples : [];
+      };
+
+      const processed = source.refs.pipe(mergeMap((ref) => defer(() => processFile(ref)).pipe(mergeMap((s) => from(s))), definition.concurrency ?? 2));
+      const final = perStream.reduce<Observable<any>>((o, op) => o.pipe(op as OperatorFunction<any, any>), processed);
+      inner = final.subscribe({
+        error: (e) => subscriber.error(e),
+        complete: () => {
+          for (const f of orphanFailures) emit({ type: 'sample-failed', file: f.file, step: f.step, message: f.message });
+          emit({ type: 'stats', ...counts, failed: counts.failed + orphanFailures.length, seconds: (Date.now() - started) / 1000 });
+          subscriber.complete();
+        },
+      });
+    })().catch((error) => subscriber.error(error));
+
+    return () => {
+      options.signal?.removeEventListener('abort', onOuterAbort);
+      stop.abort();
+      inner?.unsubscribe();
+    };
+  });
+}
+
+/** Output paths of a file's samples: by output name, prefixed by the sample id when a file gave several. */
+function collectOutputs(samples: readonly Sample[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of samples) {
+    const written = (s.metadata?.outputs ?? {}) as Record<string, string>;
+    for (const [name, path] of Object.entries(written)) out[samples.length > 1 ? `${s.id}.${name}` : name] = path;
+  }
+  return out;
+}
+
+interface OpenSource {
+  readonly refs: Observable<SourceRef>;
+  readonly watch: boolean;
+  readonly root: string;
+  readonly total?: number;
+  readonly ledgerFile?: string;
+}
+
+async function openSource(plan: Plan, signal: AbortSignal, emit: (e: RunEvent) => void): Promise<OpenSource> {
+  const { source } = plan.definition;
+  const stopAware = (refs: SourceRef[]) =>
+    new Observable<SourceRef>((sub) => {
+      for (const r of refs) {
+        if (signal.aborted) break;
+        sub.next(r);
+      }
+      sub.complete();
+    });
+  if ('files' in source) {
+    const query = folderQuery(source.files, plan.baseDir);
+    const refs = await filesSource(query);
+    if (refs.length === 0) emit({ type: 'log', level: 'warn', message: `no image files in ${query.dir}${query.pattern ? ` matching ${query.pattern}` : ''}` });
+    return { refs: stopAware(refs), watch: false, root: query.dir, total: refs.length };
+  }
+  if ('pairs' in source) {
+    const p = source.pairs;
+    const images = folderQuery(p.pattern ? { dir: p.images, pattern: p.pattern } : p.images, plan.baseDir);
+    const labels = folderQuery(p.pattern ? { dir: p.labels, pattern: p.pattern } : p.labels, plan.baseDir);
+    const { refs, unmatchedImages, unmatchedLabels } = await pairsSource(images, labels);
+    for (const path of unmatchedImages) emit({ type: 'log', level: 'warn', message: `${path}: no label with the same name in ${labels.dir}; skipped` });
+    for (const path of unmatchedLabels) emit({ type: 'log', level: 'warn', message: `${path}: no image with the same name in ${images.dir}; skipped` });
+    return { refs: stopAware(refs), watch: false, root: images.dir, total: refs.length };
+  }
+  const w = typeof source.watch === 'string' ? { dir: source.watch } : source.watch;
+  const dir = resolve(plan.baseDir, w.dir);
+  const ledgerFile = 'ledger' in w && w.ledger ? resolve(plan.baseDir, w.ledger) : plan.outputDir ? resolve(plan.outputDir, '.unetflow-ledger.jsonl') : undefined;
+  if (!ledgerFile) {
+    throw new PipelineError(plan.file, [{ path: ['source', 'watch'], message: 'watch mode needs a save step or a ledger path, to remember what it has processed' }]);
+  }
+  const refs = watchFolder({ ...w, dir }, signal, {
+    onReady: () => emit({ type: 'log', level: 'info', message: `watching ${dir}` }),
+    onWarning: (message) => emit({ type: 'log', level: 'warn', message }),
+  });
+  return { refs, watch: true, root: dir, ledgerFile };
+}
+

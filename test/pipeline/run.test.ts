@@ -1,0 +1,150 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as t from 'io-ts';
+import { map, toArray, mergeMap, from } from 'rxjs';
+import { runPipeline } from '../../src/pipeline/run.js';
+import { defaultRegistry, registerOperator } from '../../src/pipeline/builtins.js';
+import { defineOperator, OperatorRegistry } from '../../src/pipeline/registry.js';
+import { readImage } from '../../src/io/read.js';
+import { collect, ofType, tempDir, writePng } from '../helpers/files.js';
+import { pixels } from '../helpers/images.js';
+
+const steps = (out: string) => [
+  { load: {} },
+  { mirror: { input: 20, output: 12 } },
+  { tile: { input: 20, output: 12 } },
+  { stitch: {} },
+  { save: { dir: out, outputs: ['image'] } },
+];
+
+test('a files pipeline processes every image once, in sorted order, and reports each', async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'in'));
+  for (const [i, name] of ['b.png', 'a.png', 'c.png'].entries()) await writePng(join(dir, 'in', name), i);
+  await writeFile(join(dir, 'in', 'notes.txt'), 'ignored: not an image name');
+  const events = await collect(runPipeline({ version: 1, name: 'roundtrip', source: { files: 'in' }, steps: steps('out'), concurrency: 1 }, { baseDir: dir }));
+  assert.deepEqual(ofType(events, 'sample-done').map((e) => e.id), ['a', 'b', 'c']);
+  assert.deepEqual(ofType(events, 'started')[0].total, 3);
+  assert.deepEqual(ofType(events, 'stats')[0], { ...ofType(events, 'stats')[0], done: 3, failed: 0, skipped: 0 });
+  assert.deepEqual((await readdir(join(dir, 'out'))).sort(), ['a.image.png', 'b.image.png', 'c.image.png']);
+  assert.deepEqual(pixels(await readImage(join(dir, 'out', 'a.image.png'))), pixels(await readImage(join(dir, 'in', 'a.png'))));
+});
+
+test('a corrupt file is reported with a JSON error report and the run goes on', async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'in'));
+  await writePng(join(dir, 'in', 'good.png'), 1);
+  await writeFile(join(dir, 'in', 'bad.png'), (await readFile(join(dir, 'in', 'good.png'))).subarray(0, 40));
+  const events = await collect(runPipeline({ version: 1, name: 'x', source: { files: 'in' }, steps: steps('out') }, { baseDir: dir }));
+  const failed = ofType(events, 'sample-failed');
+  assert.equal(failed.length, 1);
+  assert.match(failed[0].message, /steps\[0\]\.load: .*bad\.png: the image is corrupt or truncated/);
+  assert.equal(failed[0].report, join(dir, 'out', 'bad.error.json'));
+  const report = JSON.parse(await readFile(failed[0].report!, 'utf8'));
+  assert.equal(report.errors[0].step, 'steps[0].load');
+  assert.deepEqual(ofType(events, 'sample-done').map((e) => e.id), ['good']);
+  assert.equal(ofType(events, 'stats')[0].failed, 1);
+});
+
+test("on-error: stop ends the run at the first failure", async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'in'));
+  await writeFile(join(dir, 'in', 'a.png'), 'broken');
+  await writePng(join(dir, 'in', 'b.png'), 1);
+  await assert.rejects(
+    collect(runPipeline({ version: 1, name: 'x', source: { files: 'in' }, steps: steps('out'), 'on-error': 'stop', concurrency: 1 }, { baseDir: dir })),
+    /a\.png: not a readable image/,
+  );
+  assert.deepEqual(await readdir(join(dir, 'out')), ['a.error.json']);
+});
+
+test('pairs are matched by base name and the unmatched are reported', async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'images'));
+  await mkdir(join(dir, 'labels'));
+  await writePng(join(dir, 'images', '01.png'), 1);
+  await writePng(join(dir, 'images', '02.png'), 2);
+  await writePng(join(dir, 'labels', '01.png'), 3);
+  await writePng(join(dir, 'labels', '03.png'), 4);
+  const events = await collect(
+    runPipeline({ version: 1, name: 'p', source: { pairs: { images: 'images', labels: 'labels' } }, steps: [{ load: {} }, { save: { dir: 'out', outputs: ['label'] } }] }, { baseDir: dir }),
+  );
+  assert.deepEqual(ofType(events, 'sample-done').map((e) => e.id), ['01']);
+  const warnings = ofType(events, 'log').map((e) => e.message);
+  assert.ok(warnings.some((m) => /02\.png: no label with the same name/.test(m)));
+  assert.ok(warnings.some((m) => /03\.png: no image with the same name/.test(m)));
+  assert.deepEqual(pixels(await readImage(join(dir, 'out', '01.label.png'))), pixels(await readImage(join(dir, 'labels', '01.png'))));
+});
+
+test('custom operators: from code with a registry, and from a module named by use:', async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'in'));
+  await writePng(join(dir, 'in', 'a.png'), 1);
+  // From code: an operator that inverts 8-bit images.
+  const registry = defaultRegistry.clone().register(
+    defineOperator('invert', t.type({}), () =>
+      map((s: any) => ({ ...s, image: { ...s.image, data: s.image.data.map((v: number) => 255 - v) } })),
+    ),
+  );
+  await collect(runPipeline({ version: 1, name: 'c', source: { files: 'in' }, steps: [{ load: {} }, { invert: {} }, { save: { dir: 'out', outputs: ['image'] } }] }, { baseDir: dir, registry }));
+  const original = pixels(await readImage(join(dir, 'in', 'a.png')));
+  assert.deepEqual(pixels(await readImage(join(dir, 'out', 'a.image.png'))), original.map((v) => 255 - v));
+  // From a module: use: resolves against the pipeline file's folder. The module imports
+  // io-ts like a user's module would, so it must live where node_modules can be found.
+  const local = await mkdtemp(join(process.cwd(), 'test', '.tmp-'));
+  after(() => rm(local, { recursive: true, force: true }));
+  await writeFile(
+    join(local, 'offset.mjs'),
+    `import * as t from 'io-ts';
+     import { map } from 'rxjs';
+     export default { name: 'offset', params: t.type({ by: t.number }), create: (p) => map((s) => ({ ...s, image: { ...s.image, data: s.image.data.map((v) => Math.min(255, v + p.by)) } })) };`,
+  );
+  await writeFile(join(local, 'p.yaml'), `version: 1\nname: m\nuse: ./offset.mjs\nsource: { files: ${join(dir, 'in')} }\nsteps:\n  - load: {}\n  - offset: { by: 1 }\n  - save: { dir: ${join(dir, 'out2')}, outputs: [image] }\n`);
+  await collect(runPipeline(join(local, 'p.yaml')));
+  assert.deepEqual(pixels(await readImage(join(dir, 'out2', 'a.image.png'))), original.map((v) => Math.min(255, v + 1)));
+  await writeFile(join(dir, 'q.yaml'), 'version: 1\nname: m\nuse: ./missing.mjs\nsource: { files: in }\nsteps:\n  - load: {}\n');
+  await assert.rejects(collect(runPipeline(join(dir, 'q.yaml'))), /q\.yaml:3:1 use: cannot use \.\/missing\.mjs/);
+});
+
+test('registerOperator makes an operator known to every run using the default registry', async () => {
+  registerOperator('tag-test', t.type({ tag: t.string }), (p: { tag: string }) => map((s: any) => ({ ...s, metadata: { ...s.metadata, tag: p.tag } })));
+  assert.ok(defaultRegistry.names().includes('tag-test'));
+  assert.ok(!new OperatorRegistry().names().includes('tag-test'));
+});
+
+test('stream-scoped operators see the samples of all files together', async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'in'));
+  for (let i = 0; i < 3; i++) await writePng(join(dir, 'in', `${i}.png`), i);
+  const seen: string[][] = [];
+  const registry = defaultRegistry.clone().register(
+    defineOperator('gather', t.type({}), () => (source) => source.pipe(toArray(), mergeMap((all: any[]) => (seen.push(all.map((s) => s.id).sort()), from(all)))), { scope: 'stream' }),
+  );
+  await collect(runPipeline({ version: 1, name: 's', source: { files: 'in' }, steps: [{ load: {} }, { gather: {} }] }, { baseDir: dir, registry }));
+  assert.deepEqual(seen, [['0', '1', '2']]);
+});
+
+test('aborting stops taking files; files not started are left for the next run', async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'in'));
+  for (let i = 0; i < 6; i++) await writePng(join(dir, 'in', `${i}.png`), i);
+  const stop = new AbortController();
+  const events = await collect(
+    runPipeline({ version: 1, name: 'a', source: { files: 'in' }, steps: steps('out'), concurrency: 1 }, { baseDir: dir, signal: stop.signal }).pipe(
+      map((e) => {
+        if (e.type === 'sample-done' && e.id === '1') stop.abort();
+        return e;
+      }),
+    ),
+  );
+  const done = ofType(events, 'sample-done').length;
+  assert.ok(done >= 2 && done < 6, `done ${done}`);
+  assert.equal((await readdir(join(dir, 'out'))).length, done);
+});
+
+test('a missing source folder is a clear error', async () => {
+  const dir = await tempDir();
+  await assert.rejects(collect(runPipeline({ version: 1, name: 'x', source: { files: 'nowhere' }, steps: steps('out') }, { baseDir: dir })), /source: cannot list .*nowhere: folder not found/);
+});
