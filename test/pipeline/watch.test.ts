@@ -1,0 +1,125 @@
+/**
+ * Watch mode end to end, with an identity "network" (mirror -> tile -> stitch): files
+ * written slowly in chunks, a corrupt file, a stop in the middle of a burst and a
+ * restart, files added while stopped, a changed file. Exact counts throughout.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { open, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Subject, lastValueFrom, toArray, tap } from 'rxjs';
+import { runPipeline } from '../../src/pipeline/run.js';
+import type { RunEvent } from '../../src/events.js';
+import { pngBytes, tempDir } from '../helpers/files.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function definition() {
+  return {
+    version: 1,
+    name: 'watch-test',
+    source: { watch: { dir: 'in', stableMs: 250 } },
+    concurrency: 2,
+    steps: [
+      { load: {} },
+      { mirror: { input: 20, output: 12 } },
+      { tile: { input: 20, output: 12 } },
+      { stitch: {} },
+      { save: { dir: 'out', outputs: ['image'] } },
+    ],
+  };
+}
+
+/** Starts a run; resolves helpers to wait for events and to stop it. */
+function start(dir: string) {
+  const stop = new AbortController();
+  const events: RunEvent[] = [];
+  const seen = new Subject<RunEvent>();
+  const finished = lastValueFrom(runPipeline(definition(), { baseDir: dir, signal: stop.signal }).pipe(tap((e) => (events.push(e), seen.next(e))), toArray()));
+  const until = (predicate: () => boolean, what: string, ms = 15000) =>
+    Promise.race([
+      (async () => {
+        while (!predicate()) await sleep(20);
+      })(),
+      sleep(ms).then(() => {
+        throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(events.map((e) => e.type + ':' + ('file' in e ? e.file : '')))}`);
+      }),
+    ]);
+  const count = (type: RunEvent['type']) => events.filter((e) => e.type === type).length;
+  return {
+    events,
+    count,
+    ready: until(() => events.some((e) => e.type === 'log' && e.message.startsWith('watching')), 'the watcher'),
+    until,
+    async stop() {
+      stop.abort();
+      return finished;
+    },
+  };
+}
+
+async function writeSlowly(path: string, bytes: Buffer, chunks: number, gapMs: number) {
+  const handle = await open(path, 'w');
+  const size = Math.ceil(bytes.length / chunks);
+  for (let i = 0; i < bytes.length; i += size) {
+    await handle.write(bytes.subarray(i, i + size));
+    await handle.sync();
+    await sleep(gapMs);
+  }
+  await handle.close();
+}
+
+const doneFiles = (events: RunEvent[]) => events.filter((e) => e.type === 'sample-done').map((e) => (e as { id: string }).id);
+
+test('watch mode processes every good file exactly once across restarts, and reports the bad one', { timeout: 60000 }, async () => {
+  const dir = await tempDir('unetflow-watch-');
+  await mkdir(join(dir, 'in'));
+  await writeFile(join(dir, 'in', 'before.png'), await pngBytes(100)); // already there at start
+
+  // Run 1: a file written slowly in chunks, a corrupt file, a temporary name renamed into place.
+  const run1 = start(dir);
+  await run1.ready;
+  await writeSlowly(join(dir, 'in', 'slow.png'), await pngBytes(1, 64), 6, 80);
+  await writeFile(join(dir, 'in', 'corrupt.png'), (await pngBytes(2)).subarray(0, 30));
+  await writeFile(join(dir, 'in', 'copy.png.part'), await pngBytes(3));
+  await rename(join(dir, 'in', 'copy.png.part'), join(dir, 'in', 'copy.png'));
+  await run1.until(() => run1.count('sample-done') === 3 && run1.count('sample-failed') === 1, '3 done and 1 failed');
+
+  // A burst, stopped in the middle.
+  const burst = await Promise.all(Array.from({ length: 40 }, (_, i) => pngBytes(1000 + i)));
+  await Promise.all(burst.map((b, i) => writeFile(join(dir, 'in', `burst-${String(i).padStart(2, '0')}.png`), b)));
+  await run1.until(() => run1.count('sample-done') >= 8, 'part of the burst');
+  const events1 = await run1.stop();
+  const done1 = doneFiles(events1);
+  assert.ok(done1.length < 43, `the stop came before the burst was finished (${done1.length} done)`);
+  assert.deepEqual(events1.filter((e) => e.type === 'sample-failed').map((e) => (e as { file: string }).file), [join(dir, 'in', 'corrupt.png')]);
+
+  // While stopped: one new file arrives and one processed file changes.
+  await writeFile(join(dir, 'in', 'while-stopped.png'), await pngBytes(200));
+  await writeFile(join(dir, 'in', 'before.png'), await pngBytes(101));
+
+  // Run 2: the rest of the burst, the new file and the changed one — nothing else.
+  const run2 = start(dir);
+  await run2.ready;
+  const expected2 = 43 - done1.length + 1 + 1; // burst remainder + while-stopped + changed before.png
+  await run2.until(() => run2.count('sample-done') === expected2, `${expected2} done in run 2`);
+  await sleep(600); // time for any wrong extra processing to show up
+  const events2 = await run2.stop();
+  const done2 = doneFiles(events2);
+  assert.equal(done2.length, expected2);
+  assert.equal(events2.filter((e) => e.type === 'sample-failed').length, 0, 'the unchanged corrupt file is not retried');
+
+  // Exactly once: every good file done once over both runs, except before.png, changed in between.
+  const all = [...done1, ...done2].sort();
+  const names = ['before', 'before', 'copy', 'slow', 'while-stopped', ...burst.map((_, i) => `burst-${String(i).padStart(2, '0')}`)].sort();
+  assert.deepEqual(all, names);
+
+  const outputs = (await readdir(join(dir, 'out'))).filter((f) => !f.startsWith('.')).sort();
+  assert.equal(outputs.filter((f) => f.endsWith('.image.png')).length, 44);
+  assert.ok(outputs.includes('corrupt.error.json'));
+  assert.ok(!outputs.some((f) => f.endsWith('.tmp')), 'no temporary file left behind');
+  const ledger = (await readFile(join(dir, 'out', '.unetflow-ledger.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  const latest = new Map(ledger.map((e) => [e.path, e.status]));
+  assert.equal(latest.size, 45);
+  assert.equal(latest.get('corrupt.png'), 'failed');
+});
