@@ -7,7 +7,7 @@ import { NonNegativeInt, PositiveInt, oneKeyOf, oneOf, refine, stringOr, strict 
 
 const NonEmptyString = refine(t.string, (s) => s.length > 0, 'a non-empty string');
 
-/** `files: DIR`, `files: DIR/*.tif`, or `files: { dir, pattern, recursive }`. */
+/** `files: DIR`, `files: DIR/*.tif`, `files: FILE`, or `files: { dir, pattern, recursive }`. */
 export const FilesSource = stringOr(
   strict('files source', { dir: NonEmptyString }, { pattern: NonEmptyString, recursive: t.boolean }),
   'a folder or glob, or { dir, pattern, recursive }',

@@ -1,5 +1,5 @@
-/** The `files` and `pairs` sources: a folder listed once, in sorted order. */
-import { readdir } from 'node:fs/promises';
+/** The `files` and `pairs` sources: a folder (or one file) listed once, in sorted order. */
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import type { SourceRef } from '../../sample.js';
 import { globToRegExp, IMAGE_PATTERN, isGlob, isTemporaryName } from './glob.js';
@@ -38,7 +38,11 @@ export async function listFiles(query: FolderQuery): Promise<string[]> {
     .sort();
 }
 
+/** The folder's images, or the one file when the source names a file. */
 export async function filesSource(query: FolderQuery): Promise<SourceRef[]> {
+  if (!query.pattern && (await stat(query.dir).catch(() => undefined))?.isFile()) {
+    return [{ path: query.dir, root: dirname(query.dir) }];
+  }
   return (await listFiles(query)).map((path) => ({ path, root: query.dir }));
 }
 
