@@ -42,6 +42,11 @@ export interface StepResult {
 
 export type Gradients = Map<string, Float32Array>;
 
+/** Dropout seeds of tiles `from` .. `from + count` of step `step`: one per tile, whoever computes it. */
+export function dropoutSeeds(seed: number, step: number, count: number, from = 0): number[] {
+  return Array.from({ length: count }, (_, i) => deriveSeed(seed, 'dropout', step, from + i) % 2 ** 31);
+}
+
 export class Trainer {
   private readonly optimizer: Optimizer;
   private readonly schedule: Schedule;
@@ -65,7 +70,7 @@ export class Trainer {
 
   /** The dropout seeds of the current step's tiles `from` .. `from + count`. */
   dropoutSeeds(count: number, from = 0): number[] {
-    return Array.from({ length: count }, (_, i) => deriveSeed(this.seed, 'dropout', this.step, from + i) % 2 ** 31);
+    return dropoutSeeds(this.seed, this.step, count, from);
   }
 
   /**
@@ -83,6 +88,11 @@ export class Trainer {
       value.dispose();
       tf.dispose(grads);
     }
+  }
+
+  /** The weights as plain arrays, in their order (for checkpoints and replicas). */
+  weightArrays(): Map<string, Float32Array> {
+    return new Map([...this.model.weights.entries()].map(([name, v]) => [name, Float32Array.from(v.dataSync())]));
   }
 
   /** Applies (summed) gradients with the current learning rate and advances the step. */

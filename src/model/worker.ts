@@ -1,0 +1,70 @@
+/**
+ * A worker thread holding one replica of the network and its optimiser on its own
+ * tfjs backend. The wasm backend is single-threaded in Node, so replicas in
+ * worker_threads are how unetflow uses every core. Messages: see workers.ts.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { useBackend, type BackendChoice } from './backend.js';
+import { predictProbabilities, type Augmentation } from './predictor.js';
+import { Trainer, type Batch, type Gradients, type TrainerOptions } from './trainer.js';
+import { UNet, weightSpecs, type UNetConfig } from './unet.js';
+
+interface Init {
+  readonly backend: BackendChoice;
+  readonly config: UNetConfig;
+  readonly weights: [string, Float32Array][];
+  readonly trainer?: TrainerOptions;
+}
+
+type Request =
+  | { id: number; kind: 'gradients'; batch: Batch; normaliser: number }
+  | { id: number; kind: 'apply'; gradients: [string, Float32Array][] }
+  | { id: number; kind: 'predict'; images: Float32Array; count: number; size: number; tta: Augmentation }
+  | { id: number; kind: 'weights' };
+
+const init = workerData as Init;
+const port = parentPort!;
+const ready = (async () => {
+  const backend = await useBackend(init.backend);
+  const shapes = new Map(weightSpecs(init.config).map((s) => [s.name, s.shape]));
+  const tensors = Object.fromEntries(init.weights.map(([name, data]) => [name, tf.tensor(data, shapes.get(name))]));
+  const model = UNet.fromTensors(init.config, tensors);
+  tf.dispose(tensors); // the model's variables hold copies
+  const trainer = init.trainer ? new Trainer(model, init.trainer) : undefined;
+  return { backend, model, trainer };
+})();
+
+port.on('message', async (request: Request) => {
+  try {
+    const { model, trainer, backend } = await ready;
+    switch (request.kind) {
+      case 'gradients': {
+        if (!trainer) throw new Error('this worker was started for inference only');
+        const { loss, gradients } = trainer.gradients(request.batch, request.normaliser);
+        const list = [...gradients.entries()].map(([n, g]) => [n, Float32Array.from(g)] as [string, Float32Array]);
+        port.postMessage({ id: request.id, loss, gradients: list }, list.map(([, g]) => g.buffer as ArrayBuffer));
+        break;
+      }
+      case 'apply': {
+        if (!trainer) throw new Error('this worker was started for inference only');
+        const result = trainer.apply(new Map(request.gradients) as Gradients);
+        port.postMessage({ id: request.id, ...result });
+        break;
+      }
+      case 'predict': {
+        const p = predictProbabilities(model, request.images, request.count, request.size, request.tta);
+        const copy = Float32Array.from(p);
+        port.postMessage({ id: request.id, probabilities: copy, backend: backend.name }, [copy.buffer]);
+        break;
+      }
+      case 'weights': {
+        const list = [...model.weights.entries()].map(([n, v]) => [n, Float32Array.from(v.dataSync())]);
+        port.postMessage({ id: request.id, weights: list });
+        break;
+      }
+    }
+  } catch (error) {
+    port.postMessage({ id: request.id, error: (error as Error).stack ?? String(error) });
+  }
+});

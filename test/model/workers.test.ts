@@ -1,0 +1,53 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { useBackend } from '../../src/model/backend.js';
+import { predictProbabilities } from '../../src/model/predictor.js';
+import { Trainer, type TrainerOptions } from '../../src/model/trainer.js';
+import { UNet } from '../../src/model/unet.js';
+import { WorkerPool } from '../../src/model/workers.js';
+import { discBatch } from './helpers.js';
+
+const config = { depth: 2, baseFilters: 4, classes: 2, inputChannels: 1, padding: 'valid', dropout: 0.5 } as const;
+
+function assertClose(a: Float32Array, b: Float32Array, tolerance: number, what: string): void {
+  assert.equal(a.length, b.length, what);
+  let scale = 0;
+  for (const v of b) scale = Math.max(scale, Math.abs(v));
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= tolerance * (scale + 1e-3), `${what}[${i}]: ${a[i]} vs ${b[i]}`);
+}
+
+test('a two-worker training step equals a single-worker step, dropout included', async () => {
+  await useBackend('wasm');
+  const net = UNet.create(config, 4);
+  const options: TrainerOptions = { optimizer: { kind: 'sgd', learningRate: 0.05, momentum: 0.99 }, seed: 3 };
+  const trainer = new Trainer(net, options);
+  const pool = new WorkerPool({ workers: 2, backend: 'wasm', config: net.config, weights: trainer.weightArrays(), trainer: options });
+  try {
+    const batch = discBatch(3, 60, 20, 8);
+    for (let step = 0; step < 2; step++) {
+      const single = trainer.trainStep(batch);
+      const multi = await pool.trainStep(batch);
+      assert.equal(multi.step, single.step);
+      assert.ok(Math.abs(multi.loss - single.loss) < 1e-5 * single.loss, `loss ${multi.loss} vs ${single.loss}`);
+    }
+    const weights = await pool.weights();
+    for (const [name, w] of trainer.weightArrays()) assertClose(weights.get(name)!, w, 1e-4, name);
+  } finally {
+    await pool.close();
+    trainer.dispose();
+    net.dispose();
+  }
+});
+
+test('tiles spread over two workers are predicted as in one place', async () => {
+  await useBackend('wasm');
+  const net = UNet.create(config, 6);
+  const pool = new WorkerPool({ workers: 2, backend: 'wasm', config: net.config, weights: new Map([...net.weights].map(([n, v]) => [n, v.dataSync() as Float32Array])) });
+  try {
+    const { images } = discBatch(3, 44, 4, 2);
+    assertClose(await pool.predict(images, 3, 44, 'flips'), predictProbabilities(net, images, 3, 44, 'flips'), 1e-5, 'probabilities');
+  } finally {
+    await pool.close();
+    net.dispose();
+  }
+});
