@@ -7,3 +7,5 @@ export { save, SaveParams } from './save.js';
 export { decodeParams, perSample, flatPerSample, type StepContext, type SampleOperator } from './step.js';
 export { unet, UnetParams } from './unet.js';
 export { train, TrainParams } from './train.js';
+export { elastic, ElasticParams } from './elastic.js';
+export { weightMap, WeightMapParams } from './weight-map.js';
