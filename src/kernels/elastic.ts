@@ -85,20 +85,44 @@ export function zeroField(width: number, height: number): DisplacementField {
   return { width, height, dy: new Float64Array(size), dx: new Float64Array(size) };
 }
 
-/** scipy.ndimage.zoom(values, (H/n, W/n), order=3) for an n x n array: separable, so n rows first, then columns. */
+/**
+ * scipy.ndimage.zoom(values, (H/n, W/n), order=3) for an n x n array. Prefilter and
+ * evaluation are linear, so each axis is a size x n matrix (the spline of each unit
+ * vector), and the field is Ay · values · Axᵀ: n multiply-adds per pixel.
+ */
 function zoomCubic(values: readonly (readonly number[])[], n: number, width: number, height: number): Float64Array {
-  // Coefficients along x per control row, evaluated at every column: n x W.
-  const xs = positions(width, n);
-  const rows = values.map((row) => evaluate1d(prefilter1d(row, 'reflect'), xs, 'reflect'));
-  const ys = positions(height, n);
+  const ax = axisMatrix(width, n);
+  const ay = axisMatrix(height, n);
+  // values · Axᵀ: n x W.
+  const rows = new Float64Array(n * width);
+  for (let r = 0; r < n; r++) {
+    for (let x = 0; x < width; x++) {
+      let v = 0;
+      for (let c = 0; c < n; c++) v += values[r][c] * ax[x * n + c];
+      rows[r * width + x] = v;
+    }
+  }
   const out = new Float64Array(width * height);
-  const column = new Float64Array(n);
-  for (let x = 0; x < width; x++) {
-    for (let r = 0; r < n; r++) column[r] = rows[r][x];
-    const v = evaluate1d(prefilter1d(column, 'reflect'), ys, 'reflect');
-    for (let y = 0; y < height; y++) out[y * width + x] = v[y];
+  for (let y = 0; y < height; y++) {
+    for (let r = 0; r < n; r++) {
+      const w = ay[y * n + r];
+      if (w === 0) continue;
+      for (let x = 0, o = y * width, i = r * width; x < width; x++) out[o + x] += w * rows[i + x];
+    }
   }
   return out;
+}
+
+/** size x n: entry (i, r) is the mirror-boundary spline through unit vector e_r, at pixel i. */
+function axisMatrix(size: number, n: number): Float64Array {
+  const xs = positions(size, n);
+  const m = new Float64Array(size * n);
+  for (let r = 0; r < n; r++) {
+    const unit = Array.from({ length: n }, (_, i) => (i === r ? 1 : 0));
+    const column = evaluate1d(prefilter1d(unit, 'reflect'), xs, 'reflect');
+    for (let i = 0; i < size; i++) m[i * n + r] = column[i];
+  }
+  return m;
 }
 
 /** Grid coordinates of pixels 0 ... size-1 when n control points span them. */
@@ -153,15 +177,22 @@ function warpCubic(image: Image, field: DisplacementField, store: Store): void {
       const ix = Math.floor(sx);
       cubicWeights(sy - iy, wy);
       cubicWeights(sx - ix, wx);
+      // Mirroring only near the border; inside, the four taps are consecutive.
+      const rowsInside = iy >= 1 && iy + 2 < H;
+      const colsInside = ix >= 1 && ix + 2 < W;
       for (let k = 0; k < 4; k++) {
-        rows[k] = mirrorIndex(iy - 1 + k, H, 'symmetric') * W * C;
-        cols[k] = mirrorIndex(ix - 1 + k, W, 'symmetric') * C;
+        rows[k] = (rowsInside ? iy - 1 + k : mirrorIndex(iy - 1 + k, H, 'symmetric')) * W * C;
+        cols[k] = (colsInside ? ix - 1 + k : mirrorIndex(ix - 1 + k, W, 'symmetric')) * C;
       }
       for (let c = 0; c < C; c++) {
+        const r0 = rows[0] + c;
+        const r1 = rows[1] + c;
+        const r2 = rows[2] + c;
+        const r3 = rows[3] + c;
         let v = 0;
-        for (let a = 0; a < 4; a++) {
-          const r = rows[a] + c;
-          v += wy[a] * (wx[0] * coef[r + cols[0]] + wx[1] * coef[r + cols[1]] + wx[2] * coef[r + cols[2]] + wx[3] * coef[r + cols[3]]);
+        for (let b = 0; b < 4; b++) {
+          const col = cols[b];
+          v += wx[b] * (wy[0] * coef[r0 + col] + wy[1] * coef[r1 + col] + wy[2] * coef[r2 + col] + wy[3] * coef[r3 + col]);
         }
         store(p * C + c, v);
       }
