@@ -1,12 +1,21 @@
 /**
- * Tile geometry as operator parameters, shared by `mirror` and `tile` so both read
- * the same fields: `{ input: 572, output: 388 }` for a valid (unpadded) network, or
- * `{ size: 256, overlap: 64, window: gaussian }` for a same-padded one.
+ * Tile geometry as operator parameters, shared by `mirror`, `tile` and friends so all
+ * read the same fields: `{ model: DIR }` (the geometry the model was made for,
+ * optionally another valid `input` size), `{ input: 572, output: 388 }` for a valid
+ * (unpadded) network, or `{ size: 256, overlap: 64, window: gaussian }` for a
+ * same-padded one.
  */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as t from 'io-ts';
 import { NonNegativeInt, PositiveInt, oneOf } from '../src/codec/strict.js';
+import { messageOf } from '../src/errors.js';
 import { checkGeometry, type TileGeometry } from '../src/kernels/tiling.js';
+import { sizeMap, type Padding } from '../src/model/geometry.js';
 
 export const geometryProps = {
+  /** A model directory whose metadata gives the geometry (relative to the pipeline file). */
+  model: t.string,
   /** Valid network: input tile size in px (572 in the paper). */
   input: PositiveInt,
   /** Valid network: output tile size in px (388 in the paper). */
@@ -20,6 +29,7 @@ export const geometryProps = {
 };
 
 export interface GeometryParams {
+  model?: string;
   input?: number;
   output?: number;
   size?: number;
@@ -28,7 +38,8 @@ export interface GeometryParams {
 }
 
 /** The geometry the parameters describe, undefined when they name none; throws on a mix. */
-export function geometryFrom(p: GeometryParams): TileGeometry | undefined {
+export function geometryFrom(p: GeometryParams, baseDir = process.cwd()): TileGeometry | undefined {
+  if (p.model !== undefined) return geometryOfModelDir(resolve(baseDir, p.model), p);
   const valid = p.input !== undefined || p.output !== undefined;
   const same = p.size !== undefined || p.overlap !== undefined || p.window !== undefined;
   if (valid && same) {
@@ -47,4 +58,28 @@ export function geometryFrom(p: GeometryParams): TileGeometry | undefined {
   }
   if (geometry) checkGeometry(geometry);
   return geometry;
+}
+
+/**
+ * Reads a model's geometry synchronously, so that a wrong model path is found when
+ * the pipeline is checked (`unetflow validate`), not when the first image arrives.
+ */
+function geometryOfModelDir(dir: string, p: GeometryParams): TileGeometry {
+  if (p.output !== undefined) throw new RangeError('with a model, give at most input (another tile size it accepts), not output');
+  const path = join(dir, 'metadata.json');
+  let meta: { architecture?: { depth?: number; padding?: Padding }; tile?: { input?: number }; overlap?: number };
+  try {
+    meta = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new RangeError(`cannot read the model's geometry from ${path}: ${code === 'ENOENT' ? 'file not found (is this a model directory?)' : messageOf(error)}`);
+  }
+  const depth = meta.architecture?.depth ?? 4;
+  const padding = meta.architecture?.padding ?? 'valid';
+  const input = p.input ?? meta.tile?.input;
+  if (typeof input !== 'number') throw new RangeError(`${path} names no tile size (tile.input)`);
+  const size = sizeMap(input, { depth, padding }); // throws naming the nearest valid sizes
+  if (padding === 'valid') return { kind: 'valid', input: size.input, output: size.output };
+  const overlap = p.overlap ?? meta.overlap ?? Math.floor(size.input / 4);
+  return { kind: 'same', tile: size.input, overlap, window: p.window ?? 'gaussian' };
 }

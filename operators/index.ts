@@ -9,3 +9,5 @@ export { unet, UnetParams } from './unet.js';
 export { train, TrainParams } from './train.js';
 export { elastic, ElasticParams } from './elastic.js';
 export { weightMap, WeightMapParams } from './weight-map.js';
+export { threshold, ThresholdParams } from './threshold.js';
+export { instances, InstancesParams } from './instances.js';

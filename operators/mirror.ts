@@ -36,14 +36,14 @@ export function mirror(params: MirrorParams = {}, ctx: StepContext = {}): Sample
   const p = decodeParams('mirror', MirrorParams, params);
   const geometry = (() => {
     try {
-      return geometryFrom(p);
+      return geometryFrom(p, ctx.baseDir);
     } catch (error) {
       throw new ConfigError(`mirror: ${(error as Error).message}`);
     }
   })();
   const given = [p.margin !== undefined, p.margins !== undefined, geometry !== undefined].filter(Boolean).length;
   if (given !== 1) {
-    throw new ConfigError('mirror: give exactly one of margin, margins, or a tile geometry (input + output, or size)');
+    throw new ConfigError('mirror: give exactly one of margin, margins, or a tile geometry (model, input + output, or size)');
   }
   const mode = p.mode ?? 'reflect';
   const marginsFor = (height: number, width: number): Margins =>

@@ -2,24 +2,35 @@ import * as t from 'io-ts';
 import { resolve } from 'node:path';
 import { ConfigError } from '../src/errors.js';
 import { PositiveInt, oneOf, strict } from '../src/codec/strict.js';
-import { extractChannel } from '../src/image/convert.js';
-import type { Image } from '../src/image/image.js';
+import { extractChannel, toInteger } from '../src/image/convert.js';
+import { makeImage, type Image } from '../src/image/image.js';
+import { connectedComponents } from '../src/kernels/components.js';
+import { writeFileAtomic } from '../src/io/atomic.js';
 import { outputPath } from '../src/io/output-path.js';
-import { extensionOf, writeImage, type ImageFormat } from '../src/io/write.js';
+import { encodeImage, extensionOf, type ImageFormat } from '../src/io/write.js';
+import { measureObjects, measurementsCsv } from '../src/kernels/measure.js';
+import { renderOverlay } from '../src/kernels/overlay.js';
 import type { Sample } from '../src/sample.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
-/** What each output writes, and in which format unless `formats` says otherwise. */
-const OUTPUTS = {
-  image: { field: 'image', format: 'auto' },
-  label: { field: 'label', format: 'auto' },
+interface Encoded {
+  readonly bytes: Uint8Array | string;
+  readonly ext: string;
+}
+
+/** What each output needs from the sample (named in the error when missing) and how it is encoded. */
+const OUTPUTS: Record<string, { needs: readonly (keyof Sample)[]; format?: ImageFormat; encode(s: Sample, f: ImageFormat | undefined): Promise<Encoded> | Encoded }> = {
+  image: { needs: ['image'], encode: (s, f) => image(s.image, f) },
+  label: { needs: ['label'], encode: (s, f) => image(s.label!, f) },
   // Float32 maps: TIFF, one page per class for probabilities (a Fiji stack).
-  weights: { field: 'weights', format: 'tiff' },
-  probabilities: { field: 'probabilities', format: 'tiff' },
-  mask: { field: 'mask', format: 'png' },
-  instances: { field: 'instances', format: 'tiff' },
-} as const;
-export type OutputName = keyof typeof OUTPUTS;
+  weights: { needs: ['weights'], encode: (s, f) => image(s.weights!, f ?? 'tiff') },
+  probabilities: { needs: ['probabilities'], encode: (s, f) => image(s.probabilities!, f ?? 'tiff') },
+  mask: { needs: ['mask'], encode: (s, f) => image(binaryAs255(s), f ?? 'png') },
+  instances: { needs: ['instances'], encode: (s, f) => image(s.instances!, f ?? 'tiff') },
+  overlay: { needs: ['image'], encode: (s, f) => image(renderOverlay(s.image, regionsOf(s, 'overlay')), f ?? 'png') },
+  measurements: { needs: ['image'], encode: (s) => ({ bytes: measurementsCsv(measureObjects(objectsOf(s), s.image)), ext: 'csv' }) },
+};
+export type OutputName = 'image' | 'label' | 'weights' | 'probabilities' | 'mask' | 'instances' | 'overlay' | 'measurements';
 const outputNames = Object.keys(OUTPUTS) as [OutputName, ...OutputName[]];
 
 export const SaveParams = strict(
@@ -27,11 +38,11 @@ export const SaveParams = strict(
   {
     /** Output folder, relative to the pipeline file. */
     dir: t.string,
-    /** What to write; a sample lacking one of them is an error. */
+    /** What to write; a sample lacking what one of them needs is an error. */
     outputs: t.array(oneOf(outputNames)),
   },
   {
-    /** Format per output, overriding the default (PNG for 8/16-bit images, TIFF for float32 and multi-channel data). */
+    /** Image format per output, overriding the default (PNG for 8/16-bit, TIFF for float32 and multi-channel data). */
     formats: t.partial(Object.fromEntries(outputNames.map((n) => [n, oneOf(['png', 'tiff', 'jpeg'])])) as Record<OutputName, t.Type<ImageFormat>>),
     /** Samples written at once. @default 2 */
     concurrency: PositiveInt,
@@ -44,8 +55,12 @@ export type SaveParams = t.TypeOf<typeof SaveParams>;
  * as `<dir>/<input name>[.p<page>].<output>.<ext>`, e.g. `25.mask.png`, and adds the
  * written paths to `metadata.outputs`.
  *
+ * Outputs: image, label; weights and probabilities (float32 TIFF, one page per class);
+ * mask (PNG: a 0/1 mask as 0/255, class indices otherwise); instances (16-bit TIFF);
+ * overlay (PNG: object outlines over the image); measurements (CSV: one row per object).
+ *
  * @example
- * samples$.pipe(save({ dir: 'out', outputs: ['mask', 'probabilities'] }))
+ * samples$.pipe(save({ dir: 'out', outputs: ['mask', 'probabilities', 'overlay'] }))
  * @see load
  */
 export function save(params: SaveParams, ctx: StepContext = {}): SampleOperator {
@@ -56,13 +71,17 @@ export function save(params: SaveParams, ctx: StepContext = {}): SampleOperator 
     'save',
     ctx,
     async (sample) => {
-      const written: Record<string, string> = {};
+      // Encode everything first: a sample that cannot give every output writes none.
+      const files: [OutputName, string, Encoded][] = [];
       for (const name of p.outputs) {
-        const image = sample[OUTPUTS[name].field] as Image | undefined;
-        if (!image) throw new Error(`cannot save '${name}': the sample has no ${OUTPUTS[name].field} (is a step missing before save?)`);
-        const format = p.formats?.[name] ?? defaultFormat(OUTPUTS[name].format, image);
-        const path = outputPath(dir, sample.source, name, extensionOf[format]);
-        await writeImage(path, pagesFor(image, format), format);
+        const missing = OUTPUTS[name].needs.find((f) => !sample[f]);
+        if (missing) throw new Error(`cannot save '${name}': the sample has no ${missing} (is a step missing before save?)`);
+        const encoded = await OUTPUTS[name].encode(sample, p.formats?.[name]);
+        files.push([name, outputPath(dir, sample.source, name, encoded.ext), encoded]);
+      }
+      const written: Record<string, string> = {};
+      for (const [name, path, { bytes }] of files) {
+        await writeFileAtomic(path, bytes);
         written[name] = path;
       }
       return { ...sample, metadata: { ...sample.metadata, outputs: { ...(sample.metadata?.outputs as object), ...written } } };
@@ -71,13 +90,34 @@ export function save(params: SaveParams, ctx: StepContext = {}): SampleOperator 
   );
 }
 
-function defaultFormat(format: 'auto' | ImageFormat, image: Image): ImageFormat {
-  if (format !== 'auto') return format;
-  return image.dtype === 'float32' || ![1, 3, 4].includes(image.channels) ? 'tiff' : 'png';
+async function image(data: Image, format: ImageFormat | undefined): Promise<Encoded> {
+  const f = format ?? (data.dtype === 'float32' || ![1, 3, 4].includes(data.channels) ? 'tiff' : 'png');
+  // Float multi-channel data goes to TIFF as one page per channel, which every reader (sharp, Fiji) understands.
+  const pages = f === 'tiff' && data.channels > 1 && (data.dtype === 'float32' || ![3, 4].includes(data.channels))
+    ? Array.from({ length: data.channels }, (_, c) => extractChannel(data, c))
+    : data;
+  return { bytes: await encodeImage(pages, f), ext: extensionOf[f] };
 }
 
-/** Float multi-channel data goes to TIFF as one page per channel, which every reader (sharp, Fiji) understands. */
-function pagesFor(image: Image, format: ImageFormat): Image | Image[] {
-  if (format !== 'tiff' || image.channels === 1 || (image.dtype !== 'float32' && [3, 4].includes(image.channels))) return image;
-  return Array.from({ length: image.channels }, (_, c) => extractChannel(image, c));
+/** A two-class mask (values 0/1) is written 0/255 so that it can be seen; class indices stay as they are. */
+function binaryAs255(sample: Sample): Image {
+  const mask = sample.mask!;
+  const classes = sample.probabilities?.channels ?? 2;
+  if (classes > 2 || mask.data.some((v) => v > 1)) return mask;
+  return toInteger(mask, 'uint8', 255);
+}
+
+/** Objects to measure: the instances, or else the 4-connected regions of the mask's foreground. */
+function objectsOf(sample: Sample): Image {
+  if (sample.instances) return sample.instances;
+  const mask = regionsOf(sample, 'measurements');
+  const { labels } = connectedComponents(mask.data, mask.width, mask.height, 4);
+  return makeImage(mask.width, mask.height, 1, 'float32', Float32Array.from(labels));
+}
+
+/** Regions to outline: the instances, or else the mask. */
+function regionsOf(sample: Sample, output: string): Image {
+  const regions = sample.instances ?? sample.mask;
+  if (!regions) throw new Error(`cannot save '${output}': the sample has neither instances nor a mask (add threshold / instances before save)`);
+  return regions;
 }

@@ -36,11 +36,11 @@ export function tile(params: TileParams, ctx: StepContext = {}): SampleOperator 
   const p = decodeParams('tile', TileParams, params);
   let geometry: TileGeometry | undefined;
   try {
-    geometry = geometryFrom(p);
+    geometry = geometryFrom(p, ctx.baseDir);
   } catch (error) {
     throw new ConfigError(`tile: ${(error as Error).message}`);
   }
-  if (!geometry) throw new ConfigError('tile: needs a geometry: input + output (valid network) or size (same-padded)');
+  if (!geometry) throw new ConfigError('tile: needs a geometry: model, input + output (valid network), or size (same-padded)');
   const g = geometry;
   return flatPerSample('tile', ctx, (sample) => {
     const original = sample.padding

@@ -1,18 +1,32 @@
 /** The operators every pipeline file can name, and the default registry holding them. */
+import type * as t from 'io-ts';
+import type { OperatorFunction } from 'rxjs';
+import { ElasticParams, elastic } from '../../operators/elastic.js';
+import { InstancesParams, instances } from '../../operators/instances.js';
 import { LoadParams, load } from '../../operators/load.js';
 import { MirrorParams, mirror } from '../../operators/mirror.js';
 import { SaveParams, save } from '../../operators/save.js';
 import { StitchParams, stitch } from '../../operators/stitch.js';
-import { TileParams, tile } from '../../operators/tile.js';
-import { defineOperator, OperatorRegistry, type OperatorDefinition } from './registry.js';
-import type * as t from 'io-ts';
 import type { StepContext } from '../../operators/step.js';
+import { ThresholdParams, threshold } from '../../operators/threshold.js';
+import { TileParams, tile } from '../../operators/tile.js';
+import { TrainParams, train } from '../../operators/train.js';
+import { UnetParams, unet } from '../../operators/unet.js';
+import { WeightMapParams, weightMap } from '../../operators/weight-map.js';
+import { defineOperator, OperatorRegistry, type OperatorDefinition } from './registry.js';
 
 export const builtinOperators: OperatorDefinition[] = [
   defineOperator('load', LoadParams, load),
+  defineOperator('elastic', ElasticParams, elastic),
+  defineOperator('weight-map', WeightMapParams, weightMap),
   defineOperator('mirror', MirrorParams, mirror),
   defineOperator('tile', TileParams, tile),
+  defineOperator('unet', UnetParams, unet),
   defineOperator('stitch', StitchParams, stitch),
+  defineOperator('threshold', ThresholdParams, threshold),
+  defineOperator('instances', InstancesParams, instances),
+  // Training batches tiles across files and checkpoints when the whole input is done.
+  defineOperator('train', TrainParams, train, { scope: 'stream' }),
   defineOperator('save', SaveParams, save),
 ];
 
@@ -28,7 +42,7 @@ export const defaultRegistry = new OperatorRegistry(builtinOperators);
 export function registerOperator<P>(
   name: string,
   params: t.Type<P, any, unknown>,
-  create: (params: P, ctx: StepContext) => import('rxjs').OperatorFunction<any, any>,
+  create: (params: P, ctx: StepContext) => OperatorFunction<any, any>,
   options: { scope?: 'sample' | 'stream' } = {},
 ): OperatorDefinition<P> {
   const definition = defineOperator(name, params, create, options);

@@ -113,3 +113,20 @@ test('operator parameters are checked when the pipeline is built', () => {
 function tilesOf(s: Sample): Promise<Sample[]> {
   return lastValueFrom(from([s]).pipe(mirror(g), tile(g), toArray()));
 }
+
+test('mirror and tile can take their geometry from a model directory', async () => {
+  const { mkdtemp, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = await mkdtemp(join(tmpdir(), 'unetflow-model-'));
+  // A depth-2 valid network maps 60 px tiles to 20 px.
+  await writeFile(join(dir, 'metadata.json'), JSON.stringify({ architecture: { depth: 2, padding: 'valid' }, tile: { input: 60 } }));
+  const input = sample('m', 50, 33);
+  const out = await lastValueFrom(from([input]).pipe(mirror({ model: dir }), tile({ model: dir }), toArray()));
+  assert.equal(out[0].tile!.grid.inputSize, 60);
+  assert.equal(out[0].tile!.grid.outputSize, 20);
+  const back = await lastValueFrom(from(out).pipe(stitch()));
+  assert.deepEqual(pixels(back.image), pixels(input.image));
+  assert.throws(() => tile({ model: dir, input: 61 }), /nearest valid/);
+  assert.throws(() => mirror({ model: join(dir, 'nope') }), /cannot read the model's geometry from .*nope\/metadata\.json: file not found/);
+});

@@ -43,13 +43,13 @@ steps:
     "6:13 steps[0].load.chanels: unknown key 'chanels' — did you mean 'channels'?",
     "7:5 steps[1].mirorr: unknown operator 'mirorr' — did you mean 'mirror'?",
     '8:15 steps[2].mirror.margin: expected a non-negative integer, got -2',
-    `9:39 steps[3].save.outputs[1]: expected 'image' | 'label' | 'weights' | 'probabilities' | 'mask' | 'instances', got "probs"`,
+    `9:39 steps[3].save.outputs[1]: expected 'image' | 'label' | 'weights' | 'probabilities' | 'mask' | 'instances' | 'overlay' | 'measurements', got "probs"`,
   ]);
 });
 
 test('rules that span fields are reported at the step', async () => {
   const text = good.replace('mirror: { margin: 4 }', 'mirror: { margin: 4, input: 572, output: 388 }');
-  assert.deepEqual(await problemsOf(text), ['6:5 steps[1].mirror: give exactly one of margin, margins, or a tile geometry (input + output, or size)']);
+  assert.deepEqual(await problemsOf(text), ['6:5 steps[1].mirror: give exactly one of margin, margins, or a tile geometry (model, input + output, or size)']);
 });
 
 test('the first step must be load, and a step is one operator', async () => {
