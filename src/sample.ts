@@ -17,10 +17,12 @@ export interface Source {
   readonly page?: number;
   /** Number of pages in the file. */
   readonly pages?: number;
+  /** Pass over the source (pipelines with `epochs`), 0-based; random steps draw anew each epoch. */
+  readonly epoch?: number;
 }
 
 /** What a source emits and `load` reads. */
-export type SourceRef = Pick<Source, 'path' | 'root' | 'labelPath'>;
+export type SourceRef = Pick<Source, 'path' | 'root' | 'labelPath' | 'epoch'>;
 
 export interface Margins {
   readonly top: number;

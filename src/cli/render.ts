@@ -3,7 +3,15 @@
  * --json; otherwise a progress bar on a terminal for batch runs, and a line per file
  * in watch mode or when output is piped. Logs and failures always go to stderr.
  */
+import { isAbsolute, relative } from 'node:path';
 import type { RunEvent } from '../events.js';
+
+/** Paths as a person typed them: relative to the working folder when that is shorter. */
+function show(path: string): string {
+  if (!isAbsolute(path)) return path;
+  const rel = relative(process.cwd(), path);
+  return rel.length < path.length ? rel : path;
+}
 
 export interface Renderer {
   event(e: RunEvent): void;
@@ -58,12 +66,12 @@ export function textRenderer({ out, err }: Streams): Renderer {
         case 'sample-done':
           done++;
           seconds += e.seconds;
-          if (!bar || watch) line(out, `done    ${e.file} (${e.seconds.toFixed(2)} s)${Object.keys(e.outputs).length ? ' -> ' + Object.values(e.outputs).join(', ') : ''}`);
+          if (!bar || watch) line(out, `done    ${show(e.file)} (${e.seconds.toFixed(2)} s)${Object.keys(e.outputs).length ? ' -> ' + Object.values(e.outputs).map(show).join(', ') : ''}`);
           else drawBar();
           break;
         case 'sample-failed':
           failed++;
-          line(err, `FAILED  ${e.message}${e.report ? ` (report: ${e.report})` : ''}`);
+          line(err, `FAILED  ${e.message}${e.report ? ` (report: ${show(e.report)})` : ''}`);
           break;
         case 'train-step':
           // At most one line a second: a step can take milliseconds.
@@ -76,7 +84,7 @@ export function textRenderer({ out, err }: Streams): Renderer {
           line(out, `validation at step ${e.step}: pixel error ${e.pixelError.toFixed(4)}, IoU ${e.iou.toFixed(4)}`);
           break;
         case 'checkpoint':
-          line(out, `checkpoint at step ${e.step}: ${e.path}`);
+          line(out, `checkpoint at step ${e.step}: ${show(e.path)}`);
           break;
         case 'log':
           line(err, `${e.level === 'warn' ? 'warning: ' : ''}${e.message}`);

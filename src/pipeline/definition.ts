@@ -58,6 +58,8 @@ export const PipelineDefinition = strict(
     'on-error': oneOf(['skip', 'stop']),
     /** Files processed at once. @default 2 */
     concurrency: PositiveInt,
+    /** Passes over a files or pairs source (training); random steps draw anew each pass. @default 1 */
+    epochs: PositiveInt,
     /** Modules of custom operators, relative to the pipeline file. */
     use: t.union([NonEmptyString, t.array(NonEmptyString)]),
   },

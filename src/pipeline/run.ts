@@ -186,11 +186,14 @@ interface OpenSource {
 
 async function openSource(plan: Plan, signal: AbortSignal, emit: (e: RunEvent) => void): Promise<OpenSource> {
   const { source } = plan.definition;
+  const epochs = plan.definition.epochs ?? 1;
   const stopAware = (refs: SourceRef[]) =>
     new Observable<SourceRef>((sub) => {
-      for (const r of refs) {
-        if (signal.aborted) break;
-        sub.next(r);
+      for (let epoch = 0; epoch < epochs; epoch++) {
+        for (const r of refs) {
+          if (signal.aborted) break;
+          sub.next(epochs > 1 ? { ...r, epoch } : r);
+        }
       }
       sub.complete();
     });
@@ -198,7 +201,7 @@ async function openSource(plan: Plan, signal: AbortSignal, emit: (e: RunEvent) =
     const query = folderQuery(source.files, plan.baseDir);
     const refs = await filesSource(query);
     if (refs.length === 0) emit({ type: 'log', level: 'warn', message: `no image files in ${query.dir}${query.pattern ? ` matching ${query.pattern}` : ''}` });
-    return { refs: stopAware(refs), watch: false, root: query.dir, total: refs.length };
+    return { refs: stopAware(refs), watch: false, root: query.dir, total: refs.length * epochs };
   }
   if ('pairs' in source) {
     const p = source.pairs;
@@ -207,7 +210,10 @@ async function openSource(plan: Plan, signal: AbortSignal, emit: (e: RunEvent) =
     const { refs, unmatchedImages, unmatchedLabels } = await pairsSource(images, labels);
     for (const path of unmatchedImages) emit({ type: 'log', level: 'warn', message: `${path}: no label with the same name in ${labels.dir}; skipped` });
     for (const path of unmatchedLabels) emit({ type: 'log', level: 'warn', message: `${path}: no image with the same name in ${images.dir}; skipped` });
-    return { refs: stopAware(refs), watch: false, root: images.dir, total: refs.length };
+    return { refs: stopAware(refs), watch: false, root: images.dir, total: refs.length * epochs };
+  }
+  if (plan.definition.epochs !== undefined && epochs > 1) {
+    throw new PipelineError(plan.file, [{ path: ['epochs'], message: 'epochs applies to files and pairs sources, not to watch' }]);
   }
   const w = typeof source.watch === 'string' ? { dir: source.watch } : source.watch;
   const dir = resolve(plan.baseDir, w.dir);

@@ -148,3 +148,20 @@ test('a missing source folder is a clear error', async () => {
   const dir = await tempDir();
   await assert.rejects(collect(runPipeline({ version: 1, name: 'x', source: { files: 'nowhere' }, steps: steps('out') }, { baseDir: dir })), /source: cannot list .*nowhere: folder not found/);
 });
+
+test('epochs pass over the source again, each sample knowing its epoch', async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'in'));
+  for (let i = 0; i < 2; i++) await writePng(join(dir, 'in', `${i}.png`), i);
+  const seen: string[] = [];
+  const registry = defaultRegistry.clone().register(
+    defineOperator('note', t.type({}), () => map((s: any) => (seen.push(`${s.id}@${s.source.epoch}`), s)), { scope: 'stream' }),
+  );
+  const events = await collect(runPipeline({ version: 1, name: 'e', epochs: 3, concurrency: 1, source: { files: 'in' }, steps: [{ load: {} }, { note: {} }] }, { baseDir: dir, registry }));
+  assert.deepEqual(seen.sort(), ['0@0', '0@1', '0@2', '1@0', '1@1', '1@2']);
+  assert.equal(ofType(events, 'started')[0].total, 6);
+  await assert.rejects(
+    collect(runPipeline({ version: 1, name: 'w', epochs: 2, source: { watch: 'in' }, steps: [{ load: {} }, { save: { dir: 'out', outputs: ['image'] } }] }, { baseDir: dir })),
+    /epochs: epochs applies to files and pairs sources, not to watch/,
+  );
+});

@@ -1,4 +1,4 @@
-/** Minimal glob matching for source patterns: `*`, `?`, `**` and `{a,b}`, on '/'-separated relative paths. */
+/** Minimal glob matching for source patterns: `*`, `?`, `**`, `[abc]`, `[0-9]` and `{a,b}`, on '/'-separated relative paths. */
 
 export function globToRegExp(pattern: string): RegExp {
   let re = '';
@@ -10,6 +10,15 @@ export function globToRegExp(pattern: string): RegExp {
       i += pattern[i + 2] === '/' ? 2 : 1;
     } else if (c === '*') re += '[^/]*';
     else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = pattern.indexOf(']', i + 1);
+      if (end < 0) re += '\\[';
+      else {
+        const body = pattern.slice(i + 1, end).replace(/\\/g, '\\\\');
+        re += `[${body.startsWith('!') ? '^' + body.slice(1) : body}]`;
+        i = end;
+      }
+    }
     else if (c === '{') {
       const end = pattern.indexOf('}', i);
       if (end < 0) re += '\\{';
@@ -28,7 +37,7 @@ function escape(s: string): string {
 
 /** Whether a string has glob characters, i.e. names a pattern rather than a path. */
 export function isGlob(s: string): boolean {
-  return /[*?{]/.test(s);
+  return /[*?{[]/.test(s);
 }
 
 export const IMAGE_PATTERN = '*.{png,jpg,jpeg,tif,tiff}';
