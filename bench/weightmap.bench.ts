@@ -67,8 +67,8 @@ export const benchmarks: Benchmark[] = cases.map((c) => ({
     const parameters = { file: c.file, size: `${label.width}x${label.height}`, instances: fast.instances, maxAbsDiff: diff };
     const borderAll = await medianSeconds(() => weightMap(label, { ...options, border: 'all' }), 9, 2);
     return [
-      { name: c.name, value: ours, unit: 's', parameters, reference: { name: 'naive-edt-per-instance+sort', value: reference, ratio: ours / reference } },
-      { name: `${c.name}-border-all`, value: borderAll, unit: 's', parameters: { ...parameters, border: 'all' } },
+      { name: c.name, value: ours, unit: 's', parameters: { ...parameters, speedup: +(reference / ours).toFixed(1) }, reference: { name: 'naive-edt-per-instance+sort', value: reference, ratio: ours / reference } },
+      { name: `${c.name}-border-all`, value: borderAll, unit: 's', parameters: { file: c.file, size: parameters.size, instances: fast.instances, border: 'all' } },
     ];
   },
 }));
