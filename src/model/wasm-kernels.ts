@@ -2,9 +2,8 @@
  * Convolution gradient kernels for the wasm backend, built from kernels it has.
  *
  * - `Conv2DBackpropFilter` is missing from tfjs-backend-wasm 4.22, so no network with
- *   a convolution can train there. Here it is one matrix product per filter tap:
- *   dW[kh, kw] = patch(x, kh, kw)ᵀ · dy, with the patch a (strided) slice of the
- *   padded input.
+ *   a convolution can train there. Here it is one matrix product per filter tap
+ *   (see `conv2dBackpropFilter`).
  * - Its `Conv2DBackpropInput` is a scalar loop (~9x slower than the equivalent conv2d,
  *   ../shared/FINDINGS.md). For stride 1 the input gradient is a convolution of the
  *   padded output gradient with the kernel rotated by 180° and its in/out channels
@@ -29,32 +28,52 @@ function nhwcOnly(kernel: string, attrs: ConvAttrs): void {
   if (attrs.dataFormat !== 'NHWC') throw new Error(`${kernel} (unetflow wasm kernel): only NHWC data is supported, got ${attrs.dataFormat}`);
 }
 
-/** dW [fh, fw, cin, cout] from x [n, h, w, cin] and dy [n, oh, ow, cout]. */
+/**
+ * dW [fh, fw, cin, cout] from x [n, h, w, cin] and dy [n, oh, ow, cout].
+ *
+ * One plain matrix product per filter tap, dW[kh, kw] = patch(x, kh, kw)ᵀ · dy, with
+ * x transposed once to channels-first (the wasm BatchMatMul is ~10x slower when asked
+ * to transpose an operand itself). For stride 1 the patches need no 4-D gather: with
+ * dy zero-padded to x's height and width, the patch of tap (kh, kw) is the column
+ * range of the flattened xᵀ starting at kh·w + kw — the columns that do not belong to
+ * the patch meet zeros in dy. Measured at 570x570x16: 3.5x faster than 4-D patch slices
+ * with a transposed product.
+ */
 export function conv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [number, number, number, number], attrs: ConvAttrs): tf.Tensor4D {
   nhwcOnly('Conv2DBackpropFilter', attrs);
   const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   const { top, bottom, left, right } = info.padInfo;
   const [fh, fw, cin, cout] = filterShape;
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
-  const n = x.shape[0];
   return tf.tidy(() => {
     const xp = top || bottom || left || right ? tf.pad(x, [[0, 0], [Math.max(top, 0), Math.max(bottom, 0)], [Math.max(left, 0), Math.max(right, 0)], [0, 0]]) : x;
-    const dy2 = tf.reshape(dy, [n * oh * ow, cout]) as tf.Tensor2D;
+    const [n, h, w] = xp.shape;
     const taps: tf.Tensor[] = [];
-    for (let kh = 0; kh < fh; kh++) {
-      for (let kw = 0; kw < fw; kw++) {
-        // One tap at a time, so that only one input-sized patch exists at once.
-        taps.push(
-          tf.tidy(() => {
-            const patch = sh === 1 && sw === 1
-              ? tf.slice(xp, [0, kh, kw, 0], [n, oh, ow, cin])
-              : tf.stridedSlice(xp, [0, kh, kw, 0], [n, kh + (oh - 1) * sh + 1, kw + (ow - 1) * sw + 1, cin], [1, sh, sw, 1]);
-            return tf.matMul(tf.reshape(patch, [n * oh * ow, cin]) as tf.Tensor2D, dy2, true, false);
-          }),
-        );
+    if (sh === 1 && sw === 1 && h >= oh + fh - 1 && w >= ow + fw - 1) {
+      const rows = n * h * w - (fh - 1) * w - (fw - 1);
+      const dyFull = tf.pad(dy, [[0, 0], [0, h - oh], [0, w - ow], [0, 0]]);
+      const dyRows = tf.slice(tf.reshape(dyFull, [n * h * w, cout]), [0, 0], [rows, cout]) as tf.Tensor2D;
+      const xT = tf.transpose(tf.reshape(xp, [n * h * w, cin])) as tf.Tensor2D;
+      for (let kh = 0; kh < fh; kh++) {
+        for (let kw = 0; kw < fw; kw++) {
+          taps.push(tf.tidy(() => tf.matMul(tf.slice(xT, [0, kh * w + kw], [cin, rows]) as tf.Tensor2D, dyRows)));
+        }
+      }
+    } else {
+      const dyRows = tf.reshape(dy, [n * oh * ow, cout]) as tf.Tensor2D;
+      for (let kh = 0; kh < fh; kh++) {
+        for (let kw = 0; kw < fw; kw++) {
+          // One tap at a time, so that only one input-sized patch exists at once.
+          taps.push(
+            tf.tidy(() => {
+              const patch = tf.stridedSlice(xp, [0, kh, kw, 0], [n, kh + (oh - 1) * sh + 1, kw + (ow - 1) * sw + 1, cin], [1, sh, sw, 1]);
+              return tf.matMul(tf.transpose(tf.reshape(patch, [n * oh * ow, cin])) as tf.Tensor2D, dyRows);
+            }),
+          );
+        }
       }
     }
-    return tf.reshape(tf.stack(taps), filterShape);
+    return tf.reshape(tf.stack(taps), filterShape) as tf.Tensor4D;
   });
 }
 
@@ -82,12 +101,42 @@ export function conv2dBackpropInputStride1(
 }
 
 /**
- * Registers both kernels for the wasm backend (once per process; the kernel
+ * BatchMatMul with its operands transposed first where asked: the native kernel falls
+ * back to a scalar loop for transposed operands (~10x slower than transposing and
+ * multiplying). Matters for the gradients of every matrix product (the up-convolution).
+ */
+function registerPlainMatMul(): void {
+  const native = tf.getKernel('BatchMatMul', BACKEND);
+  if (!native) return;
+  tf.unregisterKernel('BatchMatMul', BACKEND);
+  tf.registerKernel({
+    kernelName: 'BatchMatMul',
+    backendName: BACKEND,
+    setupFunc: native.setupFunc,
+    kernelFunc: (args) => {
+      const { a, b } = args.inputs as unknown as { a: tf.Tensor; b: tf.Tensor };
+      const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+      if (!transposeA && !transposeB) return native.kernelFunc(args);
+      const swap = (t: tf.Tensor) => tf.transpose(t, [...t.shape.keys()].map((i, _, all) => (i < all.length - 2 ? i : 2 * all.length - 3 - i)));
+      const plain = { a: transposeA ? swap(a) : a, b: transposeB ? swap(b) : b };
+      try {
+        return native.kernelFunc({ ...args, inputs: plain as never, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
+      } finally {
+        if (transposeA) plain.a.dispose();
+        if (transposeB) plain.b.dispose();
+      }
+    },
+  });
+}
+
+/**
+ * Registers the kernels for the wasm backend (once per process; the kernel
  * registry is global to tfjs). Call before training on wasm.
  */
 export function registerWasmKernels(): void {
   if (registered) return;
   registered = true;
+  registerPlainMatMul();
   tf.registerKernel({
     kernelName: 'Conv2DBackpropFilter',
     backendName: BACKEND,

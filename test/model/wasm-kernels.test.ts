@@ -35,9 +35,12 @@ const cases = [
   { xs: [1, 7, 7, 2], ws: [3, 3, 2, 5], stride: 1, pad: 'same' as const },
   { xs: [1, 6, 6, 4], ws: [1, 1, 4, 2], stride: 1, pad: 'valid' as const },
   { xs: [1, 9, 9, 2], ws: [3, 3, 2, 3], stride: 2, pad: 'same' as const },
+  // Batches whose flattened rows run across image boundaries, non-square filters and images.
+  { xs: [3, 7, 10, 1], ws: [2, 3, 1, 4], stride: 1, pad: 'valid' as const },
+  { xs: [2, 6, 5, 3], ws: [5, 3, 3, 2], stride: 1, pad: 'same' as const },
 ];
 
-test('the wasm convolution gradients match the cpu backend for valid, same, 1x1 and strided convolutions', async () => {
+test('the wasm convolution gradients match the cpu backend for valid, same, 1x1, strided, batched and non-square convolutions', async () => {
   for (const c of cases) {
     const x = random(c.xs.reduce((a, b) => a * b), 1);
     const w = random(c.ws.reduce((a, b) => a * b), 2);
@@ -69,4 +72,22 @@ test('auto selection falls back past the absent tfjs-node packages and names why
   assert.ok(['tensorflow', 'wasm'].includes(info.name), info.name);
   if (info.name === 'wasm') assert.equal(info.skipped.length, 2);
   await assert.rejects(useBackend('node-gpu').then((i) => (i.name === 'tensorflow' ? Promise.reject(new Error('present')) : i)), /not available|present/);
+});
+
+test('wasm matrix products with transposed operands match the cpu backend', async () => {
+  const a = random(2 * 5 * 7, 4);
+  const b = random(2 * 7 * 3, 5);
+  const products = () =>
+    tf.tidy(() =>
+      [
+        tf.matMul(tf.tensor3d(a, [2, 7, 5]), tf.tensor3d(b, [2, 7, 3]), true, false),
+        tf.matMul(tf.tensor3d(a, [2, 5, 7]), tf.tensor3d(b, [2, 3, 7]), false, true),
+        tf.matMul(tf.tensor2d(a.subarray(0, 35), [7, 5]), tf.tensor2d(b.subarray(0, 21), [3, 7]), true, true),
+      ].map((t) => t.dataSync().slice() as Float32Array),
+    );
+  await useBackend('cpu');
+  const cpu = products();
+  await useBackend('wasm');
+  const wasm = products();
+  cpu.forEach((c, i) => assertClose(wasm[i], c, `product ${i}`));
 });
