@@ -44,8 +44,9 @@ const FIELD_INTERPOLATION = { label: 'nearest', mask: 'nearest', instances: 'nea
  * then a backward warp. One draw per sample is shared by its image (cubic or linear),
  * label, mask and instances (nearest: no new values) and weights (linear).
  *
- * The draw comes from deriveSeed(ctx.seed, sample.id): the same pipeline seed and
- * sample id give the same deformation, whatever the order or concurrency. A sample
+ * The draw comes from deriveSeed(ctx.seed, sample.id, epoch): the same pipeline seed,
+ * sample id and epoch give the same deformation, whatever the order or concurrency,
+ * and every epoch of a training run draws a new one. A sample
  * first draws whether it is deformed (`probability`), then its displacements.
  * Conventions (control point placement, boundaries) are in src/kernels/elastic.ts.
  *
@@ -79,7 +80,7 @@ export function elastic(params: ElasticParams = {}, ctx: StepContext = {}): Samp
   const seed = ctx.seed ?? 0;
 
   return perSample('elastic', ctx, (sample) => {
-    const rng = createRng(deriveSeed(seed, sample.id));
+    const rng = createRng(deriveSeed(seed, sample.id, sample.source.epoch ?? 0));
     if (!(rng.next() < probability)) return sample;
     const grid = fixed ?? sampleDisplacement(rng, n, sigma);
     const field = displacementField(grid, sample.image.width, sample.image.height);

@@ -61,6 +61,13 @@ test('the same seed and id give the same deformation, whatever the order and con
   assert.notDeepEqual(pixels(twins[0].image), pixels(twins[1].image));
 });
 
+test('each epoch of a training run draws a new deformation, reproducibly', async () => {
+  const at = (epoch: number) => ({ ...sample('e', 7), source: { path: 'e.png', epoch } });
+  const [e0, e1, e1again] = await run([at(0), at(1), at(1)], elastic({}, { seed: 42 }));
+  assert.notDeepEqual(pixels(e0.image), pixels(e1.image));
+  assert.deepEqual(pixels(e1.image), pixels(e1again.image));
+});
+
 test('probability 0 passes samples through untouched, and probability 0.5 deforms about half of them', async () => {
   const inputs = Array.from({ length: 40 }, (_, i) => sample(`s${i}`, i + 1, 8));
   const none = await run(inputs, elastic({ probability: 0 }));
