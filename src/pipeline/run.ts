@@ -6,7 +6,7 @@
  */
 import { basename, extname, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
-import { defer, from, lastValueFrom, mergeMap, Observable, of, toArray, type OperatorFunction } from 'rxjs';
+import { defer, from, lastValueFrom, mergeMap, Observable, of, tap, type OperatorFunction } from 'rxjs';
 import { SampleError, messageOf } from '../errors.js';
 import type { RunEvent } from '../events.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -115,15 +115,25 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
         const t0 = Date.now();
         const state: FileState = { failures: [] };
         files.set(ref.path, state);
-        let samples: Sample[] = [];
+        // Samples are kept only for stream-scoped steps: a 500-page stack is not held whole otherwise.
+        const kept: Sample[] = [];
+        const written: { id: string; outputs: Record<string, string> }[] = [];
         try {
-          samples = await lastValueFrom(perFile.reduce<Observable<any>>((o, op) => o.pipe(op), of(ref)).pipe(toArray()));
+          await lastValueFrom(
+            perFile.reduce<Observable<any>>((o, op) => o.pipe(op), of(ref)).pipe(
+              tap((s: Sample) => {
+                written.push({ id: s.id, outputs: (s.metadata?.outputs ?? {}) as Record<string, string> });
+                if (keepSamples) kept.push(s);
+              }),
+            ),
+            { defaultValue: undefined },
+          );
         } catch (error) {
           state.failures.push(SampleError.wrap({ file: ref.path }, error));
         } finally {
           files.delete(ref.path);
         }
-        const outputs = collectOutputs(samples);
+        const outputs = collectOutputs(written);
         const id = basename(ref.path, extname(ref.path));
         if (state.failures.length) {
           counts.failed++;
@@ -143,7 +153,7 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
             }
           }
         }
-        return keepSamples ? samples : [];
+        return kept;
       };
 
       const processed = source.refs.pipe(mergeMap((ref) => defer(() => processFile(ref)).pipe(mergeMap((s) => from(s))), definition.concurrency ?? 2));
@@ -167,11 +177,10 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
 }
 
 /** Output paths of a file's samples: by output name, prefixed by the sample id when a file gave several. */
-function collectOutputs(samples: readonly Sample[]): Record<string, string> {
+function collectOutputs(samples: readonly { id: string; outputs: Record<string, string> }[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const s of samples) {
-    const written = (s.metadata?.outputs ?? {}) as Record<string, string>;
-    for (const [name, path] of Object.entries(written)) out[samples.length > 1 ? `${s.id}.${name}` : name] = path;
+    for (const [name, path] of Object.entries(s.outputs)) out[samples.length > 1 ? `${s.id}.${name}` : name] = path;
   }
   return out;
 }
