@@ -165,3 +165,12 @@ test('epochs pass over the source again, each sample knowing its epoch', async (
     /epochs: epochs applies to files and pairs sources, not to watch/,
   );
 });
+
+test('a multi-page TIFF is one file with one output set per page', async () => {
+  const dir = await tempDir();
+  const stack = join(process.cwd(), '../shared/data/dsb2018-nuclei/synthetic-stack.tif');
+  const events = await collect(runPipeline({ version: 1, name: 'pages', source: { files: stack }, steps: [{ load: { pages: [0, 1, 30] } }, { save: { dir: 'out', outputs: ['image'] } }] }, { baseDir: dir }));
+  const [done] = ofType(events, 'sample-done');
+  assert.deepEqual(Object.keys(done.outputs).sort(), ['synthetic-stack.p0.image', 'synthetic-stack.p1.image', 'synthetic-stack.p30.image']);
+  assert.deepEqual((await readdir(join(dir, 'out'))).sort(), ['synthetic-stack.p0.image.png', 'synthetic-stack.p1.image.png', 'synthetic-stack.p30.image.png']);
+});
