@@ -106,3 +106,15 @@ test('writes leave no temporary files behind', async () => {
   await assert.rejects(writeImage(join(dir, 'b.png'), randomImage(4, 4, 1, 'float32'), 'png'));
   assert.deepEqual(await readdir(dir), ['a.png']);
 });
+
+test('JPEG is written only when asked for, and reads back as 8-bit close to the original', async () => {
+  const smooth = makeImage(32, 32, 1, 'uint8', Uint8Array.from({ length: 1024 }, (_, i) => (i % 32) * 4));
+  const path = join(tmp, 'smooth.jpg');
+  await writeImage(path, smooth, 'jpeg', { quality: 95 });
+  const info = await inspectImage(path);
+  assert.deepEqual([info.format, info.channels, info.dtype], ['jpeg', 1, 'uint8']);
+  const back = await readImage(path);
+  const worst = pixels(back).reduce((m, v, i) => Math.max(m, Math.abs(v - smooth.data[i])), 0);
+  assert.ok(worst <= 6, `largest JPEG error ${worst}`);
+  await assert.rejects(writeImage(join(tmp, 'x.jpg'), randomImage(4, 4, 1, 'uint16'), 'jpeg'), /JPEG holds 8-bit data only/);
+});
