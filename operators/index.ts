@@ -11,3 +11,4 @@ export { elastic, ElasticParams } from './elastic.js';
 export { weightMap, WeightMapParams } from './weight-map.js';
 export { threshold, ThresholdParams } from './threshold.js';
 export { instances, InstancesParams } from './instances.js';
+export { evaluate, EvaluateParams, meanMetrics, type SegmentationMetrics } from './evaluate.js';
