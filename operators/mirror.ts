@@ -3,7 +3,7 @@ import { ConfigError } from '../src/errors.js';
 import { NonNegativeInt, oneOf, strict } from '../src/codec/strict.js';
 import { mirrorPad, uniformMargins } from '../src/kernels/mirror.js';
 import { tileGrid } from '../src/kernels/tiling.js';
-import type { Margins } from '../src/sample.js';
+import { mapPaddedFields, type Margins } from '../src/sample.js';
 import { geometryFrom, geometryProps } from './geometry.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
@@ -25,7 +25,8 @@ export type MirrorParams = t.TypeOf<typeof MirrorParams>;
 /**
  * Extrapolates each image by mirroring it at its borders (paper, Fig. 2), by a fixed
  * margin or by exactly what a tile geometry needs, and records the margins in
- * `sample.padding` for `tile` and `stitch`.
+ * `sample.padding` for `tile` and `stitch`. A label and weights are mirrored with the
+ * image (mirroring copies values, so a label gains no new ones).
  *
  * @example
  * files$.pipe(load(), mirror({ input: 572, output: 388 }), tile({ input: 572, output: 388 }), stitch())
@@ -52,6 +53,6 @@ export function mirror(params: MirrorParams = {}, ctx: StepContext = {}): Sample
   return perSample('mirror', ctx, (sample) => {
     if (sample.padding) throw new Error('the image is already mirrored; mirror once, with the margins the network needs');
     const padding = marginsFor(sample.image.height, sample.image.width);
-    return { ...sample, image: mirrorPad(sample.image, padding, mode), padding };
+    return { ...sample, ...mapPaddedFields(sample, (image) => mirrorPad(image, padding, mode)), padding };
   });
 }

@@ -4,7 +4,7 @@ import { SampleError } from '../src/errors.js';
 import { oneOf, strict } from '../src/codec/strict.js';
 import { unpad } from '../src/kernels/mirror.js';
 import { createStitcher, type Stitcher } from '../src/kernels/stitch.js';
-import { imageFields, type ImageField, type Sample } from '../src/sample.js';
+import { imageFields, mapPaddedFields, type ImageField, type Sample } from '../src/sample.js';
 import { decodeParams, type SampleOperator, type StepContext } from './step.js';
 
 export const StitchParams = strict(
@@ -86,8 +86,7 @@ export function stitch(params: StitchParams = {}, ctx: StepContext = {}): Sample
 }
 
 function finish(parent: Sample, field: ImageField, stitcher: Stitcher): Sample {
-  const stitched = stitcher.result();
-  const image = field === 'image' ? stitched : parent.padding ? unpad(parent.image, parent.padding) : parent.image;
-  const { padding: _padding, tile: _tile, ...rest } = parent;
-  return { ...rest, image, [field]: stitched };
+  const { padding, tile: _tile, ...rest } = parent;
+  const restored = padding ? mapPaddedFields(parent, (image) => unpad(image, padding)) : {};
+  return { ...rest, ...restored, [field]: stitcher.result() } as Sample;
 }

@@ -3,7 +3,7 @@ import { ConfigError } from '../src/errors.js';
 import { oneOf, strict } from '../src/codec/strict.js';
 import { crop, mirrorPad } from '../src/kernels/mirror.js';
 import { tileGrid, type TileGeometry, type TileGrid } from '../src/kernels/tiling.js';
-import type { Margins, Sample } from '../src/sample.js';
+import { mapPaddedFields, type Margins, type Sample } from '../src/sample.js';
 import { geometryFrom, geometryProps } from './geometry.js';
 import { decodeParams, flatPerSample, type SampleOperator, type StepContext } from './step.js';
 
@@ -21,7 +21,8 @@ export type TileParams = t.TypeOf<typeof TileParams>;
 /**
  * Cuts each image into the overlap-tiles of a network geometry. Every tile is a
  * Sample of its own (id `<parent>#<index>`) carrying its grid position and its
- * parent, so `stitch` can regroup tiles of many images in any order. Tiles are cut
+ * parent, so `stitch` can regroup tiles of many images in any order. A label and
+ * weights are cut with the image, so tiles of training samples can go to `train`. Tiles are cut
  * lazily, as downstream asks for them, so a large image is never held as all its tiles.
  *
  * An image mirrored by `mirror` with the same geometry is used as it is; an
@@ -49,7 +50,7 @@ export function tile(params: TileParams, ctx: StepContext = {}): SampleOperator 
     const grid = tileGrid(original.height, original.width, g);
     let parent: Sample;
     if (!sample.padding) {
-      parent = { ...sample, image: mirrorPad(sample.image, grid.padding, p.mode ?? 'reflect'), padding: grid.padding };
+      parent = { ...sample, ...mapPaddedFields(sample, (image) => mirrorPad(image, grid.padding, p.mode ?? 'reflect')), padding: grid.padding };
     } else if (sameMargins(sample.padding, grid.padding)) {
       parent = sample;
     } else {
@@ -66,8 +67,10 @@ function* tiles(parent: Sample, grid: TileGrid): Generator<Sample> {
   for (let row = 0; row < grid.rows.length; row++) {
     for (let col = 0; col < grid.cols.length; col++) {
       const index = row * grid.cols.length + col;
-      const image = crop(parent.image, { y: grid.rows[row], x: grid.cols[col], width: grid.inputSize, height: grid.inputSize });
-      yield { id: `${parent.id}#${index}`, source: parent.source, image, tile: { index, row, col, grid, parent } };
+      const rect = { y: grid.rows[row], x: grid.cols[col], width: grid.inputSize, height: grid.inputSize };
+      // A training sample's label and weights are cut with its image, at the input tile's size.
+      const fields = mapPaddedFields(parent, (image) => crop(image, rect));
+      yield { id: `${parent.id}#${index}`, source: parent.source, image: fields.image!, ...fields, tile: { index, row, col, grid, parent } };
     }
   }
 }

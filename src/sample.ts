@@ -64,6 +64,26 @@ export interface Sample {
   readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Per-pixel fields that travel with the image through `mirror` and `tile` (so tiles of
+ * a training sample carry their label and weights) and that `stitch` unpads again.
+ */
+export const paddedFields = ['image', 'label', 'weights'] as const;
+
+/** Mirrors every padded field present, checking that it has the image's size. */
+export function mapPaddedFields(sample: Sample, f: (image: Image, field: (typeof paddedFields)[number]) => Image): Partial<Sample> {
+  const out: Record<string, Image> = {};
+  for (const field of paddedFields) {
+    const image = sample[field];
+    if (!image) continue;
+    if (image.width !== sample.image.width || image.height !== sample.image.height) {
+      throw new Error(`the ${field} is ${image.width}x${image.height} but the image is ${sample.image.width}x${sample.image.height}`);
+    }
+    out[field] = f(image, field);
+  }
+  return out as Partial<Sample>;
+}
+
 /** The image fields that operators such as `stitch` and `save` can address by name. */
 export const imageFields = ['image', 'label', 'weights', 'probabilities', 'mask', 'instances'] as const;
 export type ImageField = (typeof imageFields)[number];

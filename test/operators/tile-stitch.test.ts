@@ -130,3 +130,26 @@ test('mirror and tile can take their geometry from a model directory', async () 
   assert.throws(() => tile({ model: dir, input: 61 }), /nearest valid/);
   assert.throws(() => mirror({ model: join(dir, 'nope') }), /cannot read the model's geometry from .*nope\/metadata\.json: file not found/);
 });
+
+test('a label and weights travel with the image through mirror and tile, and come back unpadded', async () => {
+  const input: Sample = {
+    ...sample('t', 30, 17),
+    label: randomImage(30, 17, 1, 'uint8', 8),
+    weights: randomImage(30, 17, 1, 'float32', 9),
+  };
+  const tiles = await lastValueFrom(from([input]).pipe(mirror(g), tile(g), toArray()));
+  for (const t of tiles) {
+    assert.deepEqual([t.label!.width, t.weights!.width], [20, 20]);
+    // The tile's label is the mirrored label at the same place as its image.
+    const m = (g.input - g.output) / 2;
+    const [y, x] = [t.tile!.grid.rows[t.tile!.row], t.tile!.grid.cols[t.tile!.col]];
+    assert.equal(t.label!.data[m * 20 + m], input.label!.data[y * 30 + x]);
+  }
+  const back = await lastValueFrom(from(tiles).pipe(stitch()));
+  assert.deepEqual(pixels(back.label!), pixels(input.label!));
+  assert.deepEqual(pixels(back.weights!), pixels(input.weights!));
+  await assert.rejects(
+    lastValueFrom(from([{ ...input, label: randomImage(29, 17, 1, 'uint8') }]).pipe(mirror(g))),
+    /the label is 29x17 but the image is 30x17/,
+  );
+});
