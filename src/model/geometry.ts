@@ -105,3 +105,51 @@ export function margin(shape: NetworkShape): number {
   const s = nth(0, shape);
   return (s.input - s.output) / 2;
 }
+
+/** Rows of a tile computed on their own: exact for valid convolutions (see `bands`). */
+export interface Band {
+  /** First input row and number of input rows (a valid input size). */
+  readonly inputTop: number;
+  readonly inputRows: number;
+  /** First output row and number of output rows the band computes. */
+  readonly outputTop: number;
+  readonly outputRows: number;
+  /** Output rows the band is answerable for (the next band recomputes a few overlap rows). */
+  readonly ownTop: number;
+  readonly ownRows: number;
+}
+
+/**
+ * Splits a valid network's tile into up to `parts` horizontal bands that can be
+ * computed separately (on separate cores, or one after another to save memory) and
+ * give exactly the whole tile's output: each band starts at a multiple of 2^depth
+ * input rows, so its max-pool grid is the tile's, and its input is its output rows
+ * plus the margin on both sides (the halo). Neighbouring bands recompute a few output
+ * rows (4 at depth 4) because band outputs must themselves be valid sizes; each row
+ * is owned by exactly one band. Fewer bands come back when the tile is too small.
+ * Same-padded networks cannot be split exactly (their zero padding would fall inside
+ * the tile), so they always get one band.
+ */
+export function bands(input: number, shape: NetworkShape, parts: number): Band[] {
+  const { output } = sizeMap(input, shape);
+  if (!Number.isInteger(parts) || parts < 1) throw new RangeError(`bands: parts must be a positive integer, got ${parts}`);
+  const whole: Band = { inputTop: 0, inputRows: input, outputTop: 0, outputRows: output, ownTop: 0, ownRows: output };
+  if (shape.padding !== 'valid' || parts === 1) return [whole];
+  const scale = 2 ** shape.depth;
+  const m = (input - output) / 2;
+  const smallest = nth(0, shape).output;
+  // Output rows past a band's last owned row so that its output is a valid size.
+  const overlap = smallest % scale;
+  // Band starts are multiples of `scale`; the last band must still have a valid output.
+  const steps = Math.floor((output - smallest) / scale);
+  const n = Math.min(parts, steps + 1);
+  const starts = Array.from({ length: n }, (_, i) => scale * Math.floor((i * (steps + 1)) / n));
+  const out: Band[] = [];
+  for (let i = 0; i < n; i++) {
+    const top = starts[i];
+    const ownEnd = i + 1 < n ? starts[i + 1] : output;
+    const rows = i + 1 < n ? ownEnd - top + overlap : output - top;
+    out.push({ inputTop: top, inputRows: rows + 2 * m, outputTop: top, outputRows: rows, ownTop: top, ownRows: ownEnd - top });
+  }
+  return out;
+}

@@ -38,17 +38,28 @@ function inverse(y: tf.Tensor4D, s: Symmetry): tf.Tensor4D {
 }
 
 /**
- * Softmax probabilities [N, out, out, K] (flattened, NHWC) for `count` square tiles of
- * `inputSize` px given as float32 NHWC.
+ * Softmax probabilities [N, out rows, out, K] (flattened, NHWC) for `count` tiles of
+ * `inputSize` px given as float32 NHWC; tiles may be bands of `height` rows (square by
+ * default; transposing augmentations need squares).
  */
-export function predictProbabilities(model: UNet, images: Float32Array, count: number, inputSize: number, tta: Augmentation = 'none'): Float32Array {
+export function predictProbabilities(
+  model: UNet,
+  images: Float32Array,
+  count: number,
+  inputSize: number,
+  tta: Augmentation = 'none',
+  height = inputSize,
+): Float32Array {
   const c = model.config.inputChannels;
-  if (images.length !== count * inputSize * inputSize * c) {
-    throw new RangeError(`predict: ${images.length} values for ${count} tiles of ${inputSize}x${inputSize}x${c}`);
+  if (images.length !== count * height * inputSize * c) {
+    throw new RangeError(`predict: ${images.length} values for ${count} tiles of ${height}x${inputSize}x${c}`);
   }
-  model.sizeMap(inputSize); // a clear error for an impossible tile size
+  // Clear errors for impossible tile sizes.
+  model.sizeMap(inputSize);
+  model.sizeMap(height);
+  if (tta === 'dihedral' && height !== inputSize) throw new RangeError(`dihedral augmentation needs square tiles, got ${height}x${inputSize}`);
   return tf.tidy(() => {
-    const x = tf.tensor4d(images, [count, inputSize, inputSize, c]);
+    const x = tf.tensor4d(images, [count, height, inputSize, c]);
     const passes = symmetries(tta);
     let sum: tf.Tensor4D | undefined;
     for (const s of passes) {

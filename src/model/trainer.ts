@@ -15,10 +15,15 @@ export interface Batch {
   readonly count: number;
   /** N × input × input × C, float32, already normalised. */
   readonly images: Float32Array;
+  /** Width of each tile (and its height, unless `inputHeight` says otherwise). */
   readonly inputSize: number;
-  /** N × output × output class indices. */
+  /** Height of each tile when it is a band of rows rather than a square. @default inputSize */
+  readonly inputHeight?: number;
+  /** The tiles are this band of taller tiles (dropout masks are cut from the whole tiles'). */
+  readonly band?: { readonly top: number; readonly fullHeight: number };
+  /** N × output rows × output columns class indices. */
   readonly labels: Int32Array;
-  /** N × output × output loss weights; all 1 when absent. */
+  /** N × output rows × output columns loss weights; all 1 when absent. */
   readonly weights?: Float32Array;
   /** One dropout seed per tile. @default derived from the trainer seed, step and tile index */
   readonly dropoutSeeds?: readonly number[];
@@ -147,19 +152,21 @@ export class Trainer {
   private variableGradients(batch: Batch, normaliser?: number) {
     const seeds = batch.dropoutSeeds ?? this.dropoutSeeds(batch.count);
     const { inputSize: s, count: n } = batch;
+    const h = batch.inputHeight ?? s;
     const channels = this.model.config.inputChannels;
-    if (batch.images.length !== n * s * s * channels) {
-      throw new RangeError(`batch images hold ${batch.images.length} values, expected ${n}x${s}x${s}x${channels}`);
+    if (batch.images.length !== n * h * s * channels) {
+      throw new RangeError(`batch images hold ${batch.images.length} values, expected ${n}x${h}x${s}x${channels}`);
     }
-    const o = Math.round(Math.sqrt(batch.labels.length / n));
-    if (o * o * n !== batch.labels.length) throw new RangeError(`batch labels hold ${batch.labels.length} values, not ${n} square tiles`);
+    const ow = this.model.sizeMap(s).output;
+    const oh = this.model.sizeMap(h).output;
+    if (batch.labels.length !== n * oh * ow) throw new RangeError(`batch labels hold ${batch.labels.length} values, expected ${n}x${oh}x${ow}`);
     return tf.tidy(() => {
-      const x = tf.tensor4d(batch.images, [n, s, s, channels]);
-      const labels = tf.tensor3d(batch.labels, [n, o, o], 'int32');
-      const weights = batch.weights ? tf.tensor3d(batch.weights, [n, o, o]) : undefined;
+      const x = tf.tensor4d(batch.images, [n, h, s, channels]);
+      const labels = tf.tensor3d(batch.labels, [n, oh, ow], 'int32');
+      const weights = batch.weights ? tf.tensor3d(batch.weights, [n, oh, ow]) : undefined;
       const vars = [...this.model.weights.values()];
       return tf.variableGrads(
-        () => weightedCrossEntropy(this.model.apply(x, { training: true, dropoutSeeds: seeds }), labels, weights, { normaliser }),
+        () => weightedCrossEntropy(this.model.apply(x, { training: true, dropoutSeeds: seeds, band: batch.band }), labels, weights, { normaliser }),
         vars,
       );
     });

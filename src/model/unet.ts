@@ -86,6 +86,12 @@ export interface ApplyOptions {
    * @default 0, 1, 2, ...
    */
   readonly dropoutSeeds?: readonly number[];
+  /**
+   * The input is the band of rows [top, top + rows) of taller tiles of `fullHeight`
+   * rows (`bands` in geometry.ts): dropout masks are then cut from the whole tiles'
+   * masks, so that bands computed apart see the same masks as the whole tile.
+   */
+  readonly band?: { readonly top: number; readonly fullHeight: number };
 }
 
 /** A U-Net: its configuration and weights. Dispose it to free the weights. */
@@ -149,7 +155,7 @@ export class UNet {
       t = tf.maxPool(t, 2, 2, 'valid');
     }
     t = conv(conv(t, `down${depth}/conv1`), `down${depth}/conv2`);
-    if (options.training && dropout > 0) t = perSampleDropout(t, dropout, options.dropoutSeeds);
+    if (options.training && dropout > 0) t = perSampleDropout(t, dropout, options.dropoutSeeds, bottomRows(x.shape[1], t.shape[1], depth, options.band));
     for (let level = depth - 1; level >= 0; level--) {
       const up = upConv(t, w(`up${level}/upconv/kernel`), w(`up${level}/upconv/bias`));
       t = tf.concat([centreCrop(skips[level], up.shape[1], up.shape[2]), up], 3);
@@ -183,14 +189,30 @@ function upConv(x: tf.Tensor4D, kernel: tf.Tensor, bias: tf.Tensor): tf.Tensor4D
   return tf.add(tf.reshape(blocks, [n, 2 * h, 2 * wd, cout]), bias) as tf.Tensor4D;
 }
 
-function perSampleDropout(t: tf.Tensor4D, rate: number, seeds: readonly number[] | undefined): tf.Tensor4D {
-  const n = t.shape[0];
+/** Where the bottom map's rows lie in the whole tile's bottom map: [first row, rows of the whole]. */
+function bottomRows(inputRows: number, rows: number, depth: number, band: ApplyOptions['band']): [number, number] {
+  if (!band) return [0, rows];
+  const scale = 2 ** depth;
+  if (band.top % scale !== 0 || (band.fullHeight - inputRows) % scale !== 0) {
+    throw new RangeError(`a band must start on the ${scale}-px pooling grid, got rows ${band.top} + ${inputRows} of ${band.fullHeight}`);
+  }
+  return [band.top / scale, rows + (band.fullHeight - inputRows) / scale];
+}
+
+/**
+ * tf.dropout's multiplier, floor(u + keep) / keep with u ~ U[0, 1) drawn from the
+ * sample's seed over the whole tile's bottom map and cut to this band's rows.
+ */
+function perSampleDropout(t: tf.Tensor4D, rate: number, seeds: readonly number[] | undefined, [top, fullRows]: [number, number]): tf.Tensor4D {
+  const [n, rows, cols, channels] = t.shape;
   if (seeds && seeds.length !== n) throw new RangeError(`dropout: ${seeds.length} seeds for a batch of ${n}`);
-  // Slices rather than tf.split: the SplitV gradient of tfjs 4.22 fails on this graph.
-  const parts = Array.from({ length: n }, (_, i) =>
-    tf.dropout(n === 1 ? t : tf.slice(t, [i, 0, 0, 0], [1, -1, -1, -1]), rate, undefined, seeds ? seeds[i] : i),
-  );
-  return (n === 1 ? parts[0] : tf.concat(parts, 0)) as tf.Tensor4D;
+  const keep = 1 - rate;
+  const masks = Array.from({ length: n }, (_, i) => {
+    const u = tf.randomUniform([1, fullRows, cols, channels], 0, 1, 'float32', seeds ? seeds[i] : i);
+    const cut = fullRows === rows ? u : tf.slice(u, [0, top, 0, 0], [1, rows, cols, channels]);
+    return tf.div(tf.floor(tf.add(cut, keep)), keep);
+  });
+  return tf.mul(t, n === 1 ? masks[0] : tf.concat(masks, 0)) as tf.Tensor4D;
 }
 
 function centreCrop(t: tf.Tensor4D, height: number, width: number): tf.Tensor4D {

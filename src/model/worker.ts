@@ -15,13 +15,16 @@ interface Init {
   readonly config: UNetConfig;
   readonly weights: [string, Float32Array][];
   readonly trainer?: TrainerOptions;
+  readonly optimizerState?: readonly { shape: number[]; data: Float32Array }[];
 }
 
 type Request =
   | { id: number; kind: 'gradients'; batch: Batch; normaliser: number }
   | { id: number; kind: 'apply'; gradients: [string, Float32Array][] }
-  | { id: number; kind: 'predict'; images: Float32Array; count: number; size: number; tta: Augmentation }
-  | { id: number; kind: 'weights' };
+  | { id: number; kind: 'predict'; images: Float32Array; count: number; size: number; height?: number; tta: Augmentation }
+  | { id: number; kind: 'weights' }
+  | { id: number; kind: 'optimizer-state' }
+  | { id: number; kind: 'info' };
 
 const init = workerData as Init;
 const port = parentPort!;
@@ -32,6 +35,7 @@ const ready = (async () => {
   const model = UNet.fromTensors(init.config, tensors);
   tf.dispose(tensors); // the model's variables hold copies
   const trainer = init.trainer ? new Trainer(model, init.trainer) : undefined;
+  if (trainer && init.optimizerState) await trainer.restoreOptimizerState(init.optimizerState);
   return { backend, model, trainer };
 })();
 
@@ -53,7 +57,7 @@ port.on('message', async (request: Request) => {
         break;
       }
       case 'predict': {
-        const p = predictProbabilities(model, request.images, request.count, request.size, request.tta);
+        const p = predictProbabilities(model, request.images, request.count, request.size, request.tta, request.height);
         const copy = Float32Array.from(p);
         port.postMessage({ id: request.id, probabilities: copy, backend: backend.name }, [copy.buffer]);
         break;
@@ -63,6 +67,14 @@ port.on('message', async (request: Request) => {
         port.postMessage({ id: request.id, weights: list });
         break;
       }
+      case 'optimizer-state': {
+        if (!trainer) throw new Error('this worker was started for inference only');
+        port.postMessage({ id: request.id, state: await trainer.optimizerState() });
+        break;
+      }
+      case 'info':
+        port.postMessage({ id: request.id, backend: backend.name });
+        break;
     }
   } catch (error) {
     port.postMessage({ id: request.id, error: (error as Error).stack ?? String(error) });

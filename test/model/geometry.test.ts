@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { margin, nearestValid, outputSize, sizeMap, validSizes } from '../../src/model/geometry.js';
+import { bands, margin, nearestValid, outputSize, sizeMap, validSizes } from '../../src/model/geometry.js';
 
 test('the paper network maps 572 to 388 with a 92 px margin', () => {
   assert.equal(outputSize(572, { depth: 4, padding: 'valid' }), 388);
@@ -54,4 +54,29 @@ test('an impossible size is refused with the nearest valid sizes named', () => {
   assert.throws(() => sizeMap(570, { depth: 4, padding: 'valid' }), /cannot take a 570 px tile; nearest valid: 556 \(-> 372\) or 572 \(-> 388\)/);
   assert.throws(() => sizeMap(10, { depth: 4, padding: 'valid' }), /nearest valid: 188 \(-> 4\)$/);
   assert.deepEqual(sizeMap(572, { depth: 4, padding: 'valid' }), { input: 572, output: 388 });
+});
+
+test('bands of a valid tile own every output row once, start on the pooling grid and have valid sizes', () => {
+  for (const depth of [1, 2, 3, 4]) {
+    const shape = { depth, padding: 'valid' } as const;
+    for (const { input, output } of validSizes(shape, 700).filter((_, i) => i % 3 === 0)) {
+      for (const parts of [1, 2, 3, 4, 7]) {
+        const list = bands(input, shape, parts);
+        assert.ok(list.length >= 1 && list.length <= parts);
+        let next = 0;
+        for (const b of list) {
+          assert.equal(b.ownTop, next, `depth ${depth} ${input}/${parts}: rows owned in order`);
+          next += b.ownRows;
+          assert.equal(b.inputTop % 2 ** depth, 0);
+          assert.equal(b.inputTop, b.outputTop);
+          assert.equal(outputSize(b.inputRows, shape), b.outputRows);
+          assert.ok(b.ownRows >= 1 && b.ownRows <= b.outputRows);
+          assert.ok(b.inputTop + b.inputRows <= input);
+        }
+        assert.equal(next, output);
+      }
+    }
+  }
+  assert.deepEqual(bands(572, { depth: 4, padding: 'valid' }, 2).map((b) => [b.inputTop, b.inputRows, b.ownRows]), [[0, 380, 192], [192, 380, 196]]);
+  assert.equal(bands(64, { depth: 2, padding: 'same' }, 4).length, 1);
 });

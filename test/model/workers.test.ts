@@ -51,3 +51,45 @@ test('tiles spread over two workers are predicted as in one place', async () => 
     net.dispose();
   }
 });
+
+test('a single tile split into bands over two workers trains as in one place, dropout included', async () => {
+  await useBackend('wasm');
+  for (const tileParts of [1, 3]) {
+    const net = UNet.create(config, 4);
+    const options: TrainerOptions = { optimizer: { kind: 'adam', learningRate: 0.01 }, seed: 5 };
+    const trainer = new Trainer(net, options);
+    const pool = new WorkerPool({ workers: 2, backend: 'wasm', config: net.config, weights: trainer.weightArrays(), trainer: options, tileParts });
+    try {
+      const batch = discBatch(1, 76, 36, 9);
+      for (let step = 0; step < 2; step++) {
+        const single = trainer.trainStep(batch);
+        const multi = await pool.trainStep(batch);
+        assert.ok(Math.abs(multi.loss - single.loss) < 1e-5 * single.loss, `${tileParts} parts: loss ${multi.loss} vs ${single.loss}`);
+      }
+      const weights = await pool.weights();
+      for (const [name, w] of trainer.weightArrays()) assertClose(weights.get(name)!, w, 1e-4, `${tileParts} parts: ${name}`);
+      const state = await pool.optimizerState();
+      const own = await trainer.optimizerState();
+      assert.equal(state.length, own.length);
+      state.forEach((s, i) => assertClose(s.data, own[i].data, 1e-4, `optimiser state ${i}`));
+    } finally {
+      await pool.close();
+      trainer.dispose();
+      net.dispose();
+    }
+  }
+});
+
+test('a single tile split into bands over two workers is predicted as in one place', async () => {
+  await useBackend('wasm');
+  const net = UNet.create(config, 6);
+  const pool = new WorkerPool({ workers: 2, backend: 'wasm', config: net.config, weights: new Map([...net.weights].map(([n, v]) => [n, v.dataSync() as Float32Array])) });
+  try {
+    const { images } = discBatch(1, 76, 36, 2);
+    assertClose(await pool.predict(images, 1, 76), predictProbabilities(net, images, 1, 76), 1e-5, 'probabilities');
+    assert.equal(await pool.backend(), 'wasm');
+  } finally {
+    await pool.close();
+    net.dispose();
+  }
+});
