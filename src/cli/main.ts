@@ -7,6 +7,7 @@ import { PipelineError } from '../pipeline/compile.js';
 import { loadPipeline, runPipeline } from '../pipeline/run.js';
 import { ConfigError, messageOf } from '../errors.js';
 import { jsonRenderer, textRenderer } from './render.js';
+import { evaluateCommand } from './evaluate.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -39,6 +40,18 @@ export function createProgram(): Command {
       } catch (error) {
         process.exitCode = report(error);
       }
+    });
+
+  program
+    .command('evaluate')
+    .description('score predicted masks against ground truth: pixel, Rand, VI, warping errors, IoU, Dice (docs/metrics.md)')
+    .requiredOption('--truth <path>', 'ground-truth image or folder (foreground = nonzero)')
+    .requiredOption('--pred <path>', 'predicted mask or folder, matched to the truth by file name')
+    .option('--threshold <value>', 'prediction values above this are foreground (default: 127 for 8-bit, 0.5 for float)')
+    .addOption(new Option('--json', 'print one JSON line per image, then the mean'))
+    .action(async (opts: { truth: string; pred: string; threshold?: string; json?: boolean }) => {
+      const threshold = opts.threshold === undefined ? undefined : Number(opts.threshold);
+      process.exitCode = await evaluateCommand(opts.truth, opts.pred, { json: opts.json, threshold });
     });
   return program;
 }
