@@ -31,7 +31,7 @@ await new Promise<void>((resolve, reject) =>
   runPipeline(definition, { baseDir: dir, signal: stop.signal }).subscribe({
     next(e) {
       if (e.type === 'log' && e.message.startsWith('watching')) void write();
-      if (e.type === 'sample-done' && ++done === count && mode === 'watch') stop.abort();
+      if (e.type === 'file-done' && ++done === count && mode === 'watch') stop.abort();
     },
     error: reject,
     complete: resolve,

@@ -5,8 +5,8 @@
 
 export type RunEvent =
   | { type: 'started'; pipeline: string; file: string; time: string; watch: boolean; total?: number }
-  | { type: 'sample-done'; id: string; file: string; seconds: number; outputs: Record<string, string> }
-  | { type: 'sample-failed'; id?: string; file?: string; step?: string; message: string; report?: string }
+  | { type: 'file-done'; id: string; file: string; seconds: number; outputs: Record<string, string> }
+  | { type: 'file-failed'; id?: string; file?: string; step?: string; message: string; report?: string }
   | { type: 'train-step'; step: number; loss: number; learningRate: number; seconds: number }
   | { type: 'validation'; step: number; pixelError: number; iou: number; loss?: number }
   | { type: 'checkpoint'; step: number; path: string }

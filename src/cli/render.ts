@@ -63,13 +63,13 @@ export function textRenderer({ out, err }: Streams): Renderer {
           watch = e.watch;
           line(err, `${e.pipeline}: ${e.watch ? 'watching for files' : `${e.total ?? '?'} file(s)`} (${e.file})`);
           break;
-        case 'sample-done':
+        case 'file-done':
           done++;
           seconds += e.seconds;
           if (!bar || watch) line(out, `done    ${show(e.file)} (${e.seconds.toFixed(2)} s)${Object.keys(e.outputs).length ? ' -> ' + Object.values(e.outputs).map(show).join(', ') : ''}`);
           else drawBar();
           break;
-        case 'sample-failed':
+        case 'file-failed':
           failed++;
           line(err, `FAILED  ${e.message}${e.report ? ` (report: ${show(e.report)})` : ''}`);
           break;

@@ -139,12 +139,12 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
           counts.failed++;
           const report = plan.outputDir ? outputPath(plan.outputDir, { path: ref.path, root: ref.root }, 'error', 'json') : undefined;
           if (report) await writeFileAtomic(report, JSON.stringify({ file: ref.path, time: new Date().toISOString(), errors: state.failures.map((f) => f.toJSON()) }, null, 2) + '\n');
-          for (const f of state.failures) emit({ type: 'sample-failed', id: f.sample ?? id, file: ref.path, step: f.step, message: f.message, ...(report ? { report } : {}) });
+          for (const f of state.failures) emit({ type: 'file-failed', id: f.sample ?? id, file: ref.path, step: f.step, message: f.message, ...(report ? { report } : {}) });
           if (ledger && fingerprint) await ledger.record(ref.path, { ...fingerprint, status: 'failed', outputs, error: state.failures[0].message });
           if (stopOnError) throw state.failures[0];
         } else {
           counts.done++;
-          emit({ type: 'sample-done', id, file: ref.path, seconds: (Date.now() - t0) / 1000, outputs });
+          emit({ type: 'file-done', id, file: ref.path, seconds: (Date.now() - t0) / 1000, outputs });
           if (ledger && fingerprint) {
             // Written to while we read it? Then the watcher reports it again and it is redone.
             const now = await stat(ref.path).catch(() => undefined);
@@ -161,7 +161,7 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       inner = final.subscribe({
         error: (e) => subscriber.error(e),
         complete: () => {
-          for (const f of orphanFailures) emit({ type: 'sample-failed', file: f.file, step: f.step, message: f.message });
+          for (const f of orphanFailures) emit({ type: 'file-failed', file: f.file, step: f.step, message: f.message });
           emit({ type: 'stats', ...counts, failed: counts.failed + orphanFailures.length, seconds: (Date.now() - started) / 1000 });
           subscriber.complete();
         },

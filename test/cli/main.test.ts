@@ -40,8 +40,8 @@ test('run --json prints one JSON event per line and exits 1 when a file failed',
   const events = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(events[0].type, 'started');
   assert.equal(events.at(-1).type, 'stats');
-  assert.equal(events.filter((e) => e.type === 'sample-done').length, 1);
-  assert.equal(events.filter((e) => e.type === 'sample-failed').length, 1);
+  assert.equal(events.filter((e) => e.type === 'file-done').length, 1);
+  assert.equal(events.filter((e) => e.type === 'file-failed').length, 1);
   assert.deepEqual(await readdir(join(dir, 'out')), ['a.image.png', 'b.error.json']);
 });
 
@@ -67,7 +67,7 @@ test('SIGINT in watch mode finishes cleanly with exit 0', { timeout: 30000 }, as
   const child = spawn(process.execPath, [BIN, 'run', join(dir, 'w.yaml'), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
-  while (!out.includes('"sample-done"')) await new Promise((r) => setTimeout(r, 50));
+  while (!out.includes('"file-done"')) await new Promise((r) => setTimeout(r, 50));
   child.kill('SIGINT');
   const code = await new Promise((r) => child.on('exit', r));
   assert.equal(code, 0);

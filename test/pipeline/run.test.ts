@@ -25,7 +25,7 @@ test('a files pipeline processes every image once, in sorted order, and reports 
   for (const [i, name] of ['b.png', 'a.png', 'c.png'].entries()) await writePng(join(dir, 'in', name), i);
   await writeFile(join(dir, 'in', 'notes.txt'), 'ignored: not an image name');
   const events = await collect(runPipeline({ version: 1, name: 'roundtrip', source: { files: 'in' }, steps: steps('out'), concurrency: 1 }, { baseDir: dir }));
-  assert.deepEqual(ofType(events, 'sample-done').map((e) => e.id), ['a', 'b', 'c']);
+  assert.deepEqual(ofType(events, 'file-done').map((e) => e.id), ['a', 'b', 'c']);
   assert.deepEqual(ofType(events, 'started')[0].total, 3);
   assert.deepEqual(ofType(events, 'stats')[0], { ...ofType(events, 'stats')[0], done: 3, failed: 0, skipped: 0 });
   assert.deepEqual((await readdir(join(dir, 'out'))).sort(), ['a.image.png', 'b.image.png', 'c.image.png']);
@@ -38,13 +38,13 @@ test('a corrupt file is reported with a JSON error report and the run goes on', 
   await writePng(join(dir, 'in', 'good.png'), 1);
   await writeFile(join(dir, 'in', 'bad.png'), (await readFile(join(dir, 'in', 'good.png'))).subarray(0, 40));
   const events = await collect(runPipeline({ version: 1, name: 'x', source: { files: 'in' }, steps: steps('out') }, { baseDir: dir }));
-  const failed = ofType(events, 'sample-failed');
+  const failed = ofType(events, 'file-failed');
   assert.equal(failed.length, 1);
   assert.match(failed[0].message, /steps\[0\]\.load: .*bad\.png: the image is corrupt or truncated/);
   assert.equal(failed[0].report, join(dir, 'out', 'bad.error.json'));
   const report = JSON.parse(await readFile(failed[0].report!, 'utf8'));
   assert.equal(report.errors[0].step, 'steps[0].load');
-  assert.deepEqual(ofType(events, 'sample-done').map((e) => e.id), ['good']);
+  assert.deepEqual(ofType(events, 'file-done').map((e) => e.id), ['good']);
   assert.equal(ofType(events, 'stats')[0].failed, 1);
 });
 
@@ -71,7 +71,7 @@ test('pairs are matched by base name and the unmatched are reported', async () =
   const events = await collect(
     runPipeline({ version: 1, name: 'p', source: { pairs: { images: 'images', labels: 'labels' } }, steps: [{ load: {} }, { save: { dir: 'out', outputs: ['label'] } }] }, { baseDir: dir }),
   );
-  assert.deepEqual(ofType(events, 'sample-done').map((e) => e.id), ['01']);
+  assert.deepEqual(ofType(events, 'file-done').map((e) => e.id), ['01']);
   const warnings = ofType(events, 'log').map((e) => e.message);
   assert.ok(warnings.some((m) => /02\.png: no label with the same name/.test(m)));
   assert.ok(warnings.some((m) => /03\.png: no image with the same name/.test(m)));
@@ -134,12 +134,12 @@ test('aborting stops taking files; files not started are left for the next run',
   const events = await collect(
     runPipeline({ version: 1, name: 'a', source: { files: 'in' }, steps: steps('out'), concurrency: 1 }, { baseDir: dir, signal: stop.signal }).pipe(
       map((e) => {
-        if (e.type === 'sample-done' && e.id === '1') stop.abort();
+        if (e.type === 'file-done' && e.id === '1') stop.abort();
         return e;
       }),
     ),
   );
-  const done = ofType(events, 'sample-done').length;
+  const done = ofType(events, 'file-done').length;
   assert.ok(done >= 2 && done < 6, `done ${done}`);
   assert.equal((await readdir(join(dir, 'out'))).length, done);
 });
@@ -170,7 +170,7 @@ test('a multi-page TIFF is one file with one output set per page', async () => {
   const dir = await tempDir();
   const stack = join(process.cwd(), '../shared/data/dsb2018-nuclei/synthetic-stack.tif');
   const events = await collect(runPipeline({ version: 1, name: 'pages', source: { files: stack }, steps: [{ load: { pages: [0, 1, 30] } }, { save: { dir: 'out', outputs: ['image'] } }] }, { baseDir: dir }));
-  const [done] = ofType(events, 'sample-done');
+  const [done] = ofType(events, 'file-done');
   assert.deepEqual(Object.keys(done.outputs).sort(), ['synthetic-stack.p0.image', 'synthetic-stack.p1.image', 'synthetic-stack.p30.image']);
   assert.deepEqual((await readdir(join(dir, 'out'))).sort(), ['synthetic-stack.p0.image.png', 'synthetic-stack.p1.image.png', 'synthetic-stack.p30.image.png']);
 });

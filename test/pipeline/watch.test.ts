@@ -69,7 +69,7 @@ async function writeSlowly(path: string, bytes: Buffer, chunks: number, gapMs: n
   await handle.close();
 }
 
-const doneFiles = (events: RunEvent[]) => events.filter((e) => e.type === 'sample-done').map((e) => (e as { id: string }).id);
+const doneFiles = (events: RunEvent[]) => events.filter((e) => e.type === 'file-done').map((e) => (e as { id: string }).id);
 
 test('watch mode processes every good file exactly once across restarts, and reports the bad one', { timeout: 60000 }, async () => {
   const dir = await tempDir('unetflow-watch-');
@@ -83,16 +83,16 @@ test('watch mode processes every good file exactly once across restarts, and rep
   await writeFile(join(dir, 'in', 'corrupt.png'), (await pngBytes(2)).subarray(0, 30));
   await writeFile(join(dir, 'in', 'copy.png.part'), await pngBytes(3));
   await rename(join(dir, 'in', 'copy.png.part'), join(dir, 'in', 'copy.png'));
-  await run1.until(() => run1.count('sample-done') === 3 && run1.count('sample-failed') === 1, '3 done and 1 failed');
+  await run1.until(() => run1.count('file-done') === 3 && run1.count('file-failed') === 1, '3 done and 1 failed');
 
   // A burst, stopped in the middle.
   const burst = await Promise.all(Array.from({ length: 40 }, (_, i) => pngBytes(1000 + i)));
   await Promise.all(burst.map((b, i) => writeFile(join(dir, 'in', `burst-${String(i).padStart(2, '0')}.png`), b)));
-  await run1.until(() => run1.count('sample-done') >= 8, 'part of the burst');
+  await run1.until(() => run1.count('file-done') >= 8, 'part of the burst');
   const events1 = await run1.stop();
   const done1 = doneFiles(events1);
   assert.ok(done1.length < 43, `the stop came before the burst was finished (${done1.length} done)`);
-  assert.deepEqual(events1.filter((e) => e.type === 'sample-failed').map((e) => (e as { file: string }).file), [join(dir, 'in', 'corrupt.png')]);
+  assert.deepEqual(events1.filter((e) => e.type === 'file-failed').map((e) => (e as { file: string }).file), [join(dir, 'in', 'corrupt.png')]);
 
   // While stopped: one new file arrives and one processed file changes.
   await writeFile(join(dir, 'in', 'while-stopped.png'), await pngBytes(200));
@@ -102,12 +102,12 @@ test('watch mode processes every good file exactly once across restarts, and rep
   const run2 = start(dir);
   await run2.ready;
   const expected2 = 43 - done1.length + 1 + 1; // burst remainder + while-stopped + changed before.png
-  await run2.until(() => run2.count('sample-done') === expected2, `${expected2} done in run 2`);
+  await run2.until(() => run2.count('file-done') === expected2, `${expected2} done in run 2`);
   await sleep(600); // time for any wrong extra processing to show up
   const events2 = await run2.stop();
   const done2 = doneFiles(events2);
   assert.equal(done2.length, expected2);
-  assert.equal(events2.filter((e) => e.type === 'sample-failed').length, 0, 'the unchanged corrupt file is not retried');
+  assert.equal(events2.filter((e) => e.type === 'file-failed').length, 0, 'the unchanged corrupt file is not retried');
 
   // Exactly once: every good file done once over both runs, except before.png, changed in between.
   const all = [...done1, ...done2].sort();
