@@ -8,7 +8,8 @@ import { requireChannels, type Image } from '../src/image/image.js';
 import { backendChoices, useBackend, type BackendInfo } from '../src/model/backend.js';
 import type { Schedule } from '../src/model/optimizer.js';
 import { defaultMetadata, loadModel, saveModel, type ModelMetadata } from '../src/model/store.js';
-import { Trainer, type Batch } from '../src/model/trainer.js';
+import { defaultWorkers, openStepRunner, type StepRunner } from '../src/model/runner.js';
+import { Trainer, type Batch, type TrainerOptions } from '../src/model/trainer.js';
 import { UNet } from '../src/model/unet.js';
 import type { Sample } from '../src/sample.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
@@ -48,6 +49,19 @@ export const TrainParams = strict(
     normalisation: oneOf(['none', 'dtype']),
     /** tfjs backend. @default 'auto' */
     backend: oneOf(backendChoices),
+    /**
+     * Worker threads, each with a replica of the network: a batch is split over them
+     * (a batch smaller than the workers as bands of rows of its tiles) and their
+     * gradients summed — the same step as in one thread. 1 trains in this thread.
+     * @default the number of cores on wasm / cpu, 1 on tfjs-node
+     */
+    workers: PositiveInt,
+    /**
+     * Bands of rows each tile is cut into and computed one after another (valid
+     * networks; exact): bounds memory, e.g. for the paper's 64-filter network on a
+     * 572 px tile within the wasm heap's 4 GiB. @default 1
+     */
+    tileParts: PositiveInt,
   },
 );
 export type TrainParams = t.TypeOf<typeof TrainParams>;
@@ -78,34 +92,45 @@ export function train(params: TrainParams, ctx: StepContext = {}): SampleOperato
   return (source) =>
     defer(async () => {
       const backend = await useBackend(p.backend ?? 'auto');
-      return { backend, ...(await start()) };
-    }).pipe(mergeMap((s) => run(source, s.backend, s.trainer, s.metadata)));
+      const { trainer, options, metadata } = await start();
+      try {
+        const runner = await openStepRunner(trainer, options, backend, p.workers ?? defaultWorkers(backend), p.tileParts ?? 1);
+        return { backend, trainer, runner, metadata };
+      } catch (error) {
+        trainer.dispose();
+        trainer.model.dispose();
+        throw error;
+      }
+    }).pipe(mergeMap((s) => run(source, s.backend, s.trainer, s.runner, s.metadata)));
 
-  async function start(): Promise<{ trainer: Trainer; metadata: ModelMetadata }> {
+  async function start(): Promise<{ trainer: Trainer; options: TrainerOptions; metadata: ModelMetadata }> {
     const optimizer = kind === 'sgd' ? { kind, learningRate, momentum: p.momentum ?? 0.99 } : { kind, learningRate };
     const schedule = p.schedule as Schedule | undefined;
     if (existsSync(join(dir, 'model.json'))) {
       const loaded = await loadModel(dir);
       const startStep = Number(loaded.metadata.provenance?.step ?? 0);
-      const trainer = new Trainer(loaded.model, { optimizer, schedule, seed, startStep });
+      const options = { optimizer, schedule, seed, startStep };
+      const trainer = new Trainer(loaded.model, options);
       if (loaded.optimizerState) await trainer.restoreOptimizerState(loaded.optimizerState);
-      return { trainer, metadata: loaded.metadata };
+      return { trainer, options, metadata: loaded.metadata };
     }
     const model = UNet.create(p.architecture ?? {}, seed);
     const metadata = defaultMetadata(model.config, { normalisation, ...(p.classNames ? { classNames: p.classNames } : {}) });
-    return { trainer: new Trainer(model, { optimizer, schedule, seed }), metadata };
+    const options = { optimizer, schedule, seed };
+    return { trainer: new Trainer(model, options), options, metadata };
   }
 
-  function run(source: Observable<Sample>, backend: BackendInfo, trainer: Trainer, metadata: ModelMetadata): Observable<Sample> {
+  function run(source: Observable<Sample>, backend: BackendInfo, trainer: Trainer, runner: StepRunner, metadata: ModelMetadata): Observable<Sample> {
     const model = trainer.model;
     const { classes, inputChannels } = model.config;
     let saved = trainer.step;
-    ctx.emit?.({ type: 'log', level: 'info', message: `${step}: ${model.parameterCount} parameters on ${backend.name}, from step ${trainer.step}` });
+    ctx.emit?.({ type: 'log', level: 'info', message: `${step}: ${model.parameterCount} parameters on ${runner.description}, from step ${trainer.step}` });
 
     const checkpoint = async () => {
       if (trainer.step === saved) return;
       const provenance = { ...metadata.provenance, step: trainer.step, seed, backend: backend.package, savedAt: new Date().toISOString() };
-      await saveModel(dir, model, { ...metadata, provenance }, await trainer.optimizerState());
+      const optimizerState = await runner.sync();
+      await saveModel(dir, model, { ...metadata, provenance }, optimizerState);
       saved = trainer.step;
       ctx.emit?.({ type: 'checkpoint', step: trainer.step, path: dir });
     };
@@ -133,7 +158,7 @@ export function train(params: TrainParams, ctx: StepContext = {}): SampleOperato
       bufferCount(p.batchSize ?? 1),
       concatMap(async (batch) => {
         const t0 = performance.now();
-        const result = trainer.trainStep(toBatch(batch));
+        const result = await runner.trainStep(toBatch(batch));
         ctx.emit?.({ type: 'train-step', step: result.step, loss: result.loss, learningRate: result.learningRate, seconds: (performance.now() - t0) / 1000 });
         if (result.step % every === 0) await checkpoint();
         return batch.map((b) => b.sample);
@@ -141,6 +166,7 @@ export function train(params: TrainParams, ctx: StepContext = {}): SampleOperato
       concatMap((samples) => from(samples)),
       concatWith(defer(() => from(checkpoint()).pipe(ignoreElements()))),
       finalize(() => {
+        void runner.close();
         trainer.dispose();
         model.dispose();
       }),

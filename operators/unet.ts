@@ -1,13 +1,16 @@
 import * as t from 'io-ts';
 import { bufferCount, concatMap, defer, finalize, from, mergeMap, type Observable } from 'rxjs';
 import { resolve } from 'node:path';
-import { PositiveInt, oneOf, strict } from '../src/codec/strict.js';
+import { NonNegativeNumber, PositiveInt, oneOf, strict } from '../src/codec/strict.js';
 import { SampleError } from '../src/errors.js';
 import { toFloat32 } from '../src/image/convert.js';
 import { makeImage, requireChannels } from '../src/image/image.js';
-import { backendChoices, useBackend, type BackendInfo } from '../src/model/backend.js';
-import { predictProbabilities } from '../src/model/predictor.js';
-import { loadModel, type LoadedModel } from '../src/model/store.js';
+import { backendChoices, useBackend } from '../src/model/backend.js';
+import { defaultWorkers, openPredictor, type Predictor } from '../src/model/runner.js';
+import { Shared } from '../src/model/shared.js';
+import { loadModel, type ModelMetadata } from '../src/model/store.js';
+import type { UNetConfig } from '../src/model/unet.js';
+import { sizeMap } from '../src/model/geometry.js';
 import type { Sample } from '../src/sample.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
@@ -21,6 +24,14 @@ export const UnetParams = strict(
     tta: oneOf(['none', 'flips', 'dihedral']),
     /** tfjs backend. @default 'auto' */
     backend: oneOf(backendChoices),
+    /**
+     * Worker threads, each with its own backend and copy of the model; 1 runs in this
+     * thread. Batches are spread over them (a lone tile as bands of rows).
+     * @default the number of cores on wasm / cpu, 1 on tfjs-node
+     */
+    workers: PositiveInt,
+    /** Seconds the loaded model is kept after the last subscription ends, for the next one. @default 2 */
+    keepSeconds: NonNegativeNumber,
   },
 );
 export type UnetParams = t.TypeOf<typeof UnetParams>;
@@ -29,8 +40,10 @@ export type UnetParams = t.TypeOf<typeof UnetParams>;
  * Predicts each tile's class probabilities with a stored U-Net: adds `probabilities`
  * (float32, one channel per class, at the network's output size) for `stitch` to put
  * back together. Tiles of several images are batched together as they arrive; the
- * last, partial batch runs when the input completes. The model loads on subscription
- * and its weights are freed when the stream ends.
+ * last, partial batch runs when the input completes. The model loads once per operator
+ * instance, on first subscription, and is shared by later and concurrent subscriptions
+ * (a pipeline subscribes once per input file); it is freed `keepSeconds` after the last
+ * one ends.
  *
  * Inputs are normalised as the model's metadata says, so they can be the tiles of a
  * raw uint8 / uint16 image.
@@ -48,40 +61,49 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
   const step = ctx.step ?? 'unet';
   const dir = resolve(ctx.baseDir ?? process.cwd(), p.model);
   const batchSize = p.batchSize ?? 4;
-  return (source) =>
-    defer(async () => {
+  const shared = new Shared<Loaded>(
+    async () => {
       const backend = await useBackend(p.backend ?? 'auto');
-      return { backend, loaded: await loadModel(dir) };
-    }).pipe(
-      mergeMap(({ backend, loaded }) => run(source, loaded, backend)),
+      const { model, metadata } = await loadModel(dir);
+      const config = model.config;
+      const predictor = openPredictor(model, backend, p.workers ?? defaultWorkers(backend));
+      ctx.emit?.({ type: 'log', level: 'info', message: `${step}: ${dir} on ${predictor.description} (${backend.package})` });
+      return { predictor, metadata, config, sizeMap: (input: number) => sizeMap(input, config) };
+    },
+    (loaded) => loaded?.predictor.close(),
+    (p.keepSeconds ?? 2) * 1000,
+  );
+  return (source) =>
+    defer(() => shared.acquire()).pipe(
+      mergeMap((loaded) => run(source, loaded)),
+      finalize(() => shared.release()),
     );
 
-  function run(source: Observable<Sample>, loaded: LoadedModel, backend: BackendInfo): Observable<Sample> {
-    const { model, metadata } = loaded;
-    ctx.emit?.({ type: 'log', level: 'info', message: `${step}: ${dir} on ${backend.name} (${backend.package})` });
-    const channels = model.config.inputChannels;
+  function run(source: Observable<Sample>, loaded: Loaded): Observable<Sample> {
+    const { predictor, metadata, config } = loaded;
+    const channels = config.inputChannels;
     const tta = p.tta ?? 'none';
 
     // A batch holds tiles of one size; a stream mixing sizes is predicted in runs of equal size.
-    const predictBatch = (batch: Prepared[]): Sample[] => {
+    const predictBatch = async (batch: Prepared[]): Promise<Sample[]> => {
       const out: Sample[] = [];
       for (let i = 0; i < batch.length; ) {
         let j = i + 1;
         while (j < batch.length && batch[j].size === batch[i].size) j++;
-        out.push(...predictRun(batch.slice(i, j)));
+        out.push(...(await predictRun(batch.slice(i, j))));
         i = j;
       }
       return out;
     };
 
-    const predictRun = (run: Prepared[]): Sample[] => {
+    const predictRun = async (run: Prepared[]): Promise<Sample[]> => {
       const { size, output: o } = run[0];
       const per = run[0].input.length;
       const images = new Float32Array(per * run.length);
       run.forEach((r, i) => images.set(r.input, i * per));
       let probabilities: Float32Array;
       try {
-        probabilities = predictProbabilities(model, images, run.length, size, tta);
+        probabilities = await predictor.predict(images, run.length, size, tta);
       } catch (error) {
         // The whole run failed: each of its tiles is reported (or the stream errors).
         for (const r of run) {
@@ -91,7 +113,7 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
         }
         return [];
       }
-      const k = model.config.classes;
+      const k = config.classes;
       const n = o * o * k;
       return run.map((r, i) => ({ ...r.sample, probabilities: makeImage(o, o, k, 'float32', probabilities.slice(i * n, (i + 1) * n)) }));
     };
@@ -102,15 +124,21 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
         requireChannels(sample.image, channels, 'the network input');
         const { width, height } = sample.image;
         if (width !== height) throw new RangeError(`tiles must be square, got ${width}x${height} — tile the image with the model's geometry first`);
-        const output = model.sizeMap(width).output;
+        const output = loaded.sizeMap(width).output;
         return { sample, input: toFloat32(sample.image, metadata.normalisation).data, size: width, output };
       }),
       bufferCount(batchSize),
-      // One batch at a time: a tfjs backend runs one computation at a time anyway.
-      concatMap((batch) => from(predictBatch(batch))),
-      finalize(() => model.dispose()),
+      // One batch at a time: each worker's backend runs one computation at a time anyway.
+      concatMap((batch) => from(predictBatch(batch)).pipe(mergeMap((samples) => from(samples)))),
     );
   }
+}
+
+interface Loaded {
+  readonly predictor: Predictor;
+  readonly metadata: ModelMetadata;
+  readonly config: UNetConfig;
+  readonly sizeMap: (input: number) => { input: number; output: number };
 }
 
 interface Prepared {

@@ -92,10 +92,13 @@ export class WorkerPool {
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
+        if (this.pending.size === 0) for (const v of this.workers) v.unref();
         if (m.error) p.reject(new Error(`worker: ${m.error}`));
         else p.resolve(m);
       });
       w.on('error', (error) => this.failAll(error));
+      // Idle workers do not keep the process alive; a pending request does (see call).
+      w.unref();
       return w;
     });
   }
@@ -240,6 +243,7 @@ export class WorkerPool {
   private call(worker: number, request: Record<string, unknown>): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) for (const v of this.workers) v.ref();
       this.pending.set(id, { resolve, reject });
       this.workers[worker].postMessage({ id, ...request });
     });

@@ -42,7 +42,7 @@ test('train takes a step per batch, emits step and checkpoint events, and resume
     const events: RunEvent[] = [];
     const before = tf.memory().numTensors;
     const data = tiles(4, 3);
-    const out = await firstValueFrom(from([...data, ...data, ...data]).pipe(train(params(dir), { emit: (e) => events.push(e), seed: 2 }), toArray()));
+    const out = await firstValueFrom(from([...data, ...data, ...data]).pipe(train({ ...params(dir), workers: 1 }, { emit: (e) => events.push(e), seed: 2 }), toArray()));
     assert.equal(out.length, 12, 'samples pass through');
     assert.equal(tf.memory().numTensors, before, 'model and optimiser are freed at the end');
     const steps = events.filter((e) => e.type === 'train-step');
@@ -54,7 +54,7 @@ test('train takes a step per batch, emits step and checkpoint events, and resume
     assert.deepEqual(events.filter((e) => e.type === 'checkpoint').map((e) => e.type === 'checkpoint' && e.step), [4, 6]);
 
     const resumed: RunEvent[] = [];
-    await firstValueFrom(from(tiles(2, 4)).pipe(train(params(dir), { emit: (e) => resumed.push(e) }), toArray()));
+    await firstValueFrom(from(tiles(2, 4)).pipe(train({ ...params(dir), workers: 1 }, { emit: (e) => resumed.push(e) }), toArray()));
     assert.deepEqual(resumed.filter((e) => e.type === 'train-step').map((e) => e.type === 'train-step' && e.step), [7]);
     const loaded = await loadModel(dir);
     assert.equal(loaded.metadata.provenance?.step, 7);
@@ -65,6 +65,34 @@ test('train takes a step per batch, emits step and checkpoint events, and resume
   }
 });
 
+test('training over two workers takes the same steps as in one thread, checkpoints and resume included', async () => {
+  await useBackend('wasm');
+  const dirs = [await mkdtemp(join(tmpdir(), 'unetflow-train-')), await mkdtemp(join(tmpdir(), 'unetflow-train-'))];
+  try {
+    const losses: number[][] = [];
+    for (const [i, workers] of [1, 2].entries()) {
+      const events: RunEvent[] = [];
+      const emit = (e: RunEvent) => events.push(e);
+      // Batches of 2 split by tile, then batches of 1 split into bands; the second run resumes.
+      await firstValueFrom(from(tiles(4, 3)).pipe(train({ ...params(dirs[i]), workers }, { emit, seed: 2 }), toArray()));
+      await firstValueFrom(from(tiles(2, 4)).pipe(train({ ...params(dirs[i]), batchSize: 1, workers }, { emit, seed: 2 }), toArray()));
+      losses.push(events.flatMap((e) => (e.type === 'train-step' ? [e.loss] : [])));
+    }
+    assert.equal(losses[1].length, 4);
+    losses[1].forEach((l, k) => assert.ok(Math.abs(l - losses[0][k]) < 1e-4 * losses[0][k], `step ${k + 1}: ${l} vs ${losses[0][k]}`));
+    const [a, b] = await Promise.all(dirs.map((d) => loadModel(d)));
+    for (const [name, v] of a.model.weights) {
+      const x = v.dataSync();
+      const y = b.model.weights.get(name)!.dataSync();
+      for (let k = 0; k < x.length; k++) assert.ok(Math.abs(x[k] - y[k]) < 1e-4, `${name}[${k}]: ${x[k]} vs ${y[k]}`);
+    }
+    a.model.dispose();
+    b.model.dispose();
+  } finally {
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  }
+});
+
 test('a tile without a label fails alone', async () => {
   await useBackend('wasm');
   const dir = await mkdtemp(join(tmpdir(), 'unetflow-train-'));
@@ -72,7 +100,7 @@ test('a tile without a label fails alone', async () => {
     const [a, b] = tiles(2, 5);
     const errors: Error[] = [];
     const { label: _label, ...unlabelled } = b;
-    const out = await firstValueFrom(from([a, unlabelled]).pipe(train({ ...params(dir), batchSize: 1 }, { onSampleError: (e) => errors.push(e) }), toArray()));
+    const out = await firstValueFrom(from([a, unlabelled]).pipe(train({ ...params(dir), batchSize: 1, workers: 1 }, { onSampleError: (e) => errors.push(e) }), toArray()));
     assert.deepEqual(out.map((s) => s.id), ['t0']);
     assert.match(errors[0].message, /training needs a label/);
   } finally {

@@ -42,21 +42,42 @@ test('mirror, tile, unet and stitch give per-class probabilities at each image\'
     const g = (await geometryOfModel(dir)) as { input: number; output: number };
     const size = { input: g.input, output: g.output };
     const before = tf.memory().numTensors;
-    const run = (batchSize: number) =>
+    const run = (batchSize: number, workers: number) =>
       firstValueFrom(
-        from([noise('a', 50, 45, 1), noise('b', 23, 30, 2)]).pipe(mirror(size), tile(size), unet({ model: dir, batchSize }), stitch(), toArray()),
+        from([noise('a', 50, 45, 1), noise('b', 23, 30, 2)]).pipe(mirror(size), tile(size), unet({ model: dir, batchSize, workers, keepSeconds: 0 }), stitch(), toArray()),
       );
-    const batched = await run(5);
-    const single = await run(1);
-    assert.equal(tf.memory().numTensors, before, 'the model is freed when the stream ends');
+    const batched = await run(5, 2);
+    const single = await run(1, 1);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(tf.memory().numTensors, before, 'the model is freed once the stream has ended');
     assert.deepEqual(batched.map((s) => s.id), ['a', 'b']);
     for (const [i, s] of batched.entries()) {
       const p = s.probabilities!;
       assert.deepEqual([p.width, p.height, p.channels], [s.image.width, s.image.height, 3]);
       for (let j = 0; j < p.data.length; j += 3) assert.ok(Math.abs(p.data[j] + p.data[j + 1] + p.data[j + 2] - 1) < 1e-5);
       const q = single[i].probabilities!.data;
-      for (let j = 0; j < p.data.length; j++) assert.ok(Math.abs(p.data[j] - q[j]) < 1e-5, 'batching does not change results');
+      for (let j = 0; j < p.data.length; j++) assert.ok(Math.abs(p.data[j] - q[j]) < 1e-5, 'batching and workers do not change results');
     }
+  });
+});
+
+test('an operator instance loads its model once for sequential and concurrent subscriptions, and frees it after the grace period', async () => {
+  await withModel(async (dir) => {
+    const logs: string[] = [];
+    const before = tf.memory().numTensors;
+    const op = unet({ model: dir, workers: 1, keepSeconds: 0.05 }, { emit: (e) => e.type === 'log' && logs.push(e.message) });
+    const tiles = (seed: number) => from([noise(`t${seed}`, 60, 60, seed)]);
+    const first = await firstValueFrom(tiles(1).pipe(op, toArray()));
+    const second = await firstValueFrom(tiles(2).pipe(op, toArray()));
+    await Promise.all([firstValueFrom(tiles(3).pipe(op, toArray())), firstValueFrom(tiles(4).pipe(op, toArray()))]);
+    assert.equal(first.length + second.length, 2);
+    assert.equal(logs.filter((m) => m.includes(dir)).length, 1, 'one load');
+    assert.ok(tf.memory().numTensors > before, 'kept during the grace period');
+    await new Promise((r) => setTimeout(r, 120));
+    assert.equal(tf.memory().numTensors, before, 'freed after it');
+    await firstValueFrom(tiles(5).pipe(op, toArray()));
+    assert.equal(logs.filter((m) => m.includes(dir)).length, 2, 'loaded again when needed again');
+    await new Promise((r) => setTimeout(r, 120));
   });
 });
 
@@ -65,7 +86,7 @@ test('a tile of the wrong shape fails alone and the others go on', async () => {
     const errors: SampleError[] = [];
     const out = await firstValueFrom(
       from([noise('square', 60, 60, 1), noise('wide', 60, 44, 2), noise('odd', 50, 50, 3)]).pipe(
-        unet({ model: dir, batchSize: 2 }, { onSampleError: (e) => errors.push(e) }),
+        unet({ model: dir, batchSize: 2, workers: 1 }, { onSampleError: (e) => errors.push(e) }),
         toArray(),
       ),
     );
