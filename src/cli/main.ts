@@ -13,7 +13,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function createProgram(): Command {
   const program = new Command('unetflow')
-    .description('U-Net segmentation pipelines for microscopy: run, validate')
+    .description('U-Net segmentation pipelines for microscopy: run, validate, evaluate')
     .showHelpAfterError()
     .exitOverride();
 

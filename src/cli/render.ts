@@ -5,6 +5,12 @@
  */
 import { isAbsolute, relative } from 'node:path';
 import type { RunEvent } from '../events.js';
+import type { SegmentationMetrics } from '../kernels/metrics/segmentation.js';
+
+/** The metrics a person reads first; --json has them all. */
+function showMetrics(m: SegmentationMetrics): string {
+  return `pixel error ${m.pixelError.toFixed(4)}, Rand error ${m.randError.toFixed(4)}, warping error ${m.warpingError.toFixed(4)}, IoU ${m.iou.toFixed(4)}`;
+}
 
 /** Paths as a person typed them: relative to the working folder when that is shorter. */
 function show(path: string): string {
@@ -66,8 +72,10 @@ export function textRenderer({ out, err }: Streams): Renderer {
         case 'file-done':
           done++;
           seconds += e.seconds;
-          if (!bar || watch) line(out, `done    ${show(e.file)} (${e.seconds.toFixed(2)} s)${Object.keys(e.outputs).length ? ' -> ' + Object.values(e.outputs).map(show).join(', ') : ''}`);
-          else drawBar();
+          if (!bar || watch || e.metrics) {
+            const outputs = Object.keys(e.outputs).length ? ' -> ' + Object.values(e.outputs).map(show).join(', ') : '';
+            line(out, `done    ${show(e.file)} (${e.seconds.toFixed(2)} s)${outputs}${e.metrics ? `\n        ${showMetrics(e.metrics)}` : ''}`);
+          } else drawBar();
           break;
         case 'file-failed':
           failed++;
@@ -95,7 +103,8 @@ export function textRenderer({ out, err }: Streams): Renderer {
             `${e.done} done, ${e.failed} failed${e.skipped ? `, ${e.skipped} already done` : ''} in ${e.seconds.toFixed(1)} s` +
               (e.done ? ` (${(seconds / e.done).toFixed(2)} s per file)` : '') +
               (e.backend ? `, backend ${e.backend}` : '') +
-              '\n',
+              '\n' +
+              (e.metrics ? `mean: ${showMetrics(e.metrics)}\n` : ''),
           );
           break;
       }

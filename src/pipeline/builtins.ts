@@ -2,6 +2,7 @@
 import type * as t from 'io-ts';
 import type { OperatorFunction } from 'rxjs';
 import { ElasticParams, elastic } from '../../operators/elastic.js';
+import { EvaluateParams, evaluate } from '../../operators/evaluate.js';
 import { InstancesParams, instances } from '../../operators/instances.js';
 import { LoadParams, load } from '../../operators/load.js';
 import { MirrorParams, mirror } from '../../operators/mirror.js';
@@ -25,6 +26,7 @@ export const builtinOperators: OperatorDefinition[] = [
   defineOperator('stitch', StitchParams, stitch),
   defineOperator('threshold', ThresholdParams, threshold),
   defineOperator('instances', InstancesParams, instances),
+  defineOperator('evaluate', EvaluateParams, evaluate),
   // Training batches tiles across files and checkpoints when the whole input is done.
   defineOperator('train', TrainParams, train, { scope: 'stream' }),
   defineOperator('save', SaveParams, save),

@@ -10,6 +10,7 @@ import { defer, from, lastValueFrom, mergeMap, Observable, of, tap, type Operato
 import { SampleError, messageOf } from '../errors.js';
 import type { RunEvent } from '../events.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { meanMetrics, type SegmentationMetrics } from '../kernels/metrics/segmentation.js';
 import { outputPath } from '../io/output-path.js';
 import type { Sample, SourceRef } from '../sample.js';
 import { defaultRegistry } from './builtins.js';
@@ -83,6 +84,7 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       const stopOnError = definition['on-error'] === 'stop';
       const counts = { done: 0, failed: 0, skipped: 0 };
       const inFlight = new Map<string, Promise<unknown>>();
+      const fileMetrics: SegmentationMetrics[] = [];
 
       const processFile = async (ref: SourceRef): Promise<Sample[]> => {
         // A file seen again while in flight waits for that run, then finds itself in the ledger.
@@ -118,11 +120,13 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
         // Samples are kept only for stream-scoped steps: a 500-page stack is not held whole otherwise.
         const kept: Sample[] = [];
         const written: { id: string; outputs: Record<string, string> }[] = [];
+        const scores: SegmentationMetrics[] = [];
         try {
           await lastValueFrom(
             perFile.reduce<Observable<any>>((o, op) => o.pipe(op), of(ref)).pipe(
               tap((s: Sample) => {
                 written.push({ id: s.id, outputs: (s.metadata?.outputs ?? {}) as Record<string, string> });
+                if (s.metadata?.metrics) scores.push(s.metadata.metrics as SegmentationMetrics);
                 if (keepSamples) kept.push(s);
               }),
             ),
@@ -144,7 +148,9 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
           if (stopOnError) throw state.failures[0];
         } else {
           counts.done++;
-          emit({ type: 'file-done', id, file: ref.path, seconds: (Date.now() - t0) / 1000, outputs });
+          const metrics = scores.length ? meanMetrics(scores) : undefined;
+          if (metrics) fileMetrics.push(metrics);
+          emit({ type: 'file-done', id, file: ref.path, seconds: (Date.now() - t0) / 1000, outputs, ...(metrics ? { metrics } : {}) });
           if (ledger && fingerprint) {
             // Written to while we read it? Then the watcher reports it again and it is redone.
             const now = await stat(ref.path).catch(() => undefined);
@@ -162,7 +168,8 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
         error: (e) => subscriber.error(e),
         complete: () => {
           for (const f of orphanFailures) emit({ type: 'file-failed', file: f.file, step: f.step, message: f.message });
-          emit({ type: 'stats', ...counts, failed: counts.failed + orphanFailures.length, seconds: (Date.now() - started) / 1000 });
+          const metrics = fileMetrics.length ? meanMetrics(fileMetrics) : undefined;
+          emit({ type: 'stats', ...counts, failed: counts.failed + orphanFailures.length, seconds: (Date.now() - started) / 1000, ...(metrics ? { metrics } : {}) });
           subscriber.complete();
         },
       });

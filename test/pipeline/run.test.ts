@@ -174,3 +174,26 @@ test('a multi-page TIFF is one file with one output set per page', async () => {
   assert.deepEqual(Object.keys(done.outputs).sort(), ['synthetic-stack.p0.image', 'synthetic-stack.p1.image', 'synthetic-stack.p30.image']);
   assert.deepEqual((await readdir(join(dir, 'out'))).sort(), ['synthetic-stack.p0.image.png', 'synthetic-stack.p1.image.png', 'synthetic-stack.p30.image.png']);
 });
+
+test('metrics from an evaluate step are reported per file and averaged in the stats', async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'images'));
+  await mkdir(join(dir, 'labels'));
+  for (const name of ['a', 'b']) {
+    await writePng(join(dir, 'images', `${name}.png`), 1);
+    await writePng(join(dir, 'labels', `${name}.png`), name === 'a' ? 2 : 3);
+  }
+  // A "prediction" that is the label itself for a, and its inverse for b.
+  const registry = defaultRegistry.clone().register(
+    defineOperator('predict-label', t.type({}), () =>
+      map((s: any) => ({ ...s, mask: { ...s.label, data: s.label.data.map((v: number) => ((v > 0) === (s.id === 'a') ? 1 : 0)) } })),
+    ),
+  );
+  const events = await collect(
+    runPipeline({ version: 1, name: 'ev', source: { pairs: { images: 'images', labels: 'labels' } }, steps: [{ load: {} }, { 'predict-label': {} }, { evaluate: {} }] }, { baseDir: dir, registry }),
+  );
+  const [a, b] = ofType(events, 'file-done').sort((x, y) => x.id.localeCompare(y.id));
+  assert.equal(a.metrics!.pixelError, 0);
+  assert.equal(b.metrics!.pixelError, 1);
+  assert.equal(ofType(events, 'stats')[0].metrics!.pixelError, 0.5);
+});
