@@ -12,3 +12,4 @@ export { weightMap, WeightMapParams } from './weight-map.js';
 export { threshold, ThresholdParams } from './threshold.js';
 export { instances, InstancesParams } from './instances.js';
 export { evaluate, EvaluateParams, meanMetrics, type SegmentationMetrics } from './evaluate.js';
+export { randomTiles, RandomTilesParams } from './random-tiles.js';
