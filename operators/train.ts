@@ -9,6 +9,9 @@ import { backendChoices, useBackend, type BackendInfo } from '../src/model/backe
 import type { Schedule } from '../src/model/optimizer.js';
 import { defaultMetadata, loadModel, saveModel, type ModelMetadata } from '../src/model/store.js';
 import { defaultWorkers, openStepRunner, type StepRunner } from '../src/model/runner.js';
+import { predictImage, score } from '../src/model/validate.js';
+import { readImage } from '../src/io/read.js';
+import { folderQuery, pairsSource } from '../src/pipeline/sources/files.js';
 import { Trainer, type Batch, type TrainerOptions } from '../src/model/trainer.js';
 import { UNet } from '../src/model/unet.js';
 import type { Sample } from '../src/sample.js';
@@ -62,6 +65,12 @@ export const TrainParams = strict(
      * 572 px tile within the wasm heap's 4 GiB. @default 1
      */
     tileParts: PositiveInt,
+    /**
+     * Held-out images and labels (folders, or `{ dir, pattern }`, matched by base name),
+     * predicted whole with the current weights every `every` steps: `validation` events
+     * with pixel error, foreground IoU and the unweighted loss.
+     */
+    validation: strict('validation', { images: t.string, labels: t.string, every: PositiveInt }, {}),
   },
 );
 export type TrainParams = t.TypeOf<typeof TrainParams>;
@@ -135,20 +144,50 @@ export function train(params: TrainParams, ctx: StepContext = {}): SampleOperato
       ctx.emit?.({ type: 'checkpoint', step: trainer.step, path: dir });
     };
 
+    let held: Promise<{ id: string; image: Image<'float32'>; labels: Int32Array }[]> | undefined;
+    const heldOut = () =>
+      (held ??= (async () => {
+        const v = p.validation!;
+        const base = ctx.baseDir ?? process.cwd();
+        const { refs } = await pairsSource(folderQuery(v.images, base), folderQuery(v.labels, base));
+        if (refs.length === 0) throw new Error(`validation: no image in ${v.images} has a label of the same name in ${v.labels}`);
+        return Promise.all(
+          refs.map(async (ref) => {
+            const image = toFloat32(await readImage(ref.path, 0, step), metadata.normalisation);
+            requireChannels(image, inputChannels, `validation image ${ref.path}`);
+            const label = await readImage(ref.labelPath!, 0, step);
+            requireChannels(label, 1, `validation label ${ref.labelPath}`);
+            if (label.width !== image.width || label.height !== image.height) {
+              throw new RangeError(`validation label ${ref.labelPath} is ${label.width}x${label.height}, its image ${image.width}x${image.height}`);
+            }
+            return { id: ref.path, image, labels: classIndices(label.data, classes) };
+          }),
+        );
+      })());
+
+    const validate = async (size: number) => {
+      const sizes = model.sizeMap(size);
+      let pixelError = 0;
+      let iou = 0;
+      let loss = 0;
+      const images = await heldOut();
+      for (const v of images) {
+        const probabilities = await predictImage((x, n, s) => runner.predict(x, n, s), v.image, sizes, classes);
+        const scores = score(probabilities, v.labels, classes);
+        pixelError += scores.pixelError / images.length;
+        iou += scores.iou / images.length;
+        loss += scores.loss / images.length;
+      }
+      ctx.emit?.({ type: 'validation', step: trainer.step, pixelError, iou, loss });
+    };
+
     const prepare = (sample: Sample): Prepared => {
       requireChannels(sample.image, inputChannels, 'the network input');
       const { width, height } = sample.image;
       if (width !== height) throw new RangeError(`training tiles must be square, got ${width}x${height}`);
       const output = model.sizeMap(width).output;
       if (!sample.label) throw new Error('training needs a label');
-      const labels = centre(sample.label, output, 'label');
-      const classIndex = new Int32Array(output * output);
-      for (let i = 0; i < classIndex.length; i++) {
-        const v = labels[i];
-        if (classes === 2) classIndex[i] = v > 0 ? 1 : 0;
-        else if (Number.isInteger(v) && v >= 0 && v < classes) classIndex[i] = v;
-        else throw new RangeError(`label value ${v} is not a class index (0 to ${classes - 1})`);
-      }
+      const classIndex = classIndices(centre(sample.label, output, 'label'), classes);
       const weights = sample.weights ? Float32Array.from(centre(sample.weights, output, 'weights')) : undefined;
       return { sample, input: toFloat32(sample.image, metadata.normalisation).data, size: width, labels: classIndex, weights };
     };
@@ -160,6 +199,7 @@ export function train(params: TrainParams, ctx: StepContext = {}): SampleOperato
         const t0 = performance.now();
         const result = await runner.trainStep(toBatch(batch));
         ctx.emit?.({ type: 'train-step', step: result.step, loss: result.loss, learningRate: result.learningRate, seconds: (performance.now() - t0) / 1000 });
+        if (p.validation && result.step % p.validation.every === 0) await validate(batch[0].size);
         if (result.step % every === 0) await checkpoint();
         return batch.map((b) => b.sample);
       }),
@@ -180,6 +220,18 @@ interface Prepared {
   readonly size: number;
   readonly labels: Int32Array;
   readonly weights?: Float32Array;
+}
+
+/** Class index per pixel: for 2 classes any value > 0 is foreground, else the value itself. */
+function classIndices(values: ArrayLike<number>, classes: number): Int32Array {
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < out.length; i++) {
+    const v = values[i];
+    if (classes === 2) out[i] = v > 0 ? 1 : 0;
+    else if (Number.isInteger(v) && v >= 0 && v < classes) out[i] = v;
+    else throw new RangeError(`label value ${v} is not a class index (0 to ${classes - 1})`);
+  }
+  return out;
 }
 
 /** The single-channel values of the centred `size` square of `image` (a tile, or its output part). */

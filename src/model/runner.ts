@@ -50,6 +50,8 @@ export function openPredictor(model: UNet, backend: BackendInfo, workers: number
 export interface StepRunner {
   readonly description: string;
   trainStep(batch: Batch): Promise<StepResult>;
+  /** Class probabilities with the current weights (no dropout), e.g. for validation. */
+  predict(images: Float32Array, count: number, size: number): Promise<Float32Array>;
   /** Copies the current weights into `trainer.model` (for checkpoints) and returns the optimiser state. */
   sync(): Promise<{ name: string; shape: number[]; data: Float32Array }[]>;
   close(): Promise<void>;
@@ -70,6 +72,7 @@ export async function openStepRunner(
     return {
       description: `${backend.name}, in-process`,
       trainStep: async (batch) => trainer.trainStep(batch),
+      predict: async (images, count, size) => predictProbabilities(trainer.model, images, count, size),
       sync: () => trainer.optimizerState(),
       close: async () => undefined,
     };
@@ -90,6 +93,7 @@ export async function openStepRunner(
       trainer.step = result.step;
       return result;
     },
+    predict: (images, count, size) => pool.predict(images, count, size),
     sync: async () => {
       const weights = await pool.weights();
       for (const [name, v] of trainer.model.weights) {

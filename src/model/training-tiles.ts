@@ -87,7 +87,7 @@ export function cutTrainingTile(
 }
 
 /** A size x size crop at (top, left) that may run past the border, mirrored there. */
-function mirroredCrop<D extends DType>(image: Image<D>, top: number, left: number, size: number, mode: MirrorMode): Image<D> {
+export function mirroredCrop<D extends DType>(image: Image<D>, top: number, left: number, size: number, mode: MirrorMode): Image<D> {
   const { width, height, channels: c } = image;
   if (top >= 0 && left >= 0 && top + size <= height && left + size <= width) return crop(image, { x: left, y: top, width: size, height: size });
   const out = allocate(image.dtype, size * size * c);

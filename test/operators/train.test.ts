@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, from, toArray } from 'rxjs';
@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { makeImage } from '../../src/image/image.js';
 import { useBackend } from '../../src/model/backend.js';
 import { loadModel } from '../../src/model/store.js';
+import { writeImage } from '../../src/io/write.js';
 import type { RunEvent } from '../../src/events.js';
 import type { Sample } from '../../src/sample.js';
 import { train } from '../../operators/train.js';
@@ -90,6 +91,36 @@ test('training over two workers takes the same steps as in one thread, checkpoin
     b.model.dispose();
   } finally {
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  }
+});
+
+test('validation every N steps emits pixel error, IoU and loss on held-out images', async () => {
+  await useBackend('wasm');
+  const dir = await mkdtemp(join(tmpdir(), 'unetflow-train-'));
+  try {
+    await mkdir(join(dir, 'val', 'images'), { recursive: true });
+    await mkdir(join(dir, 'val', 'labels'), { recursive: true });
+    const b = discBatch(2, 30, 30, 7);
+    for (let i = 0; i < 2; i++) {
+      const image = makeImage(30, 30, 1, 'uint8', Uint8Array.from(b.images.subarray(i * 900, (i + 1) * 900), (v) => Math.max(0, Math.min(255, Math.round(v * 255)))));
+      const label = makeImage(30, 30, 1, 'uint8', Uint8Array.from(b.labels.subarray(i * 900, (i + 1) * 900), (v) => v * 255));
+      await writeImage(join(dir, 'val', 'images', `v${i}.png`), image, 'png');
+      await writeImage(join(dir, 'val', 'labels', `v${i}.png`), label, 'png');
+    }
+    const events: RunEvent[] = [];
+    const validation = { images: join(dir, 'val', 'images'), labels: join(dir, 'val', 'labels'), every: 2 };
+    await firstValueFrom(
+      from(tiles(4, 3)).pipe(train({ ...params(join(dir, 'model')), batchSize: 1, workers: 1, validation }, { emit: (e) => events.push(e) }), toArray()),
+    );
+    const v = events.filter((e) => e.type === 'validation');
+    assert.deepEqual(v.map((e) => e.type === 'validation' && e.step), [2, 4]);
+    for (const e of v) {
+      if (e.type !== 'validation') continue;
+      assert.ok(e.pixelError >= 0 && e.pixelError <= 1 && e.iou >= 0 && e.iou <= 1 && e.loss! > 0, JSON.stringify(e));
+    }
+    assert.throws(() => train({ model: 'm', validation: { images: 'a', labels: 'b' } } as never), /every/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
 
