@@ -1,51 +1,97 @@
 /**
- * U-Net speed on the project's default backend (`auto`: tfjs-node where it installs,
- * else wasm with the registered gradient kernels), batch 1, depth 4, valid padding,
- * 1 input channel, 2 classes. Values are median seconds (comparable across versions).
+ * U-Net speed the way unetflow runs by default: backend `auto` (tfjs-node where it
+ * installs, else wasm with the registered gradient kernels) and `workers` = every core
+ * on wasm / cpu. Batch 1, depth 4, valid padding, 1 input channel, 2 classes. Values
+ * are median seconds (comparable across versions).
  *
- * Reference: PyTorch 1.13 CPU (oneDNN, 2 threads) on this machine class, from
- * ../shared/FINDINGS.md — quoted, not measured in the same run, because torch is not
- * installed here; each result names it as `reference` with the ratio.
+ * With one tile and several workers the tile is split into row bands (exact: halo and
+ * pooling grid kept, see `bands` in src/model/geometry.ts); bands recompute their halo,
+ * so two workers do ~1.33x the work of one tile at 572 px. Throughput entries use
+ * batches of whole tiles, one per worker, with no such overhead.
+ *
+ * Reference: PyTorch CPU (2 threads, batch 1) measured in the same run by
+ * bench/unet_reference.py when python3 and torch are installed; otherwise the
+ * PyTorch 1.13 figures of ../shared/FINDINGS.md, named as such.
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { medianSeconds, type Benchmark, type BenchResult } from './harness.js';
 import { useBackend } from '../src/model/backend.js';
-import { predictProbabilities } from '../src/model/predictor.js';
+import { defaultWorkers, openPredictor, openStepRunner } from '../src/model/runner.js';
 import { Trainer } from '../src/model/trainer.js';
 import { UNet } from '../src/model/unet.js';
 
 const INPUT = 572;
 const OUTPUT = 388;
-/** PyTorch 1.13 CPU figures from FINDINGS (seconds): not same-run measurements. */
-const pytorch: Record<string, number> = {
+/** PyTorch 1.13 CPU figures from FINDINGS (seconds), used when no same-run reference can run. */
+const quoted: Record<string, number> = {
   'unet-forward-572-f16': 0.22,
   'unet-train-572-f16': 0.51,
   'unet-forward-572-f64': 2.0,
   'unet-train-572-f64': 6.7,
 };
 const repeats = Number(process.env.UNET_BENCH_REPEATS ?? 3);
+/**
+ * Bands per tile for the 64-filter training step: one 572 px tile does not fit the
+ * wasm heap's 4 GiB, two bands of 380 rows (one per worker heap) do.
+ */
+const F64_TRAIN_TILE_PARTS = 2;
 
 function input(count: number, size = INPUT): Float32Array {
   return tf.tidy(() => tf.randomUniform([count * size * size], 0, 1, 'float32', 1).dataSync() as Float32Array);
 }
 
-function result(name: string, value: number, parameters: Record<string, unknown>): BenchResult {
-  const ref = pytorch[name];
+let sameRun: Promise<{ name: string; values: Record<string, number> } | undefined> | undefined;
+
+/**
+ * Runs the PyTorch reference once (all four cases) with the first interpreter that has
+ * torch (`UNET_REFERENCE_PYTHON`, then `python3`, then Debian's /usr/bin/python3, which
+ * a pyenv `python3` shadows); undefined, with a message, when none can.
+ */
+function reference() {
+  sameRun ??= (async () => {
+    const script = fileURLToPath(new URL('./unet_reference.py', import.meta.url));
+    const pythons = [...new Set([process.env.UNET_REFERENCE_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p))];
+    const reasons: string[] = [];
+    for (const python of pythons) {
+      try {
+        const { stdout } = await promisify(execFile)(python, [script], { timeout: 900_000, maxBuffer: 1 << 20 });
+        const parsed = JSON.parse(stdout.trim().split('\n').at(-1)!) as { skipped?: string; torch?: string; threads?: number; values?: Record<string, number> };
+        if (parsed.values) return { name: `pytorch-${parsed.torch}-cpu-${parsed.threads}-threads (same run, ${python})`, values: parsed.values };
+        reasons.push(`${python}: ${parsed.skipped}`);
+      } catch (error) {
+        reasons.push(`${python}: ${(error as Error).message.split('\n')[0]}`);
+      }
+    }
+    process.stderr.write(`unet reference skipped (${reasons.join('; ')}); quoting FINDINGS' PyTorch 1.13 figures\n`);
+    return undefined;
+  })();
+  return sameRun;
+}
+
+async function result(name: string, value: number, parameters: Record<string, unknown>): Promise<BenchResult> {
+  const same = await reference();
+  const ref = same?.values[name] !== undefined
+    ? { name: same.name, value: same.values[name] }
+    : quoted[name] !== undefined
+      ? { name: 'pytorch-1.13-cpu-2-threads (FINDINGS, not same-run)', value: quoted[name] }
+      : undefined;
   return {
     name,
     value,
     unit: 's',
     parameters,
-    ...(ref !== undefined && Number.isFinite(value)
-      ? { reference: { name: 'pytorch-1.13-cpu-2-threads (FINDINGS, not same-run)', value: ref, ratio: value / ref } }
-      : {}),
+    ...(ref && Number.isFinite(value) ? { reference: { ...ref, ratio: value / ref.value } } : {}),
   };
 }
 
 async function network(filters: number) {
   const backend = await useBackend('auto');
+  const workers = defaultWorkers(backend);
   const net = UNet.create({ depth: 4, baseFilters: filters, classes: 2, inputChannels: 1, padding: 'valid' }, 1);
-  return { backend, net, parameters: { backend: backend.package, filters, input: INPUT, output: OUTPUT, batch: 1, threads: 1 } };
+  return { backend, workers, net, parameters: { backend: backend.package, workers, filters, input: INPUT, output: OUTPUT, batch: 1 } };
 }
 
 function forward(filters: number): Benchmark {
@@ -54,28 +100,29 @@ function forward(filters: number): Benchmark {
     group: 'unet',
     name,
     async run() {
-      const { net, parameters } = await network(filters);
+      const { backend, workers, net, parameters } = await network(filters);
+      const predictor = openPredictor(net, backend, workers);
       const x = input(1);
+      const big = filters > 32;
       try {
-        const reps = filters > 32 ? 1 : repeats;
-        const seconds = await medianSeconds(() => predictProbabilities(net, x, 1, INPUT), reps, filters > 32 ? 0 : 1);
-        const out = [result(name, seconds, { ...parameters, repeats: reps })];
-        if (filters === 16) out.push(...(await throughput(net, parameters)));
+        const reps = big ? 1 : repeats;
+        const seconds = await medianSeconds(() => predictor.predict(x, 1, INPUT, 'none'), reps, 1);
+        const out = [await result(name, seconds, { ...parameters, repeats: reps, runs: predictor.description, split: workers > 1 ? 'row bands' : 'none' })];
+        if (!big) out.push(...(await throughput((count) => predictor.predict(input(count), count, INPUT, 'none'), workers, parameters)));
         return out;
       } catch (error) {
         return [failed(name, parameters, error)];
       } finally {
-        net.dispose();
+        await predictor.close();
       }
     },
   };
 }
 
-/** Tiles per second at batch 2, and what that means for a 2048x2048 image (6 x 6 tiles of 388 px). */
-async function throughput(net: UNet, parameters: Record<string, unknown>): Promise<BenchResult[]> {
-  const batch = 2;
-  const x = input(batch);
-  const seconds = await medianSeconds(() => predictProbabilities(net, x, batch, INPUT), repeats, 1);
+/** Tiles per second with one whole tile per worker, and what that means for a 2048x2048 image (6 x 6 tiles of 388 px). */
+async function throughput(predict: (count: number) => Promise<unknown>, workers: number, parameters: Record<string, unknown>): Promise<BenchResult[]> {
+  const batch = Math.max(2, workers);
+  const seconds = await medianSeconds(() => predict(batch), repeats, 1);
   const tilesPerSecond = batch / seconds;
   const tiles = Math.ceil(2048 / OUTPUT) ** 2;
   return [
@@ -90,16 +137,22 @@ function trainStep(filters: number): Benchmark {
     group: 'unet',
     name,
     async run() {
-      const { net, parameters } = await network(filters);
-      const trainer = new Trainer(net, { optimizer: { kind: 'sgd', learningRate: 1e-3, momentum: 0.99 } });
+      const { backend, workers, net, parameters } = await network(filters);
+      const options = { optimizer: { kind: 'sgd' as const, learningRate: 1e-3, momentum: 0.99 } };
+      const trainer = new Trainer(net, options);
+      const big = filters > 32;
+      const tileParts = big && backend.name === 'wasm' ? F64_TRAIN_TILE_PARTS : 1;
+      const runner = await openStepRunner(trainer, options, backend, workers, tileParts);
       const batch = { count: 1, inputSize: INPUT, images: input(1), labels: new Int32Array(OUTPUT * OUTPUT).fill(1), weights: new Float32Array(OUTPUT * OUTPUT).fill(1) };
+      const described = { ...parameters, runs: runner.description, tileParts, optimizer: 'sgd momentum 0.99' };
       try {
-        const reps = filters > 32 ? 1 : repeats;
-        const seconds = await medianSeconds(() => trainer.trainStep(batch), reps, filters > 32 ? 0 : 1);
-        return [result(name, seconds, { ...parameters, repeats: reps, optimizer: 'sgd momentum 0.99' })];
+        const reps = big ? 1 : repeats;
+        const seconds = await medianSeconds(() => runner.trainStep(batch), reps, big ? 0 : 1);
+        return [await result(name, seconds, { ...described, repeats: reps, ...(big ? { warmup: 0 } : {}) })];
       } catch (error) {
-        return [failed(name, parameters, error)];
+        return [failed(name, described, error)];
       } finally {
+        await runner.close();
         trainer.dispose();
         net.dispose();
       }
@@ -114,5 +167,5 @@ function failed(name: string, parameters: Record<string, unknown>, error: unknow
   return { name, value: NaN, unit: 's', parameters: { ...parameters, error: message } };
 }
 
-// The 64-filter training step runs last: running out of wasm memory can leave the backend unusable.
+// The 64-filter training step runs last: running out of wasm memory can leave a backend unusable.
 export const benchmarks: Benchmark[] = [forward(16), trainStep(16), forward(64), trainStep(64)];
