@@ -27,8 +27,8 @@ export type RandomTilesParams = t.TypeOf<typeof RandomTilesParams>;
  * label and weights (when present) at its output size over the same window, ready for
  * `train`. The output window lies inside the image; the input window is mirrored
  * where it runs past the border. Optionally biased toward foreground. Randomness comes
- * from the step seed and the sample id only, so the tiles do not depend on arrival
- * order or concurrency. Tile ids are `<id>#r<k>`.
+ * from the step seed, the sample id and the epoch only, so the tiles do not depend on
+ * arrival order or concurrency, and each epoch cuts new ones. Tile ids are `<id>#r<k>`.
  *
  * @example
  * pairs$.pipe(load(), elastic({ ... }), weightMap({ ... }), randomTiles({ model: 'models/cells', count: 4, foreground: 0.5 }), train({ model: 'models/cells' }))
@@ -56,7 +56,7 @@ export function randomTiles(params: RandomTilesParams, ctx: StepContext = {}): S
         throw new RangeError(`${what} is ${image.width}x${image.height}, the image ${sample.image.width}x${sample.image.height}`);
       }
     }
-    const rng = createRng(deriveSeed(seed, sample.id));
+    const rng = createRng(deriveSeed(seed, sample.id, sample.source.epoch ?? 0));
     const windows = drawTileWindows(rng, sample.image.width, sample.image.height, sample.label, { output: sizes.output, count, foreground: p.foreground });
     return windows.map((window, k): Sample => {
       const { image, label, weights } = cutTrainingTile(sample, window, sizes, p.mode ?? 'reflect');

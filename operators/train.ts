@@ -11,7 +11,7 @@ import { defaultMetadata, loadModel, saveModel, type ModelMetadata } from '../sr
 import { defaultWorkers, openStepRunner, type StepRunner } from '../src/model/runner.js';
 import { predictImage, score } from '../src/model/validate.js';
 import { readImage } from '../src/io/read.js';
-import { folderQuery, pairsSource } from '../src/pipeline/sources/files.js';
+import { folderQuery, pairsSource } from '../src/io/folders.js';
 import { Trainer, type Batch, type TrainerOptions } from '../src/model/trainer.js';
 import { UNet } from '../src/model/unet.js';
 import type { Sample } from '../src/sample.js';
@@ -66,7 +66,7 @@ export const TrainParams = strict(
      */
     tileParts: PositiveInt,
     /**
-     * Held-out images and labels (folders, or `{ dir, pattern }`, matched by base name),
+     * Held-out images and labels (folders or globs such as `labels/2[0-4].png`, matched by base name),
      * predicted whole with the current weights every `every` steps: `validation` events
      * with pixel error, foreground IoU and the unweighted loss.
      */

@@ -6,6 +6,7 @@ import { EvaluateParams, evaluate } from '../../operators/evaluate.js';
 import { InstancesParams, instances } from '../../operators/instances.js';
 import { LoadParams, load } from '../../operators/load.js';
 import { MirrorParams, mirror } from '../../operators/mirror.js';
+import { RandomTilesParams, randomTiles } from '../../operators/random-tiles.js';
 import { SaveParams, save } from '../../operators/save.js';
 import { StitchParams, stitch } from '../../operators/stitch.js';
 import type { StepContext } from '../../operators/step.js';
@@ -22,6 +23,7 @@ export const builtinOperators: OperatorDefinition[] = [
   defineOperator('weight-map', WeightMapParams, weightMap),
   defineOperator('mirror', MirrorParams, mirror),
   defineOperator('tile', TileParams, tile),
+  defineOperator('random-tiles', RandomTilesParams, randomTiles),
   defineOperator('unet', UnetParams, unet),
   defineOperator('stitch', StitchParams, stitch),
   defineOperator('threshold', ThresholdParams, threshold),

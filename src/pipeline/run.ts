@@ -18,7 +18,7 @@ import { compile, PipelineError, type Plan, type RunHooks } from './compile.js';
 import { parsePipelineText, readPipelineFile, type PipelineDocument, type ReadOptions } from './document.js';
 import { Ledger } from './ledger.js';
 import type { OperatorRegistry } from './registry.js';
-import { filesSource, folderQuery, pairsSource } from './sources/files.js';
+import { filesSource, folderQuery, pairsSource } from '../io/folders.js';
 import { watchFolder } from './sources/watch.js';
 
 export interface RunOptions extends ReadOptions {

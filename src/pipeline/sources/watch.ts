@@ -8,7 +8,7 @@ import { watch } from 'chokidar';
 import { relative, resolve, sep } from 'node:path';
 import { Observable } from 'rxjs';
 import type { SourceRef } from '../../sample.js';
-import { globToRegExp, IMAGE_PATTERN, isTemporaryName } from './glob.js';
+import { globToRegExp, IMAGE_PATTERN, isTemporaryName } from '../../io/glob.js';
 
 export interface WatchQuery {
   readonly dir: string;

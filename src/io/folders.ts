@@ -1,7 +1,7 @@
-/** The `files` and `pairs` sources: a folder (or one file) listed once, in sorted order. */
+/** Listing image folders (or one file), in sorted order: the `files` and `pairs` sources, and `train`'s validation set. */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
-import type { SourceRef } from '../../sample.js';
+import type { SourceRef } from '../sample.js';
 import { globToRegExp, IMAGE_PATTERN, isGlob, isTemporaryName } from './glob.js';
 
 export interface FolderQuery {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { globToRegExp, isGlob, isTemporaryName } from '../../../src/pipeline/sources/glob.js';
-import { folderQuery } from '../../../src/pipeline/sources/files.js';
+import { globToRegExp, isGlob, isTemporaryName } from '../../src/io/glob.js';
+import { folderQuery } from '../../src/io/folders.js';
 
 test('glob patterns match as a shell would, case-insensitively', () => {
   const m = (p: string, s: string) => globToRegExp(p).test(s);
