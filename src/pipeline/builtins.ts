@@ -29,8 +29,9 @@ export const builtinOperators: OperatorDefinition[] = [
   defineOperator('threshold', ThresholdParams, threshold),
   defineOperator('instances', InstancesParams, instances),
   defineOperator('evaluate', EvaluateParams, evaluate),
-  // Training batches tiles across files and checkpoints when the whole input is done.
-  defineOperator('train', TrainParams, train, { scope: 'stream' }),
+  // Training batches tiles across files and checkpoints when the whole input is done; it
+  // passes each tile on after its step, so the run reads ahead only a few batches.
+  defineOperator('train', TrainParams, train, { scope: 'stream', window: (p) => Math.max(16, 4 * (p.batchSize ?? 1)) }),
   defineOperator('save', SaveParams, save),
 ];
 
@@ -47,7 +48,7 @@ export function registerOperator<P>(
   name: string,
   params: t.Type<P, any, unknown>,
   create: (params: P, ctx: StepContext) => OperatorFunction<any, any>,
-  options: { scope?: 'sample' | 'stream' } = {},
+  options: { scope?: 'sample' | 'stream'; window?: (params: P) => number } = {},
 ): OperatorDefinition<P> {
   const definition = defineOperator(name, params, create, options);
   defaultRegistry.register(definition);

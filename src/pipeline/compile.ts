@@ -23,6 +23,8 @@ export interface PlannedStep {
   readonly scope: 'sample' | 'stream';
   readonly operator: OperatorFunction<any, any>;
   readonly params: unknown;
+  /** See OperatorDefinition.window. */
+  readonly window?: number;
 }
 
 export interface Plan {
@@ -105,7 +107,7 @@ export async function compile(
     try {
       const operator = op.create(result.right, ctx);
       if ((op.scope ?? 'sample') === 'stream') scope = 'stream';
-      steps.push({ index, name, label, scope, operator, params: result.right });
+      steps.push({ index, name, label, scope, operator, params: result.right, ...(op.window ? { window: op.window(result.right) } : {}) });
     } catch (error) {
       problem([...at, name], messageOf(error).replace(new RegExp(`^${name}: `), ''));
     }

@@ -18,6 +18,12 @@ export interface OperatorDefinition<P = any> {
    * step after it does too.
    */
   readonly scope?: 'sample' | 'stream';
+  /**
+   * For a stream-scoped step that passes each sample on once it is done with it: the
+   * most samples the run lets wait for it. RxJS has no backpressure, so without this
+   * the files before a slow step (training) would be read far ahead and pile up in memory.
+   */
+  readonly window?: (params: P) => number;
   readonly create: (params: P, ctx: StepContext) => OperatorFunction<any, any>;
 }
 
@@ -25,10 +31,10 @@ export function defineOperator<P>(
   name: string,
   params: t.Type<P, any, unknown>,
   create: (params: P, ctx: StepContext) => OperatorFunction<any, any>,
-  options: { scope?: 'sample' | 'stream' } = {},
+  options: { scope?: 'sample' | 'stream'; window?: (params: P) => number } = {},
 ): OperatorDefinition<P> {
   if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new TypeError(`operator name '${name}' must be lower-case words joined by '-'`);
-  return { name, params, create, scope: options.scope ?? 'sample' };
+  return { name, params, create, scope: options.scope ?? 'sample', ...(options.window ? { window: options.window } : {}) };
 }
 
 export class OperatorRegistry {

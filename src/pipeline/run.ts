@@ -64,9 +64,16 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
     const emit = (event: RunEvent) => subscriber.next(event);
     const files = new Map<string, FileState>();
     const orphanFailures: SampleError[] = [];
+    const window = new Window();
     const hooks: RunHooks = {
       emit,
-      onSampleError: (error) => (files.get(error.file ?? '')?.failures ?? orphanFailures).push(error),
+      onSampleError: (error) => {
+        const file = files.get(error.file ?? '');
+        if (file) return void file.failures.push(error);
+        // A stream-scoped step dropped a sample: it leaves the window too.
+        orphanFailures.push(error);
+        window.leave();
+      },
     };
     let inner: { unsubscribe(): void } | undefined;
     const started = Date.now();
@@ -79,8 +86,10 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       emit({ type: 'started', pipeline: definition.name, file: plan.file, time: new Date().toISOString(), watch: source.watch, ...(source.total !== undefined ? { total: source.total } : {}) });
 
       const perFile = plan.steps.filter((s) => s.scope === 'sample').map((s) => s.operator);
-      const perStream = plan.steps.filter((s) => s.scope === 'stream').map((s) => s.operator);
+      const streamSteps = plan.steps.filter((s) => s.scope === 'stream');
+      const perStream = streamSteps.map((s) => s.operator);
       const keepSamples = perStream.length > 0;
+      window.size = streamSteps[0]?.window;
       const stopOnError = definition['on-error'] === 'stop';
       const counts = { done: 0, failed: 0, skipped: 0 };
       const inFlight = new Map<string, Promise<unknown>>();
@@ -89,6 +98,7 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       const processFile = async (ref: SourceRef): Promise<Sample[]> => {
         // A file seen again while in flight waits for that run, then finds itself in the ledger.
         while (inFlight.has(ref.path)) await inFlight.get(ref.path);
+        await window.room();
         if (stop.signal.aborted) return []; // queued but not started: left for the next run
         const work = handleFile(ref);
         inFlight.set(ref.path, work);
@@ -162,8 +172,11 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
         return kept;
       };
 
-      const processed = source.refs.pipe(mergeMap((ref) => defer(() => processFile(ref)).pipe(mergeMap((s) => from(s))), definition.concurrency ?? 2));
-      const final = perStream.reduce<Observable<any>>((o, op) => o.pipe(op as OperatorFunction<any, any>), processed);
+      const processed = source.refs.pipe(
+        mergeMap((ref) => defer(() => processFile(ref)).pipe(mergeMap((s) => from(s))), definition.concurrency ?? 2),
+        tap(() => window.enter()),
+      );
+      const final = perStream.reduce<Observable<any>>((o, op) => o.pipe(op as OperatorFunction<any, any>), processed).pipe(tap(() => window.leave()));
       inner = final.subscribe({
         error: (e) => subscriber.error(e),
         complete: () => {
@@ -244,3 +257,27 @@ async function openSource(plan: Plan, signal: AbortSignal, emit: (e: RunEvent) =
   return { refs, watch: true, root: dir, ledgerFile };
 }
 
+
+/**
+ * Samples handed to the stream-scoped steps and not yet out of them. With a size, a
+ * new file waits for room, so a slow step (training) does not make the run read the
+ * whole source ahead into memory; without one, it never waits.
+ */
+class Window {
+  private inside = 0;
+  private waiting: (() => void)[] = [];
+  size?: number;
+
+  enter(): void {
+    this.inside++;
+  }
+
+  leave(): void {
+    this.inside = Math.max(0, this.inside - 1);
+    if (this.size === undefined || this.inside < this.size) for (const wake of this.waiting.splice(0)) wake();
+  }
+
+  async room(): Promise<void> {
+    while (this.size !== undefined && this.inside >= this.size) await new Promise<void>((wake) => this.waiting.push(wake));
+  }
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as t from 'io-ts';
-import { map, toArray, mergeMap, from } from 'rxjs';
+import { concatMap, delay, from, map, mergeMap, of, tap, toArray } from 'rxjs';
 import { runPipeline } from '../../src/pipeline/run.js';
 import { defaultRegistry, registerOperator } from '../../src/pipeline/builtins.js';
 import { defineOperator, OperatorRegistry } from '../../src/pipeline/registry.js';
@@ -196,4 +196,35 @@ test('metrics from an evaluate step are reported per file and averaged in the st
   assert.equal(a.metrics!.pixelError, 0);
   assert.equal(b.metrics!.pixelError, 1);
   assert.equal(ofType(events, 'stats')[0].metrics!.pixelError, 0.5);
+});
+
+test('files wait for a slow stream-scoped step instead of piling up ahead of it', async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'in'));
+  for (let i = 0; i < 12; i++) await writePng(join(dir, 'in', `${String(i).padStart(2, '0')}.png`), i, 8);
+  let read = 0;
+  let passed = 0;
+  let mostAhead = 0;
+  const registry = defaultRegistry.clone().register(
+    defineOperator(
+      'slow',
+      t.type({}),
+      () => (source) =>
+        source.pipe(
+          concatMap((s: any) => of(s).pipe(delay(15))),
+          tap(() => passed++),
+        ),
+      { scope: 'stream', window: () => 2 },
+    ),
+  );
+  await collect(
+    runPipeline({ version: 1, name: 'bp', concurrency: 2, source: { files: 'in' }, steps: [{ load: {} }, { slow: {} }] }, { baseDir: dir, registry }).pipe(
+      tap((e) => {
+        if (e.type === 'file-done') mostAhead = Math.max(mostAhead, ++read - passed);
+      }),
+    ),
+  );
+  assert.equal(passed, 12);
+  // At most the window (2) plus the files already in flight (concurrency 2) are read ahead.
+  assert.ok(mostAhead <= 4, `read ${mostAhead} files ahead of the slow step`);
 });
