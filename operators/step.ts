@@ -25,6 +25,10 @@ export interface StepContext {
   readonly baseDir?: string;
   /** Receives progress events (training steps, checkpoints, ...). */
   readonly emit?: (event: RunEvent) => void;
+  /** Run-wide tfjs backend for model steps (`unetflow run --backend`); a step's own `backend` wins. */
+  readonly backend?: string;
+  /** Run-wide worker threads for model steps (`unetflow run --workers`); a step's own `workers` wins. */
+  readonly workers?: number;
 }
 
 /** Validates parameters when the operator is created; throws a ConfigError listing every problem. */

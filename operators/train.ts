@@ -5,7 +5,7 @@ import { bufferCount, concatMap, concatWith, defer, finalize, from, ignoreElemen
 import { NonNegativeInt, PositiveInt, PositiveNumber, Probability, oneOf, strict } from '../src/codec/strict.js';
 import { toFloat32, type Normalisation } from '../src/image/convert.js';
 import { requireChannels, type Image } from '../src/image/image.js';
-import { backendChoices, useBackend, type BackendInfo } from '../src/model/backend.js';
+import { backendChoices, useBackend, type BackendChoice, type BackendInfo } from '../src/model/backend.js';
 import type { Schedule } from '../src/model/optimizer.js';
 import { defaultMetadata, loadModel, saveModel, type ModelMetadata } from '../src/model/store.js';
 import { defaultWorkers, openStepRunner, type StepRunner } from '../src/model/runner.js';
@@ -100,10 +100,12 @@ export function train(params: TrainParams, ctx: StepContext = {}): SampleOperato
 
   return (source) =>
     defer(async () => {
-      const backend = await useBackend(p.backend ?? 'auto');
+      const backend = await useBackend(p.backend ?? (ctx.backend as BackendChoice | undefined) ?? 'auto');
       const { trainer, options, metadata } = await start();
       try {
-        const runner = await openStepRunner(trainer, options, backend, p.workers ?? defaultWorkers(backend), p.tileParts ?? 1);
+        const workers = p.workers ?? ctx.workers ?? defaultWorkers(backend);
+        const runner = await openStepRunner(trainer, options, backend, workers, p.tileParts ?? 1);
+        ctx.emit?.({ type: 'backend', step, name: backend.name, package: backend.package, workers, skipped: backend.skipped });
         return { backend, trainer, runner, metadata };
       } catch (error) {
         trainer.dispose();

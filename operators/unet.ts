@@ -5,7 +5,7 @@ import { NonNegativeNumber, PositiveInt, oneOf, strict } from '../src/codec/stri
 import { SampleError } from '../src/errors.js';
 import { toFloat32 } from '../src/image/convert.js';
 import { makeImage, requireChannels } from '../src/image/image.js';
-import { backendChoices, useBackend } from '../src/model/backend.js';
+import { backendChoices, useBackend, type BackendChoice } from '../src/model/backend.js';
 import { defaultWorkers, openPredictor, type Predictor } from '../src/model/runner.js';
 import { Shared } from '../src/model/shared.js';
 import { loadModel, type ModelMetadata } from '../src/model/store.js';
@@ -63,11 +63,13 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
   const batchSize = p.batchSize ?? 4;
   const shared = new Shared<Loaded>(
     async () => {
-      const backend = await useBackend(p.backend ?? 'auto');
+      const backend = await useBackend(p.backend ?? (ctx.backend as BackendChoice | undefined) ?? 'auto');
       const { model, metadata } = await loadModel(dir);
       const config = model.config;
-      const predictor = openPredictor(model, backend, p.workers ?? defaultWorkers(backend));
-      ctx.emit?.({ type: 'log', level: 'info', message: `${step}: ${dir} on ${predictor.description} (${backend.package})` });
+      const workers = p.workers ?? ctx.workers ?? defaultWorkers(backend);
+      const predictor = openPredictor(model, backend, workers);
+      ctx.emit?.({ type: 'backend', step, name: backend.name, package: backend.package, workers, skipped: backend.skipped });
+      ctx.emit?.({ type: 'log', level: 'info', message: `${step}: model ${dir}` });
       return { predictor, metadata, config, sizeMap: (input: number) => sizeMap(input, config) };
     },
     (loaded) => loaded?.predictor.close(),

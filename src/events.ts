@@ -14,6 +14,7 @@ export type RunEvent =
   | { type: 'validation'; step: number; pixelError: number; iou: number; loss?: number }
   | { type: 'checkpoint'; step: number; path: string }
   | { type: 'stats'; done: number; failed: number; skipped: number; seconds: number; backend?: string; metrics?: SegmentationMetrics }
+  | { type: 'backend'; step: string; name: string; package: string; workers: number; skipped: readonly string[] }
   | { type: 'log'; level: 'info' | 'warn'; message: string };
 
 export type EventType = RunEvent['type'];

@@ -2,7 +2,7 @@
  * The `unetflow` command. Exit codes: 0 success (or stopped by a signal), 1 some
  * input failed or the run broke, 2 the pipeline file or the command line is wrong.
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { PipelineError } from '../pipeline/compile.js';
 import { loadPipeline, runPipeline } from '../pipeline/run.js';
 import { ConfigError, messageOf } from '../errors.js';
@@ -23,7 +23,9 @@ export function createProgram(): Command {
     .argument('<file>', 'pipeline file (YAML or JSON)')
     .option('--set <path=value>', 'override a field, e.g. --set steps.3.save.dir=out (repeatable)', collect, [])
     .addOption(new Option('--json', 'print events as NDJSON on stdout (logs stay on stderr)'))
-    .action(async (file: string, opts: { set: string[]; json?: boolean }) => {
+    .addOption(new Option('--backend <name>', 'tfjs backend for model steps that name none').choices(['auto', 'node-gpu', 'node', 'wasm', 'cpu']))
+    .option('--workers <n>', 'worker threads for model steps that name none (default: one per core)', positiveInt)
+    .action(async (file: string, opts: RunFlags) => {
       process.exitCode = await run(file, opts);
     });
 
@@ -56,7 +58,20 @@ export function createProgram(): Command {
   return program;
 }
 
-async function run(file: string, opts: { set: string[]; json?: boolean }): Promise<number> {
+interface RunFlags {
+  set: string[];
+  json?: boolean;
+  backend?: string;
+  workers?: number;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
+  return n;
+}
+
+async function run(file: string, opts: RunFlags): Promise<number> {
   const streams = { out: process.stdout, err: process.stderr };
   const renderer = opts.json ? jsonRenderer(streams) : textRenderer(streams);
   const stop = new AbortController();
@@ -72,7 +87,7 @@ async function run(file: string, opts: { set: string[]; json?: boolean }): Promi
   let failed = 0;
   try {
     await new Promise<void>((resolve, reject) =>
-      runPipeline(file, { set: opts.set, signal: stop.signal }).subscribe({
+      runPipeline(file, { set: opts.set, signal: stop.signal, backend: opts.backend, workers: opts.workers }).subscribe({
         next: (e) => {
           if (e.type === 'stats') failed = e.failed;
           renderer.event(e);

@@ -94,6 +94,9 @@ export function textRenderer({ out, err }: Streams): Renderer {
         case 'checkpoint':
           line(out, `checkpoint at step ${e.step}: ${show(e.path)}`);
           break;
+        case 'backend':
+          line(err, `${e.step}: backend ${e.name} (${e.package}), ${e.workers} worker${e.workers === 1 ? '' : 's'}${e.skipped.length ? `; skipped ${e.skipped.map((r) => r.replace(/: Cannot find package.*$/s, ': not installed')).join(', ')}` : ''}`);
+          break;
         case 'log':
           line(err, `${e.level === 'warn' ? 'warning: ' : ''}${e.message}`);
           break;

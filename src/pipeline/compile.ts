@@ -36,8 +36,8 @@ export interface Plan {
   readonly outputDir?: string;
 }
 
-/** Run-time hooks given to every operator's context. */
-export type RunHooks = Pick<StepContext, 'onSampleError' | 'emit'>;
+/** Run-time hooks and run-wide settings given to every operator's context. */
+export type RunHooks = Pick<StepContext, 'onSampleError' | 'emit' | 'backend' | 'workers'>;
 
 export class PipelineError extends Error {
   override readonly name = 'PipelineError';

@@ -28,6 +28,10 @@ export interface RunOptions extends ReadOptions {
   readonly signal?: AbortSignal;
   /** Folder that relative paths of an inline definition resolve against. @default process.cwd() */
   readonly baseDir?: string;
+  /** tfjs backend for every model step that names none (`auto`, `node-gpu`, `node`, `wasm`, `cpu`). */
+  readonly backend?: string;
+  /** Worker threads for every model step that names none. @default the number of cores (wasm, cpu) */
+  readonly workers?: number;
 }
 
 /** Reads and checks a pipeline (a file path, or a definition object) without running it. */
@@ -61,12 +65,18 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
     const stop = new AbortController();
     const onOuterAbort = () => stop.abort();
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    const emit = (event: RunEvent) => subscriber.next(event);
+    let backend: string | undefined;
+    const emit = (event: RunEvent) => {
+      if (event.type === 'backend') backend = `${event.name} (${event.package}, ${event.workers} worker${event.workers === 1 ? '' : 's'})`;
+      subscriber.next(event);
+    };
     const files = new Map<string, FileState>();
     const orphanFailures: SampleError[] = [];
     const window = new Window();
     const hooks: RunHooks = {
       emit,
+      ...(options.backend ? { backend: options.backend } : {}),
+      ...(options.workers ? { workers: options.workers } : {}),
       onSampleError: (error) => {
         const file = files.get(error.file ?? '');
         if (file) return void file.failures.push(error);
@@ -182,7 +192,7 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
         complete: () => {
           for (const f of orphanFailures) emit({ type: 'file-failed', file: f.file, step: f.step, message: f.message });
           const metrics = fileMetrics.length ? meanMetrics(fileMetrics) : undefined;
-          emit({ type: 'stats', ...counts, failed: counts.failed + orphanFailures.length, seconds: (Date.now() - started) / 1000, ...(metrics ? { metrics } : {}) });
+          emit({ type: 'stats', ...counts, failed: counts.failed + orphanFailures.length, seconds: (Date.now() - started) / 1000, ...(backend ? { backend } : {}), ...(metrics ? { metrics } : {}) });
           subscriber.complete();
         },
       });

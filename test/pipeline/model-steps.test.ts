@@ -1,0 +1,74 @@
+/** Model steps inside pipeline files: run-wide backend and workers, and Ctrl-C during training. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tap } from 'rxjs';
+import { runPipeline } from '../../src/pipeline/run.js';
+import { defaultMetadata, saveModel } from '../../src/model/store.js';
+import { UNet } from '../../src/model/unet.js';
+import { useBackend } from '../../src/model/backend.js';
+import { collect, ofType, tempDir, writePng } from '../helpers/files.js';
+
+test('a segmentation pipeline reports the backend and workers the run asked for', async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'in'));
+  await writePng(join(dir, 'in', 'a.png'), 1, 50);
+  await useBackend('cpu');
+  const net = UNet.create({ depth: 2, baseFilters: 2, classes: 2, inputChannels: 1 }, 3);
+  await saveModel(join(dir, 'model'), net, defaultMetadata(net.config, { tile: { input: 60, output: 20 } }));
+  net.dispose();
+  const events = await collect(
+    runPipeline(
+      {
+        version: 1,
+        name: 'seg',
+        source: { files: 'in' },
+        steps: [{ load: {} }, { mirror: { model: 'model' } }, { tile: { model: 'model' } }, { unet: { model: 'model' } }, { stitch: {} }, { threshold: {} }, { save: { dir: 'out', outputs: ['mask', 'overlay'] } }],
+      },
+      { baseDir: dir, backend: 'cpu', workers: 1 },
+    ),
+  );
+  const [backend] = ofType(events, 'backend');
+  assert.deepEqual([backend.name, backend.workers, backend.step], ['cpu', 1, 'steps[3].unet']);
+  assert.match(ofType(events, 'stats')[0].backend!, /^cpu \(.*, 1 worker\)$/);
+  assert.deepEqual((await readdir(join(dir, 'out'))).sort(), ['a.mask.png', 'a.overlay.png']);
+});
+
+test('stopping a training run (Ctrl-C) still writes a final checkpoint', async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'images'));
+  await mkdir(join(dir, 'labels'));
+  for (let i = 0; i < 3; i++) {
+    await writePng(join(dir, 'images', `${i}.png`), i, 64);
+    await writePng(join(dir, 'labels', `${i}.png`), 10 + i, 64);
+  }
+  const stop = new AbortController();
+  const events = await collect(
+    runPipeline(
+      {
+        version: 1,
+        name: 'train',
+        epochs: 50,
+        concurrency: 1,
+        source: { pairs: { images: 'images', labels: 'labels' } },
+        steps: [
+          { load: {} },
+          { 'random-tiles': { input: 60, output: 20 } },
+          { train: { model: 'model', architecture: { depth: 2, baseFilters: 2 }, optimizer: 'adam', checkpointEvery: 1000 } },
+        ],
+      },
+      { baseDir: dir, backend: 'cpu', workers: 1, signal: stop.signal },
+    ).pipe(
+      tap((e) => {
+        if (e.type === 'train-step' && e.step === 3) stop.abort();
+      }),
+    ),
+  );
+  const steps = ofType(events, 'train-step').length;
+  assert.ok(steps >= 3 && steps < 150, `${steps} steps before stopping`);
+  const checkpoints = ofType(events, 'checkpoint');
+  assert.equal(checkpoints.length, 1, 'only the final checkpoint (checkpointEvery 1000)');
+  assert.equal(checkpoints[0].step, steps);
+  assert.ok((await readdir(join(dir, 'model'))).includes('model.json'));
+});
