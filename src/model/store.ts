@@ -20,6 +20,7 @@ import { formatIssues, toIssues } from '../codec/report.js';
 import type { Normalisation } from '../image/convert.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { TileGeometry } from '../kernels/tiling.js';
+import { toFloat16 } from './float16.js';
 import { sizeMap, validSizes } from './geometry.js';
 import { UNet, unetConfig, type UNetConfig } from './unet.js';
 
@@ -95,13 +96,23 @@ export function defaultMetadata(config: UNetConfig, extra: Partial<ModelMetadata
 }
 
 /** Writes `model` (and optionally an optimiser state) to `dir`, atomically as described above. */
-export async function saveModel(dir: string, model: UNet, metadata: ModelMetadata, optimizerState?: OptimizerState): Promise<void> {
+/**
+ * Writes a model directory. `precision: 'float16'` stores the weights at half the size
+ * (for shipping a model; tfjs dequantises them on load): relative rounding 2^-11.
+ */
+export async function saveModel(
+  dir: string,
+  model: UNet,
+  metadata: ModelMetadata,
+  optimizerState?: OptimizerState,
+  options: { precision?: 'float32' | 'float16' } = {},
+): Promise<void> {
   sizeMap(metadata.tile.input, model.config); // refuse metadata naming a tile the network cannot take
   if (metadata.classNames.length !== model.config.classes) {
     throw new RangeError(`metadata names ${metadata.classNames.length} classes, the model has ${model.config.classes}`);
   }
   const named = [...model.weights.entries()].map(([name, tensor]) => ({ name, tensor }));
-  const weights = await tf.io.encodeWeights(named);
+  const weights = options.precision === 'float16' ? await encodeFloat16(named) : await tf.io.encodeWeights(named);
   const weightsFile = await writeBinary(dir, 'weights', weights.data);
   const modelJson: t.TypeOf<typeof ModelJson> = {
     format: FORMAT,
@@ -164,6 +175,18 @@ export function geometryOfMetadata(m: ModelMetadata): TileGeometry {
   const { input, output } = sizeMap(m.tile.input, m.architecture);
   if (m.architecture.padding === 'valid') return { kind: 'valid', input, output };
   return { kind: 'same', tile: input, overlap: m.overlap ?? Math.floor(input / 4), window: 'gaussian' };
+}
+
+async function encodeFloat16(named: { name: string; tensor: tf.Tensor }[]): Promise<{ data: ArrayBuffer; specs: tf.io.WeightsManifestEntry[] }> {
+  const parts = await Promise.all(named.map(async ({ tensor }) => toFloat16((await tensor.data()) as Float32Array)));
+  const data = new Uint16Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    data.set(p, offset);
+    offset += p.length;
+  }
+  const specs = named.map(({ name, tensor }) => ({ name, shape: tensor.shape, dtype: 'float32' as const, quantization: { dtype: 'float16' as const } }));
+  return { data: data.buffer, specs };
 }
 
 async function writeBinary(dir: string, stem: string, data: ArrayBuffer): Promise<string> {

@@ -41,6 +41,28 @@ test('save then load gives identical predictions, metadata and optimiser state',
   });
 });
 
+test('a float16 model is half the size and predicts within float16 rounding of the float32 one', async () => {
+  await useBackend('wasm');
+  await withDir(async (dir) => {
+    const net = UNet.create(tiny, 12);
+    await saveModel(join(dir, 'f32'), net, defaultMetadata(net.config));
+    await saveModel(join(dir, 'f16'), net, defaultMetadata(net.config), undefined, { precision: 'float16' });
+    const size = async (d: string) => {
+      const { stat } = await import('node:fs/promises');
+      const bin = (await readdir(join(dir, d))).find((f) => f.startsWith('weights.'))!;
+      return (await stat(join(dir, d, bin))).size;
+    };
+    assert.equal(await size('f16'), (await size('f32')) / 2);
+    const half = await loadModel(join(dir, 'f16'));
+    const x = discBatch(1, 60, 20, 4).images;
+    const predict = (m: UNet) => tf.tidy(() => m.apply(tf.tensor4d(x, [1, 60, 60, 1])).dataSync());
+    const [a, b] = [predict(net), predict(half.model)];
+    const worst = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+    assert.ok(worst > 0 && worst < 5e-3, `largest probability difference ${worst}`);
+    for (const d of [half.model, net]) d.dispose();
+  });
+});
+
 test('saving again replaces the weights and leaves no stale or temporary files', async () => {
   await useBackend('wasm');
   await withDir(async (dir) => {
