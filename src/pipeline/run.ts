@@ -18,8 +18,8 @@ import { compile, PipelineError, type Plan, type RunHooks } from './compile.js';
 import { parsePipelineText, readPipelineFile, type PipelineDocument, type ReadOptions } from './document.js';
 import { Ledger } from './ledger.js';
 import type { OperatorRegistry } from './registry.js';
-import { filesSource, folderQuery, pairsSource } from '../io/folders.js';
-import { watchFolder } from './sources/watch.js';
+import { openSource } from './sources/open.js';
+import { Window } from './window.js';
 
 export interface RunOptions extends ReadOptions {
   /** @default the built-in operators plus those added with registerOperator */
@@ -213,81 +213,4 @@ function collectOutputs(samples: readonly { id: string; outputs: Record<string, 
     for (const [name, path] of Object.entries(s.outputs)) out[samples.length > 1 ? `${s.id}.${name}` : name] = path;
   }
   return out;
-}
-
-interface OpenSource {
-  readonly refs: Observable<SourceRef>;
-  readonly watch: boolean;
-  readonly root: string;
-  readonly total?: number;
-  readonly ledgerFile?: string;
-}
-
-async function openSource(plan: Plan, signal: AbortSignal, emit: (e: RunEvent) => void): Promise<OpenSource> {
-  const { source } = plan.definition;
-  const epochs = plan.definition.epochs ?? 1;
-  const stopAware = (refs: SourceRef[]) =>
-    new Observable<SourceRef>((sub) => {
-      for (let epoch = 0; epoch < epochs; epoch++) {
-        for (const r of refs) {
-          if (signal.aborted) break;
-          sub.next(epochs > 1 ? { ...r, epoch } : r);
-        }
-      }
-      sub.complete();
-    });
-  if ('files' in source) {
-    const query = folderQuery(source.files, plan.baseDir);
-    const refs = await filesSource(query);
-    if (refs.length === 0) emit({ type: 'log', level: 'warn', message: `no image files in ${query.dir}${query.pattern ? ` matching ${query.pattern}` : ''}` });
-    return { refs: stopAware(refs), watch: false, root: query.dir, total: refs.length * epochs };
-  }
-  if ('pairs' in source) {
-    const p = source.pairs;
-    const images = folderQuery(p.pattern ? { dir: p.images, pattern: p.pattern } : p.images, plan.baseDir);
-    const labels = folderQuery(p.pattern ? { dir: p.labels, pattern: p.pattern } : p.labels, plan.baseDir);
-    const { refs, unmatchedImages, unmatchedLabels } = await pairsSource(images, labels);
-    for (const path of unmatchedImages) emit({ type: 'log', level: 'warn', message: `${path}: no label with the same name in ${labels.dir}; skipped` });
-    for (const path of unmatchedLabels) emit({ type: 'log', level: 'warn', message: `${path}: no image with the same name in ${images.dir}; skipped` });
-    return { refs: stopAware(refs), watch: false, root: images.dir, total: refs.length * epochs };
-  }
-  if (plan.definition.epochs !== undefined && epochs > 1) {
-    throw new PipelineError(plan.file, [{ path: ['epochs'], message: 'epochs applies to files and pairs sources, not to watch' }]);
-  }
-  const w = typeof source.watch === 'string' ? { dir: source.watch } : source.watch;
-  const dir = resolve(plan.baseDir, w.dir);
-  const ledgerFile = 'ledger' in w && w.ledger ? resolve(plan.baseDir, w.ledger) : plan.outputDir ? resolve(plan.outputDir, '.unetflow-ledger.jsonl') : undefined;
-  if (!ledgerFile) {
-    throw new PipelineError(plan.file, [{ path: ['source', 'watch'], message: 'watch mode needs a save step or a ledger path, to remember what it has processed' }]);
-  }
-  const refs = watchFolder({ ...w, dir }, signal, {
-    onReady: () => emit({ type: 'log', level: 'info', message: `watching ${dir}` }),
-    onWarning: (message) => emit({ type: 'log', level: 'warn', message }),
-  });
-  return { refs, watch: true, root: dir, ledgerFile };
-}
-
-
-/**
- * Samples handed to the stream-scoped steps and not yet out of them. With a size, a
- * new file waits for room, so a slow step (training) does not make the run read the
- * whole source ahead into memory; without one, it never waits.
- */
-class Window {
-  private inside = 0;
-  private waiting: (() => void)[] = [];
-  size?: number;
-
-  enter(): void {
-    this.inside++;
-  }
-
-  leave(): void {
-    this.inside = Math.max(0, this.inside - 1);
-    if (this.size === undefined || this.inside < this.size) for (const wake of this.waiting.splice(0)) wake();
-  }
-
-  async room(): Promise<void> {
-    while (this.size !== undefined && this.inside >= this.size) await new Promise<void>((wake) => this.waiting.push(wake));
-  }
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestScheduler } from 'rxjs/testing';
-import { from, lastValueFrom, map, merge, toArray } from 'rxjs';
+import { from, lastValueFrom, map, toArray } from 'rxjs';
 import { mirror } from '../../operators/mirror.js';
 import { tile } from '../../operators/tile.js';
 import { stitch } from '../../operators/stitch.js';

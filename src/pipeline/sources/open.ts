@@ -1,0 +1,60 @@
+/** Opens a plan's source: the refs to process, and what the run needs to know about them. */
+import { resolve } from 'node:path';
+import { Observable } from 'rxjs';
+import type { RunEvent } from '../../events.js';
+import { filesSource, folderQuery, pairsSource } from '../../io/folders.js';
+import type { SourceRef } from '../../sample.js';
+import { PipelineError, type Plan } from '../compile.js';
+import { watchFolder } from './watch.js';
+
+export interface OpenSource {
+  readonly refs: Observable<SourceRef>;
+  readonly watch: boolean;
+  readonly root: string;
+  readonly total?: number;
+  readonly ledgerFile?: string;
+}
+
+export async function openSource(plan: Plan, signal: AbortSignal, emit: (e: RunEvent) => void): Promise<OpenSource> {
+  const { source } = plan.definition;
+  const epochs = plan.definition.epochs ?? 1;
+  const stopAware = (refs: SourceRef[]) =>
+    new Observable<SourceRef>((sub) => {
+      for (let epoch = 0; epoch < epochs; epoch++) {
+        for (const r of refs) {
+          if (signal.aborted) break;
+          sub.next(epochs > 1 ? { ...r, epoch } : r);
+        }
+      }
+      sub.complete();
+    });
+  if ('files' in source) {
+    const query = folderQuery(source.files, plan.baseDir);
+    const refs = await filesSource(query);
+    if (refs.length === 0) emit({ type: 'log', level: 'warn', message: `no image files in ${query.dir}${query.pattern ? ` matching ${query.pattern}` : ''}` });
+    return { refs: stopAware(refs), watch: false, root: query.dir, total: refs.length * epochs };
+  }
+  if ('pairs' in source) {
+    const p = source.pairs;
+    const images = folderQuery(p.pattern ? { dir: p.images, pattern: p.pattern } : p.images, plan.baseDir);
+    const labels = folderQuery(p.pattern ? { dir: p.labels, pattern: p.pattern } : p.labels, plan.baseDir);
+    const { refs, unmatchedImages, unmatchedLabels } = await pairsSource(images, labels);
+    for (const path of unmatchedImages) emit({ type: 'log', level: 'warn', message: `${path}: no label with the same name in ${labels.dir}; skipped` });
+    for (const path of unmatchedLabels) emit({ type: 'log', level: 'warn', message: `${path}: no image with the same name in ${images.dir}; skipped` });
+    return { refs: stopAware(refs), watch: false, root: images.dir, total: refs.length * epochs };
+  }
+  if (plan.definition.epochs !== undefined && epochs > 1) {
+    throw new PipelineError(plan.file, [{ path: ['epochs'], message: 'epochs applies to files and pairs sources, not to watch' }]);
+  }
+  const w = typeof source.watch === 'string' ? { dir: source.watch } : source.watch;
+  const dir = resolve(plan.baseDir, w.dir);
+  const ledgerFile = 'ledger' in w && w.ledger ? resolve(plan.baseDir, w.ledger) : plan.outputDir ? resolve(plan.outputDir, '.unetflow-ledger.jsonl') : undefined;
+  if (!ledgerFile) {
+    throw new PipelineError(plan.file, [{ path: ['source', 'watch'], message: 'watch mode needs a save step or a ledger path, to remember what it has processed' }]);
+  }
+  const refs = watchFolder({ ...w, dir }, signal, {
+    onReady: () => emit({ type: 'log', level: 'info', message: `watching ${dir}` }),
+    onWarning: (message) => emit({ type: 'log', level: 'warn', message }),
+  });
+  return { refs, watch: true, root: dir, ledgerFile };
+}
