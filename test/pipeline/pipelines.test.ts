@@ -8,7 +8,8 @@ import { loadPipeline } from '../../src/pipeline/run.js';
 const files = readdirSync('pipelines').filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
 
 test('the example pipelines include the documented ones', () => {
-  for (const name of ['demo.yaml', 'weightmaps.yaml', 'augment-preview.yaml']) assert.ok(files.includes(name), name);
+  const documented = ['demo.yaml', 'segment-watch.yaml', 'train-isbi2012.yaml', 'evaluate-isbi2012.yaml', 'weightmaps.yaml', 'augment-preview.yaml'];
+  for (const name of documented) assert.ok(files.includes(name), name);
 });
 
 for (const file of files) {
