@@ -71,7 +71,7 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       subscriber.next(event);
     };
     const files = new Map<string, FileState>();
-    const orphanFailures: SampleError[] = [];
+    let streamFailures = 0;
     const window = new Window();
     const hooks: RunHooks = {
       emit,
@@ -80,9 +80,10 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       onSampleError: (error) => {
         const file = files.get(error.file ?? '');
         if (file) return void file.failures.push(error);
-        // A stream-scoped step dropped a sample: it leaves the window too.
-        orphanFailures.push(error);
+        // A stream-scoped step (its file is done) dropped a sample: report it now, and it leaves the window.
+        streamFailures++;
         window.leave();
+        emit({ type: 'file-failed', id: error.sample, file: error.file, step: error.step, message: error.message });
       },
     };
     let inner: { unsubscribe(): void } | undefined;
@@ -190,9 +191,8 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       inner = final.subscribe({
         error: (e) => subscriber.error(e),
         complete: () => {
-          for (const f of orphanFailures) emit({ type: 'file-failed', file: f.file, step: f.step, message: f.message });
           const metrics = fileMetrics.length ? meanMetrics(fileMetrics) : undefined;
-          emit({ type: 'stats', ...counts, failed: counts.failed + orphanFailures.length, seconds: (Date.now() - started) / 1000, ...(backend ? { backend } : {}), ...(metrics ? { metrics } : {}) });
+          emit({ type: 'stats', ...counts, failed: counts.failed + streamFailures, seconds: (Date.now() - started) / 1000, ...(backend ? { backend } : {}), ...(metrics ? { metrics } : {}) });
           subscriber.complete();
         },
       });

@@ -8,6 +8,7 @@ import { runPipeline } from '../../src/pipeline/run.js';
 import { defaultRegistry, registerOperator } from '../../src/pipeline/builtins.js';
 import { defineOperator, OperatorRegistry } from '../../src/pipeline/registry.js';
 import { readImage } from '../../src/io/read.js';
+import { SampleError } from '../../src/errors.js';
 import { collect, ofType, tempDir, writePng } from '../helpers/files.js';
 import { pixels } from '../helpers/images.js';
 
@@ -227,4 +228,31 @@ test('files wait for a slow stream-scoped step instead of piling up ahead of it'
   assert.equal(passed, 12);
   // At most the window (2) plus the files already in flight (concurrency 2) are read ahead.
   assert.ok(mostAhead <= 4, `read ${mostAhead} files ahead of the slow step`);
+});
+
+test('a sample dropped by a stream-scoped step is reported as it happens and counted', async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'in'));
+  for (let i = 0; i < 3; i++) await writePng(join(dir, 'in', `${i}.png`), i, 8);
+  const registry = defaultRegistry.clone().register(
+    defineOperator(
+      'reject-one',
+      t.type({}),
+      (_p, ctx) => (source) =>
+        source.pipe(
+          mergeMap((s: any) => {
+            if (s.id !== '1') return of(s);
+            ctx.onSampleError?.(new SampleError({ step: ctx.step, file: s.source.path, sample: s.id }, 'not wanted'));
+            return [];
+          }),
+        ),
+      { scope: 'stream', window: () => 4 },
+    ),
+  );
+  const events = await collect(runPipeline({ version: 1, name: 'r', concurrency: 1, source: { files: 'in' }, steps: [{ load: {} }, { 'reject-one': {} }] }, { baseDir: dir, registry }));
+  const failedAt = events.findIndex((e) => e.type === 'file-failed');
+  const lastDone = events.map((e) => e.type).lastIndexOf('file-done');
+  assert.ok(failedAt >= 0 && failedAt < lastDone, 'reported before the run ends');
+  assert.match((events[failedAt] as { message: string }).message, /steps\[1\]\.reject-one: .*1\.png: not wanted/);
+  assert.equal(ofType(events, 'stats')[0].failed, 1);
 });
