@@ -3,8 +3,10 @@
  * geometry (output tiles side by side, each input window mirrored past the border),
  * then pixel error, foreground IoU and the unweighted cross-entropy against the label.
  */
-import type { Image } from '../image/image.js';
-import { mirroredCrop } from './training-tiles.js';
+import { makeImage, type Image } from '../image/image.js';
+import { crop, mirrorPad } from '../kernels/mirror.js';
+import { createStitcher } from '../kernels/stitch.js';
+import { tileGrid, type TileGeometry } from '../kernels/tiling.js';
 
 /** Probabilities [count, out, out, K] for `count` square tiles of `size` px. */
 export type PredictTiles = (images: Float32Array, count: number, size: number) => Promise<Float32Array>;
@@ -21,31 +23,26 @@ export async function predictImage(
   classes: number,
   batchSize = 4,
 ): Promise<Float32Array> {
-  const { width: w, height: h, channels: c } = image;
-  const { input, output: o } = sizes;
-  const m = (input - o) / 2;
-  const starts = (n: number) => {
-    const s: number[] = [];
-    for (let v = 0; v < n; v += o) s.push(Math.max(0, Math.min(v, n - o)));
-    return [...new Set(s)];
-  };
-  const windows = starts(h).flatMap((y) => starts(w).map((x) => ({ y, x })));
-  const out = new Float32Array(w * h * classes);
-  for (let b = 0; b < windows.length; b += batchSize) {
-    const batch = windows.slice(b, b + batchSize);
-    const images = new Float32Array(batch.length * input * input * c);
-    batch.forEach(({ y, x }, i) => images.set(mirroredCrop(image, y - m, x - m, input, 'reflect').data, i * input * input * c));
-    const p = await predict(images, batch.length, input);
-    batch.forEach(({ y, x }, i) => {
-      for (let r = 0; r < o && y + r < h; r++) {
-        for (let col = 0; col < o && x + col < w; col++) {
-          const from = ((i * o + r) * o + col) * classes;
-          out.set(p.subarray(from, from + classes), ((y + r) * w + x + col) * classes);
-        }
-      }
+  const { input, output } = sizes;
+  // The same overlap-tile geometry and stitching as the mirror -> tile -> unet -> stitch operators.
+  const geometry: TileGeometry = input === output ? { kind: 'same', tile: input, overlap: 0, window: 'uniform' } : { kind: 'valid', input, output };
+  const grid = tileGrid(image.height, image.width, geometry);
+  const padded = mirrorPad(image, grid.padding, 'reflect');
+  const stitcher = createStitcher(grid, classes, 'float32');
+  const size = input * input * image.channels;
+  for (let first = 0; first < grid.count; first += batchSize) {
+    const indices = Array.from({ length: Math.min(batchSize, grid.count - first) }, (_, i) => first + i);
+    const images = new Float32Array(indices.length * size);
+    indices.forEach((index, i) => {
+      const y = grid.rows[Math.floor(index / grid.cols.length)];
+      const x = grid.cols[index % grid.cols.length];
+      images.set(crop(padded, { y, x, width: input, height: input }).data, i * size);
     });
+    const p = await predict(images, indices.length, input);
+    const per = output * output * classes;
+    indices.forEach((index, i) => stitcher.add(index, makeImage(output, output, classes, 'float32', p.slice(i * per, (i + 1) * per))));
   }
-  return out;
+  return stitcher.result().data;
 }
 
 export interface Scores {
