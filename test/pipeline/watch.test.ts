@@ -123,3 +123,26 @@ test('watch mode processes every good file exactly once across restarts, and rep
   assert.equal(latest.size, 45);
   assert.equal(latest.get('corrupt.png'), 'failed');
 });
+
+test('a recursive watch keeps the subfolders of its inputs in the outputs and the ledger', { timeout: 30000 }, async () => {
+  const dir = await tempDir('unetflow-watch-');
+  await mkdir(join(dir, 'in', 'day1', 'plate2'), { recursive: true });
+  const stop = new AbortController();
+  const events: RunEvent[] = [];
+  const finished = lastValueFrom(
+    runPipeline(
+      { version: 1, name: 'rec', source: { watch: { dir: 'in', recursive: true, stableMs: 150 } }, steps: [{ load: {} }, { save: { dir: 'out', outputs: ['image'] } }] },
+      { baseDir: dir, signal: stop.signal },
+    ).pipe(tap((e) => events.push(e)), toArray()),
+  );
+  while (!events.some((e) => e.type === 'log' && e.message.startsWith('watching'))) await sleep(20);
+  await writeFile(join(dir, 'in', 'top.png'), await pngBytes(1));
+  await writeFile(join(dir, 'in', 'day1', 'plate2', 'a.png'), await pngBytes(2));
+  while (events.filter((e) => e.type === 'file-done').length < 2) await sleep(20);
+  stop.abort();
+  await finished;
+  assert.ok((await readdir(join(dir, 'out', 'day1', 'plate2'))).includes('a.image.png'));
+  assert.ok((await readdir(join(dir, 'out'))).includes('top.image.png'));
+  const ledger = (await readFile(join(dir, 'out', '.unetflow-ledger.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).path).sort();
+  assert.deepEqual(ledger, ['day1/plate2/a.png', 'top.png']);
+});
