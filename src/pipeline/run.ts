@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import { defer, from, lastValueFrom, mergeMap, Observable, of, tap, type OperatorFunction } from 'rxjs';
 import { SampleError, messageOf } from '../errors.js';
 import type { RunEvent } from '../events.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { removeStaleTemporaries, writeFileAtomic } from '../io/atomic.js';
 import { meanMetrics, type SegmentationMetrics } from '../kernels/metrics/segmentation.js';
 import { outputPath } from '../io/output-path.js';
 import type { Sample, SourceRef } from '../sample.js';
@@ -92,6 +92,9 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
     (async () => {
       const plan = await loadPipeline(input, options, hooks);
       const { definition } = plan;
+      if (plan.outputDir) {
+        for (const path of await removeStaleTemporaries(plan.outputDir)) emit({ type: 'log', level: 'info', message: `removed ${path}, left by a writer that stopped mid-write` });
+      }
       const source = await openSource(plan, stop.signal, emit);
       const ledger = source.watch ? await Ledger.open(source.ledgerFile!, source.root) : undefined;
       emit({ type: 'started', pipeline: definition.name, file: plan.file, time: new Date().toISOString(), watch: source.watch, ...(source.total !== undefined ? { total: source.total } : {}) });
