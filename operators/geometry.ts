@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as t from 'io-ts';
 import { NonNegativeInt, PositiveInt, oneOf } from '../src/codec/strict.js';
-import { messageOf } from '../src/errors.js';
+import { ConfigError, messageOf } from '../src/errors.js';
 import { checkGeometry, type TileGeometry } from '../src/kernels/tiling.js';
 import { sizeMap, type Padding } from '../src/model/geometry.js';
 
@@ -57,6 +57,22 @@ export function geometryFrom(p: GeometryParams, baseDir = process.cwd()): TileGe
     throw new RangeError('a same-padded geometry needs size (e.g. size: 256, overlap: 64)');
   }
   if (geometry) checkGeometry(geometry);
+  return geometry;
+}
+
+/** The geometry an operator's parameters describe, if any; a bad one is a ConfigError naming the operator. */
+export function operatorGeometry(operator: string, p: GeometryParams, baseDir?: string): TileGeometry | undefined {
+  try {
+    return geometryFrom(p, baseDir);
+  } catch (error) {
+    throw new ConfigError(`${operator}: ${messageOf(error)}`);
+  }
+}
+
+/** Like operatorGeometry, for operators that cannot work without one. */
+export function requireGeometry(operator: string, p: GeometryParams, baseDir?: string): TileGeometry {
+  const geometry = operatorGeometry(operator, p, baseDir);
+  if (!geometry) throw new ConfigError(`${operator}: needs a geometry: model, input + output (valid network), or size (same-padded)`);
   return geometry;
 }
 

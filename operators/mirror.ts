@@ -4,7 +4,7 @@ import { NonNegativeInt, oneOf, strict } from '../src/codec/strict.js';
 import { mirrorPad, uniformMargins } from '../src/kernels/mirror.js';
 import { tileGrid } from '../src/kernels/tiling.js';
 import { mapPaddedFields, type Margins } from '../src/sample.js';
-import { geometryFrom, geometryProps } from './geometry.js';
+import { geometryProps, operatorGeometry } from './geometry.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
 export const MirrorParams = strict(
@@ -35,13 +35,7 @@ export type MirrorParams = t.TypeOf<typeof MirrorParams>;
  */
 export function mirror(params: MirrorParams = {}, ctx: StepContext = {}): SampleOperator {
   const p = decodeParams('mirror', MirrorParams, params);
-  const geometry = (() => {
-    try {
-      return geometryFrom(p, ctx.baseDir);
-    } catch (error) {
-      throw new ConfigError(`mirror: ${(error as Error).message}`);
-    }
-  })();
+  const geometry = operatorGeometry('mirror', p, ctx.baseDir);
   const given = [p.margin !== undefined, p.margins !== undefined, geometry !== undefined].filter(Boolean).length;
   if (given !== 1) {
     throw new ConfigError('mirror: give exactly one of margin, margins, or a tile geometry (model, input + output, or size)');

@@ -1,10 +1,9 @@
 import * as t from 'io-ts';
-import { ConfigError } from '../src/errors.js';
 import { PositiveInt, Probability, oneOf, strict } from '../src/codec/strict.js';
 import { cutTrainingTile, drawTileWindows } from '../src/model/training-tiles.js';
 import { createRng, deriveSeed } from '../src/random.js';
 import type { Sample } from '../src/sample.js';
-import { geometryFrom, geometryProps } from './geometry.js';
+import { geometryProps, requireGeometry } from './geometry.js';
 import { decodeParams, flatPerSample, type SampleOperator, type StepContext } from './step.js';
 
 export const RandomTilesParams = strict(
@@ -39,13 +38,7 @@ export type RandomTilesParams = t.TypeOf<typeof RandomTilesParams>;
  */
 export function randomTiles(params: RandomTilesParams, ctx: StepContext = {}): SampleOperator {
   const p = decodeParams('random-tiles', RandomTilesParams, params);
-  let geometry;
-  try {
-    geometry = geometryFrom(p, ctx.baseDir);
-  } catch (error) {
-    throw new ConfigError(`random-tiles: ${(error as Error).message}`);
-  }
-  if (!geometry) throw new ConfigError('random-tiles: needs a geometry: model, input + output (valid network), or size (same-padded)');
+  const geometry = requireGeometry('random-tiles', p, ctx.baseDir);
   const sizes = geometry.kind === 'valid' ? { input: geometry.input, output: geometry.output } : { input: geometry.tile, output: geometry.tile };
   const count = p.count ?? 1;
   const seed = ctx.seed ?? 0;

@@ -1,10 +1,9 @@
 import * as t from 'io-ts';
-import { ConfigError } from '../src/errors.js';
 import { oneOf, strict } from '../src/codec/strict.js';
 import { crop, mirrorPad } from '../src/kernels/mirror.js';
-import { tileGrid, type TileGeometry, type TileGrid } from '../src/kernels/tiling.js';
+import { tileGrid, type TileGrid } from '../src/kernels/tiling.js';
 import { mapPaddedFields, type Margins, type Sample } from '../src/sample.js';
-import { geometryFrom, geometryProps } from './geometry.js';
+import { geometryProps, requireGeometry } from './geometry.js';
 import { decodeParams, flatPerSample, type SampleOperator, type StepContext } from './step.js';
 
 export const TileParams = strict(
@@ -35,14 +34,7 @@ export type TileParams = t.TypeOf<typeof TileParams>;
  */
 export function tile(params: TileParams, ctx: StepContext = {}): SampleOperator {
   const p = decodeParams('tile', TileParams, params);
-  let geometry: TileGeometry | undefined;
-  try {
-    geometry = geometryFrom(p, ctx.baseDir);
-  } catch (error) {
-    throw new ConfigError(`tile: ${(error as Error).message}`);
-  }
-  if (!geometry) throw new ConfigError('tile: needs a geometry: model, input + output (valid network), or size (same-padded)');
-  const g = geometry;
+  const g = requireGeometry('tile', p, ctx.baseDir);
   return flatPerSample('tile', ctx, (sample) => {
     const original = sample.padding
       ? { height: sample.image.height - sample.padding.top - sample.padding.bottom, width: sample.image.width - sample.padding.left - sample.padding.right }
