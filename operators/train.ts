@@ -5,6 +5,7 @@ import { bufferCount, concatMap, concatWith, defer, finalize, from, ignoreElemen
 import { NonNegativeInt, PositiveInt, PositiveNumber, Probability, oneOf, strict } from '../src/codec/strict.js';
 import { toFloat32, type Normalisation } from '../src/image/convert.js';
 import { requireChannels, type Image } from '../src/image/image.js';
+import { crop } from '../src/kernels/mirror.js';
 import { backendChoices, useBackend, type BackendChoice, type BackendInfo } from '../src/model/backend.js';
 import type { Schedule } from '../src/model/optimizer.js';
 import { defaultMetadata, loadModel, saveModel, type ModelMetadata } from '../src/model/store.js';
@@ -243,10 +244,7 @@ function centre(image: Image, size: number, what: string): ArrayLike<number> {
     throw new RangeError(`${what} is ${image.width}x${image.height}; expected the tile's size or the output size ${size}x${size}`);
   }
   const m = (image.width - size) / 2;
-  if (m === 0) return image.data;
-  const out = new Float64Array(size * size);
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) out[y * size + x] = image.data[(y + m) * image.width + x + m];
-  return out;
+  return m === 0 ? image.data : crop(image, { x: m, y: m, width: size, height: size }).data;
 }
 
 function toBatch(batch: Prepared[]): Batch {
