@@ -5,25 +5,24 @@
  *
  *   npx tsx scripts/figure-elastic.ts [seed]
  */
+import { from, lastValueFrom } from 'rxjs';
 import sharp from 'sharp';
-import { readImage } from '../src/io/read.js';
-import { displacementField, sampleDisplacement, warp } from '../src/kernels/elastic.js';
-import { weightMap } from '../src/kernels/weight-map.js';
-import { createRng, deriveSeed } from '../src/random.js';
+import { elastic, load, weightMap } from '../operators/index.js';
 import type { Image } from '../src/image/image.js';
 
 const seed = Number(process.argv[2] ?? 3);
-const image = await readImage('../shared/data/isbi2012/train/image/00.png');
-const label = await readImage('../shared/data/isbi2012/train/label/00.png');
+const data = '../shared/data/isbi2012/train';
+const ref = { path: `${data}/image/00.png`, labelPath: `${data}/label/00.png` };
+const [original, sample] = await Promise.all([
+  lastValueFrom(from([ref]).pipe(load())),
+  // The operators themselves, so the figure shows exactly what a pipeline with this seed draws.
+  lastValueFrom(from([ref]).pipe(load(), elastic({ controlPoints: 3, sigma: 10 }, { seed }), weightMap())),
+]);
+const image = original.image;
+const deformed = sample.image;
+const deformedLabel = sample.label!;
+const weights = sample.weights!;
 const { width: W, height: H } = image;
-
-// As the elastic operator draws for sample '00' with this seed (probability 1: the coin is drawn first).
-const rng = createRng(deriveSeed(seed, '00'));
-rng.next();
-const field = displacementField(sampleDisplacement(rng, 3, 10), W, H);
-const deformed = warp(image, field, 'cubic');
-const deformedLabel = warp(label, field, 'nearest');
-const { weights } = weightMap(deformedLabel);
 
 const rgb = (fill: (i: number, out: Uint8Array, o: number) => void) => {
   const out = new Uint8Array(W * H * 3);
