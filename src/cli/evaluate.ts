@@ -5,8 +5,9 @@
  * `save` writes it, matches `<name>`). Exit codes: 0 all matched images scored, 1 an
  * image failed or nothing matched, 2 a wrong path or option.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { listFiles } from '../io/folders.js';
 import { messageOf } from '../errors.js';
 import { dtypeMax, sameSize, type Image } from '../image/image.js';
 import { inspectImage, readImage } from '../io/read.js';
@@ -31,8 +32,6 @@ interface Pair {
   /** Page of both files, for stacks evaluated page by page. */
   readonly page?: number;
 }
-
-const IMAGE_EXTENSIONS = new Set(['.png', '.tif', '.tiff', '.jpg', '.jpeg']);
 
 export async function evaluateCommand(
   truth: string,
@@ -91,10 +90,10 @@ async function match(truth: string, pred: string) {
   const p = await kindOf(pred, '--pred');
   if (t !== p) throw new Error(`--truth is a ${t} but --pred a ${p}: give two files or two folders`);
   if (t === 'file') return { pairs: [{ id: stem(truth), truth, prediction: pred }], unmatchedTruth: [], unmatchedPrediction: [] };
-  const truths = await images(truth);
+  const [truths, predicted] = await Promise.all([listFiles({ dir: truth }), listFiles({ dir: pred })]);
   const predictions = new Map<string, string>();
   // An exact name wins over `<name>.mask`.
-  for (const file of await images(pred)) {
+  for (const file of predicted) {
     const key = stem(file).replace(/\.mask$/, '');
     if (!predictions.has(key) || stem(file) === key) predictions.set(key, file);
   }
@@ -108,7 +107,7 @@ async function match(truth: string, pred: string) {
       used.add(prediction);
     } else unmatchedTruth.push(file);
   }
-  const unmatchedPrediction = (await images(pred)).filter((f) => !used.has(f));
+  const unmatchedPrediction = predicted.filter((f) => !used.has(f));
   return { pairs, unmatchedTruth, unmatchedPrediction };
 }
 
@@ -120,11 +119,6 @@ async function kindOf(path: string, flag: string): Promise<'file' | 'folder'> {
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(`${flag} ${path}: ${code === 'ENOENT' ? 'no such file or folder' : messageOf(error)}`, { cause: error });
   }
-}
-
-async function images(dir: string): Promise<string[]> {
-  const names = await readdir(dir);
-  return names.filter((n) => IMAGE_EXTENSIONS.has(extname(n).toLowerCase())).sort().map((n) => join(dir, n));
 }
 
 const stem = (path: string) => basename(path, extname(path));
