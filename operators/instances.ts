@@ -1,6 +1,7 @@
 import * as t from 'io-ts';
 import { NonNegativeInt, PositiveInt, strict } from '../src/codec/strict.js';
 import { connectedComponents } from '../src/kernels/components.js';
+import { foregroundOfClass } from '../src/kernels/metrics/foreground.js';
 import { makeImage } from '../src/image/image.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
@@ -35,9 +36,7 @@ export function instances(params: InstancesParams = {}, ctx: StepContext = {}): 
     const mask = sample.mask;
     if (!mask) throw new Error('no mask to label (a threshold step must come before instances)');
     const { width: w, height: h } = mask;
-    const selected = new Uint8Array(w * h);
-    for (let i = 0; i < selected.length; i++) selected[i] = mask.data[i] === cls ? 1 : 0;
-    const { labels, count } = connectedComponents(selected, w, h, p.connectivity ?? 4);
+    const { labels, count } = connectedComponents(foregroundOfClass(mask, cls), w, h, p.connectivity ?? 4);
     const area = new Int32Array(count + 1);
     for (const id of labels) area[id]++;
     // Renumber the kept objects 1..n so that ids stay dense after dropping small ones.

@@ -1,6 +1,7 @@
 import * as t from 'io-ts';
 import { NonNegativeInt, Probability, oneOf, strict } from '../src/codec/strict.js';
-import { makeImage } from '../src/image/image.js';
+import { makeImage, type Image } from '../src/image/image.js';
+import { foregroundOfProbability } from '../src/kernels/metrics/foreground.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
 export const ThresholdParams = strict(
@@ -33,18 +34,19 @@ export function threshold(params: ThresholdParams = {}, ctx: StepContext = {}): 
   return perSample('threshold', ctx, (sample) => {
     const probs = sample.probabilities;
     if (!probs) throw new Error('no probabilities to threshold (a unet and stitch step must come before threshold)');
-    const k = probs.channels;
-    if (mode === 'threshold' && cls >= k) throw new Error(`class ${cls} does not exist: the probabilities have ${k} classes (0-${k - 1})`);
-    const n = probs.width * probs.height;
-    const mask = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      if (mode === 'threshold') mask[i] = probs.data[i * k + cls] >= at ? 1 : 0;
-      else {
-        let best = 0;
-        for (let c = 1; c < k; c++) if (probs.data[i * k + c] > probs.data[i * k + best]) best = c;
-        mask[i] = best;
-      }
-    }
+    const mask = mode === 'threshold' ? foregroundOfProbability(probs, cls, at) : argmax(probs);
     return { ...sample, mask: makeImage(probs.width, probs.height, 1, 'uint8', mask) };
   });
+}
+
+/** The most probable class of each pixel. */
+function argmax(probs: Image<'float32'>): Uint8Array {
+  const k = probs.channels;
+  const out = new Uint8Array(probs.width * probs.height);
+  for (let i = 0; i < out.length; i++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (probs.data[i * k + c] > probs.data[i * k + best]) best = c;
+    out[i] = best;
+  }
+  return out;
 }

@@ -9,6 +9,7 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { load, mirror, stitch, tile, unet } from '../operators/index.js';
 import { folderQuery, pairsSource } from '../src/io/folders.js';
+import { foregroundAbove, foregroundOfProbability } from '../src/kernels/metrics/foreground.js';
 import { meanMetrics, segmentationMetrics } from '../src/kernels/metrics/segmentation.js';
 
 const [model, images, labels] = process.argv.slice(2);
@@ -20,10 +21,8 @@ console.log('threshold  pixel-error  rand-error  warping-error  iou');
 for (const at of [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]) {
   const m = meanMetrics(
     samples.map((s) => {
-      const { width, height, data } = s.probabilities!;
-      const truth = Uint8Array.from(s.label!.data, (v) => (v > 0 ? 1 : 0));
-      const prediction = Uint8Array.from({ length: width * height }, (_, i) => (data[i * 2 + 1] >= at ? 1 : 0));
-      return segmentationMetrics(truth, prediction, width, height);
+      const { width, height } = s.probabilities!;
+      return segmentationMetrics(foregroundAbove(s.label!, 0), foregroundOfProbability(s.probabilities!, 1, at), width, height);
     }),
   );
   console.log(`${at.toFixed(2)}       ${m.pixelError.toFixed(4)}       ${m.randError.toFixed(4)}      ${m.warpingError.toFixed(4)}         ${m.iou.toFixed(4)}`);
