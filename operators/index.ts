@@ -11,5 +11,6 @@ export { elastic, ElasticParams } from './elastic.js';
 export { weightMap, WeightMapParams } from './weight-map.js';
 export { threshold, ThresholdParams } from './threshold.js';
 export { instances, InstancesParams } from './instances.js';
+export { watershed, WatershedParams } from './watershed.js';
 export { evaluate, EvaluateParams, meanMetrics, type SegmentationMetrics } from './evaluate.js';
 export { randomTiles, RandomTilesParams } from './random-tiles.js';

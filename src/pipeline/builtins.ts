@@ -14,6 +14,7 @@ import { ThresholdParams, threshold } from '../../operators/threshold.js';
 import { TileParams, tile } from '../../operators/tile.js';
 import { TrainParams, train } from '../../operators/train.js';
 import { UnetParams, unet } from '../../operators/unet.js';
+import { WatershedParams, watershed } from '../../operators/watershed.js';
 import { WeightMapParams, weightMap } from '../../operators/weight-map.js';
 import { defineOperator, OperatorRegistry, type OperatorDefinition } from './registry.js';
 
@@ -27,6 +28,7 @@ export const builtinOperators: OperatorDefinition[] = [
   defineOperator('unet', UnetParams, unet),
   defineOperator('stitch', StitchParams, stitch),
   defineOperator('threshold', ThresholdParams, threshold),
+  defineOperator('watershed', WatershedParams, watershed),
   defineOperator('instances', InstancesParams, instances),
   defineOperator('evaluate', EvaluateParams, evaluate),
   // Training batches tiles across files and checkpoints when the whole input is done; it
