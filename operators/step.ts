@@ -29,6 +29,8 @@ export interface StepContext {
   readonly backend?: string;
   /** Run-wide worker threads for model steps (`unetflow run --workers`); a step's own `workers` wins. */
   readonly workers?: number;
+  /** Aborted when the run is asked to stop (Ctrl-C): steps that can end early, like `train`, do. */
+  readonly signal?: AbortSignal;
 }
 
 /** Validates parameters when the operator is created; throws a ConfigError listing every problem. */

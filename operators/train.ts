@@ -199,6 +199,9 @@ export function train(params: TrainParams, ctx: StepContext = {}): SampleOperato
       perSample(step, ctx, prepare),
       bufferCount(p.batchSize ?? 1),
       concatMap(async (batch) => {
+        // Stopping: the tiles still queued are random draws, so skipping them loses
+        // nothing, and Ctrl-C leaves within one step (then the final checkpoint).
+        if (ctx.signal?.aborted) return batch.map((b) => b.sample);
         const t0 = performance.now();
         const result = await runner.trainStep(toBatch(batch));
         ctx.emit?.({ type: 'train-step', step: result.step, loss: result.loss, learningRate: result.learningRate, seconds: (performance.now() - t0) / 1000 });

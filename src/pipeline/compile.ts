@@ -37,7 +37,7 @@ export interface Plan {
 }
 
 /** Run-time hooks and run-wide settings given to every operator's context. */
-export type RunHooks = Pick<StepContext, 'onSampleError' | 'emit' | 'backend' | 'workers'>;
+export type RunHooks = Pick<StepContext, 'onSampleError' | 'emit' | 'backend' | 'workers' | 'signal'>;
 
 export class PipelineError extends Error {
   override readonly name = 'PipelineError';

@@ -75,6 +75,7 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
     const window = new Window();
     const hooks: RunHooks = {
       emit,
+      signal: stop.signal,
       ...(options.backend ? { backend: options.backend } : {}),
       ...(options.workers ? { workers: options.workers } : {}),
       onSampleError: (error) => {

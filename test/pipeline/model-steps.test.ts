@@ -35,7 +35,7 @@ test('a segmentation pipeline reports the backend and workers the run asked for'
   assert.deepEqual((await readdir(join(dir, 'out'))).sort(), ['a.mask.png', 'a.overlay.png']);
 });
 
-test('stopping a training run (Ctrl-C) still writes a final checkpoint', async () => {
+test('stopping a training run (Ctrl-C) ends after the current step and still writes a final checkpoint', async () => {
   const dir = await tempDir();
   await mkdir(join(dir, 'images'));
   await mkdir(join(dir, 'labels'));
@@ -66,7 +66,7 @@ test('stopping a training run (Ctrl-C) still writes a final checkpoint', async (
     ),
   );
   const steps = ofType(events, 'train-step').length;
-  assert.ok(steps >= 3 && steps < 150, `${steps} steps before stopping`);
+  assert.equal(steps, 3, 'the queued tiles are not trained on after the stop');
   const checkpoints = ofType(events, 'checkpoint');
   assert.equal(checkpoints.length, 1, 'only the final checkpoint (checkpointEvery 1000)');
   assert.equal(checkpoints[0].step, steps);
