@@ -1,11 +1,13 @@
 import * as t from 'io-ts';
 import { bufferCount, concatMap, defer, finalize, from, mergeMap, type Observable } from 'rxjs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { NonNegativeNumber, PositiveInt, oneOf, strict } from '../src/codec/strict.js';
 import { SampleError } from '../src/errors.js';
 import { toFloat32 } from '../src/image/convert.js';
 import { makeImage, requireChannels } from '../src/image/image.js';
-import { backendChoices, useBackend, type BackendChoice } from '../src/model/backend.js';
+import { inferenceBackendChoices, useInferenceBackend, type InferenceBackendChoice } from '../src/model/backend.js';
+import { openOnnxPredictor } from '../src/model/onnx/predictor.js';
 import { defaultWorkers, openPredictor, type Predictor } from '../src/model/runner.js';
 import { Shared } from '../src/model/shared.js';
 import { loadModel, type ModelMetadata } from '../src/model/store.js';
@@ -22,12 +24,17 @@ export const UnetParams = strict(
     batchSize: PositiveInt,
     /** Test-time augmentation, averaged: 'flips' (4 passes) or 'dihedral' (8). @default 'none' */
     tta: oneOf(['none', 'flips', 'dihedral']),
-    /** tfjs backend. @default 'auto' */
-    backend: oneOf(backendChoices),
+    /**
+     * `onnxruntime` (ONNX Runtime's CPU provider, when onnxruntime-node is installed) or a
+     * tfjs backend; `auto` takes tfjs-node-gpu, then ONNX Runtime, then tfjs's `auto`.
+     * @default 'auto'
+     */
+    backend: oneOf(inferenceBackendChoices),
     /**
      * Worker threads, each with its own backend and copy of the model; 1 runs in this
-     * thread. Batches are spread over them (a lone tile as bands of rows).
-     * @default the number of cores on wasm / cpu, 1 on tfjs-node
+     * thread. Batches are spread over them (a lone tile as bands of rows). On ONNX
+     * Runtime: the threads of its one in-process session.
+     * @default the number of cores on ONNX Runtime, wasm and cpu; 1 on tfjs-node
      */
     workers: PositiveInt,
     /** Seconds the loaded model is kept after the last subscription ends, for the next one. @default 2 */
@@ -63,11 +70,14 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
   const batchSize = p.batchSize ?? 4;
   const shared = new Shared<Loaded>(
     async () => {
-      const backend = await useBackend(p.backend ?? (ctx.backend as BackendChoice | undefined) ?? 'auto');
+      const engine = await useInferenceBackend(p.backend ?? (ctx.backend as InferenceBackendChoice | undefined) ?? 'auto');
+      const backend = engine.info;
       const { model, metadata } = await loadModel(dir);
       const config = model.config;
-      const workers = p.workers ?? ctx.workers ?? defaultWorkers(backend);
-      const predictor = openPredictor(model, backend, workers);
+      const workers = p.workers ?? ctx.workers ?? (engine.engine === 'onnxruntime' ? availableParallelism() : defaultWorkers(engine.info));
+      const predictor = engine.engine === 'onnxruntime'
+        ? await openOnnxPredictor(model, engine.onnxruntime, { threads: workers, name: dir })
+        : openPredictor(model, engine.info, workers);
       ctx.emit?.({ type: 'backend', step, name: backend.name, package: backend.package, workers, skipped: backend.skipped });
       ctx.emit?.({ type: 'log', level: 'info', message: `${step}: model ${dir}` });
       return { predictor, metadata, config, sizeMap: (input: number) => sizeMap(input, config) };

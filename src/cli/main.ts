@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { PipelineError } from '../pipeline/compile.js';
 import { loadPipeline, runPipeline } from '../pipeline/run.js';
+import { inferenceBackendChoices } from '../model/backend.js';
 import { ConfigError, messageOf } from '../errors.js';
 import { jsonRenderer, textRenderer } from './render.js';
 import { evaluateCommand } from './evaluate.js';
@@ -23,8 +24,10 @@ export function createProgram(): Command {
     .argument('<file>', 'pipeline file (YAML or JSON)')
     .option('--set <path=value>', 'override a field, e.g. --set steps.3.save.dir=out (repeatable)', collect, [])
     .addOption(new Option('--json', 'print events as NDJSON on stdout (logs stay on stderr)'))
-    .addOption(new Option('--backend <name>', 'tfjs backend for model steps that name none').choices(['auto', 'node-gpu', 'node', 'wasm', 'cpu']))
-    .option('--workers <n>', 'worker threads for model steps that name none (default: one per core)', positiveInt)
+    .addOption(
+      new Option('--backend <name>', 'backend for model steps that name none: a tfjs one, or onnxruntime (inference only; training then takes auto)').choices(inferenceBackendChoices),
+    )
+    .option('--workers <n>', 'worker threads (onnxruntime: its threads) for model steps that name none (default: one per core)', positiveInt)
     .action(async (file: string, opts: RunFlags) => {
       process.exitCode = await run(file, opts);
     });

@@ -6,12 +6,22 @@
  * silently where libtensorflow cannot be fetched, so they are imported dynamically
  * and their absence is not an error), then wasm (with the gradient kernels it lacks
  * registered), then cpu.
+ *
+ * Inference may also run on ONNX Runtime (onnxruntime-node, optional too), which
+ * threads each operator over every core where wasm uses one per engine: `auto`
+ * prefers it to everything but tfjs-node-gpu (a GPU beats its CPU provider).
  */
 import * as tf from '@tensorflow/tfjs';
+import { loadOnnxRuntime, type OnnxRuntime, type OnnxRuntimeImport } from './onnx/runtime.js';
 import { registerWasmKernels } from './wasm-kernels.js';
 
+/** tfjs backends: what training can run on. */
 export const backendChoices = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof backendChoices)[number];
+
+/** What inference can run on: a tfjs backend or ONNX Runtime. */
+export const inferenceBackendChoices = [...backendChoices, 'onnxruntime'] as const;
+export type InferenceBackendChoice = (typeof inferenceBackendChoices)[number];
 
 export interface BackendInfo {
   /** What was asked for. */
@@ -77,6 +87,12 @@ export function useBackend(choice: BackendChoice = 'auto'): Promise<BackendInfo>
 }
 
 async function select(choice: BackendChoice): Promise<BackendInfo> {
+  // Only a run-wide `--backend onnxruntime` brings it here (a train step's own codec
+  // refuses it): it is meant for the inference steps, so training takes tfjs's choice.
+  if ((choice as InferenceBackendChoice) === 'onnxruntime') {
+    const tfjs = await select('auto');
+    return { ...tfjs, skipped: ['onnxruntime: inference only', ...tfjs.skipped] };
+  }
   if (choice !== 'auto') {
     try {
       return { choice, skipped: [], ...(await loaders[choice]()) };
@@ -93,6 +109,56 @@ async function select(choice: BackendChoice): Promise<BackendInfo> {
     }
   }
   throw new Error(`no tfjs backend could be loaded:\n  ${skipped.join('\n  ')}`);
+}
+
+/** What inference runs on: a tfjs backend, or ONNX Runtime (reported as BackendInfo is). */
+export type InferenceBackend =
+  | { readonly engine: 'tfjs'; readonly info: BackendInfo }
+  | {
+      readonly engine: 'onnxruntime';
+      readonly info: Omit<BackendInfo, 'choice'> & { readonly choice: InferenceBackendChoice };
+      readonly onnxruntime: OnnxRuntime;
+    };
+
+let onnxRuntime: Promise<OnnxRuntime> | undefined;
+
+/**
+ * Selects where inference runs. `auto`: tfjs-node-gpu where it loads, else ONNX
+ * Runtime where it is installed and works, else tfjs's own `auto`; `onnxruntime`
+ * requires it (throwing why not); a tfjs name uses that tfjs backend, never ONNX
+ * Runtime. `skipped` lists what `auto` passed over, in order of preference.
+ * @param importer imports onnxruntime-node; tests replace it @default a dynamic import
+ */
+export async function useInferenceBackend(choice: InferenceBackendChoice = 'auto', importer?: OnnxRuntimeImport): Promise<InferenceBackend> {
+  const ort = (): Promise<OnnxRuntime> => {
+    if (importer) return loadOnnxRuntime(importer);
+    onnxRuntime ??= loadOnnxRuntime();
+    onnxRuntime.catch(() => (onnxRuntime = undefined));
+    return onnxRuntime;
+  };
+  const onOrt = async (runtime: OnnxRuntime, skipped: string[]): Promise<InferenceBackend> => {
+    // tfjs still reads the model's weights: on its usual backend, not on the cpu one
+    // it would otherwise fall back to (which also prints a hint to install tfjs-node).
+    await useBackend('auto');
+    return { engine: 'onnxruntime', info: { choice, name: 'onnxruntime', package: 'onnxruntime-node', skipped }, onnxruntime: runtime };
+  };
+  if (choice === 'onnxruntime') {
+    const runtime = await ort().catch((error: Error) => {
+      throw new Error(`backend 'onnxruntime' is not available: ${error.message}`, { cause: error });
+    });
+    return onOrt(runtime, []);
+  }
+  if (choice !== 'auto') return { engine: 'tfjs', info: await useBackend(choice) };
+  const skipped: string[] = [];
+  try {
+    return { engine: 'tfjs', info: { ...(await useBackend('node-gpu')), choice } };
+  } catch (error) {
+    skipped.push(`node-gpu: ${firstLine(((error as Error).cause as Error | undefined)?.message ?? (error as Error).message)}`);
+  }
+  const runtime = await ort().catch((error: Error) => void skipped.push(`onnxruntime: ${firstLine(error.message)}`));
+  if (runtime) return onOrt(runtime, skipped);
+  const tfjs = await useBackend('auto');
+  return { engine: 'tfjs', info: { ...tfjs, skipped: [...skipped, ...tfjs.skipped.filter((s) => !s.startsWith('node-gpu:'))] } };
 }
 
 function firstLine(s: string): string {

@@ -1,0 +1,104 @@
+/**
+ * A predictor (runner.ts's interface) that runs the U-Net in ONNX Runtime on the CPU,
+ * its operators threaded over `threads` cores: the model is exported once (export.ts)
+ * and one session serves every tile size, batch and augmentation pass (its sizes are
+ * dynamic). Same probabilities as predictProbabilities, NHWC in and out; the layout
+ * change and the augmentations' symmetries are one gather before a pass and one
+ * scatter after it.
+ */
+import { sizeMap } from '../geometry.js';
+import { symmetries, symmetryIndex, type Augmentation, type Symmetry } from '../predictor.js';
+import type { Predictor } from '../runner.js';
+import type { UNet } from '../unet.js';
+import { exportUNet, INPUT_NAME, OUTPUT_NAME } from './export.js';
+import { sessionOptions, type OnnxRuntime, type OrtSession } from './runtime.js';
+
+export interface OnnxPredictorOptions {
+  /** Threads inside each ONNX operator. */
+  readonly threads: number;
+  /** Names the model in errors and in the exported graph, e.g. its directory. */
+  readonly name: string;
+}
+
+/**
+ * Opens an ONNX Runtime session for `model`, whose weights are copied into the
+ * exported graph. The predictor owns `model` and frees it on close (or at once if
+ * opening fails), as the in-process tfjs predictor does, so that a held model shows
+ * as held (its tensors) whichever engine runs it; freeing it right after the export
+ * would save the size of its weights.
+ */
+export async function openOnnxPredictor(model: UNet, ort: OnnxRuntime, { threads, name }: OnnxPredictorOptions): Promise<Predictor> {
+  const config = model.config;
+  let session: OrtSession;
+  try {
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`ONNX Runtime threads must be a positive integer, got ${threads}`);
+    const weights = new Map([...model.weights.entries()].map(([key, v]) => [key, Float32Array.from(v.dataSync())]));
+    const bytes = exportUNet(config, weights, name);
+    session = await ort.createSession(bytes, sessionOptions(threads)).catch((error: Error) => {
+      throw new Error(`ONNX Runtime cannot open the U-Net of ${name}: ${error.message}`, { cause: error });
+    });
+  } catch (error) {
+    model.dispose(); // handed over either way
+    throw error;
+  }
+  const indexes = new Map<string, Int32Array>();
+  const indexOf = (s: Symmetry, side: number) => {
+    const key = `${+s.flipY}${+s.flipX}${+s.transpose} ${side}`;
+    let index = indexes.get(key);
+    if (!index) indexes.set(key, (index = symmetryIndex(s, side, side)));
+    return index;
+  };
+
+  // Square tiles, as the tfjs predictor's callers give (bands are a worker-pool matter).
+  const predict = async (images: Float32Array, count: number, size: number, tta: Augmentation): Promise<Float32Array> => {
+    const c = config.inputChannels;
+    const k = config.classes;
+    if (images.length !== count * size * size * c) {
+      throw new RangeError(`predict: ${images.length} values for ${count} tiles of ${size}x${size}x${c}`);
+    }
+    const out = sizeMap(size, config).output; // throws naming the nearest valid sizes
+    const inPixels = size * size;
+    const outPixels = out * out;
+    const passes = symmetries(tta);
+    const sum = new Float32Array(count * outPixels * k);
+    for (const s of passes) {
+      // NHWC -> NCHW, gathering through the symmetry.
+      const from = indexOf(s, size);
+      const x = new Float32Array(images.length);
+      for (let n = 0; n < count; n++) {
+        for (let ch = 0; ch < c; ch++) {
+          const dst = (n * c + ch) * inPixels;
+          const src = n * inPixels * c + ch;
+          for (let i = 0; i < inPixels; i++) x[dst + i] = images[src + from[i] * c];
+        }
+      }
+      let result;
+      try {
+        result = await session.run({ [INPUT_NAME]: ort.floatTensor(x, [count, c, size, size]) });
+      } catch (error) {
+        throw new Error(`ONNX Runtime failed on the U-Net of ${name} (${count} tiles of ${size}x${size}): ${(error as Error).message}`, { cause: error });
+      }
+      // NCHW -> NHWC, scattering back through the same symmetry.
+      const y = result[OUTPUT_NAME].data as Float32Array;
+      const to = indexOf(s, out);
+      for (let n = 0; n < count; n++) {
+        for (let ch = 0; ch < k; ch++) {
+          const src = (n * k + ch) * outPixels;
+          const dst = n * outPixels * k + ch;
+          for (let i = 0; i < outPixels; i++) sum[dst + to[i] * k] += y[src + i];
+        }
+      }
+    }
+    if (passes.length > 1) for (let i = 0; i < sum.length; i++) sum[i] /= passes.length;
+    return sum;
+  };
+
+  return {
+    description: `onnxruntime ${ort.version}, ${threads} thread${threads === 1 ? '' : 's'}`,
+    predict,
+    close: async () => {
+      model.dispose();
+      await session.release();
+    },
+  };
+}
