@@ -1,13 +1,17 @@
 /**
- * U-Net speed the way unetflow runs by default: backend `auto` (tfjs-node where it
- * installs, else wasm with the registered gradient kernels) and `workers` = every core
- * on wasm / cpu. Batch 1, depth 4, valid padding, 1 input channel, 2 classes. Values
- * are median seconds (comparable across versions).
+ * U-Net speed the way unetflow runs by default. Inference: backend `auto`, i.e. ONNX
+ * Runtime's CPU provider threaded over every core where onnxruntime-node is installed
+ * (else tfjs as below); entries suffixed `-tfjs-wasm` run the same case on the wasm
+ * backend with one worker per core, side by side. Training: tfjs `auto` (tfjs-node
+ * where it installs, else wasm with the registered gradient kernels) and `workers` =
+ * every core on wasm / cpu. Batch 1, depth 4, valid padding, 1 input channel,
+ * 2 classes. Values are median seconds (comparable across versions).
  *
- * With one tile and several workers the tile is split into row bands (exact: halo and
- * pooling grid kept, see `bands` in src/model/geometry.ts); bands recompute their halo,
- * so two workers do ~1.33x the work of one tile at 572 px. Throughput entries use
- * batches of whole tiles, one per worker, with no such overhead.
+ * On wasm, with one tile and several workers the tile is split into row bands (exact:
+ * halo and pooling grid kept, see `bands` in src/model/geometry.ts); bands recompute
+ * their halo, so two workers do ~1.33x the work of one tile at 572 px. Throughput
+ * entries use batches of whole tiles, one per worker (at least two), with no such
+ * overhead.
  *
  * Reference: PyTorch CPU (2 threads, batch 1) measured in the same run by
  * bench/unet_reference.py when python3 and torch are installed; otherwise the
@@ -18,8 +22,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { medianSeconds, type Benchmark, type BenchResult } from './harness.js';
-import { useBackend } from '../src/model/backend.js';
-import { defaultWorkers, openPredictor, openStepRunner } from '../src/model/runner.js';
+import { useBackend, useInferenceBackend, type InferenceBackendChoice } from '../src/model/backend.js';
+import { defaultInferenceWorkers, openInferencePredictor } from '../src/model/onnx/predictor.js';
+import { defaultWorkers, openStepRunner } from '../src/model/runner.js';
 import { Trainer } from '../src/model/trainer.js';
 import { UNet } from '../src/model/unet.js';
 
@@ -71,12 +76,13 @@ function reference() {
   return sameRun;
 }
 
-async function result(name: string, value: number, parameters: Record<string, unknown>): Promise<BenchResult> {
+/** @param case_ the reference case, when `name` is a variant of one (another backend) */
+async function result(name: string, value: number, parameters: Record<string, unknown>, case_ = name): Promise<BenchResult> {
   const same = await reference();
-  const ref = same?.values[name] !== undefined
-    ? { name: same.name, value: same.values[name] }
-    : quoted[name] !== undefined
-      ? { name: 'pytorch-1.13-cpu-2-threads (FINDINGS, not same-run)', value: quoted[name] }
+  const ref = same?.values[case_] !== undefined
+    ? { name: same.name, value: same.values[case_] }
+    : quoted[case_] !== undefined
+      ? { name: 'pytorch-1.13-cpu-2-threads (FINDINGS, not same-run)', value: quoted[case_] }
       : undefined;
   return {
     name,
@@ -94,40 +100,50 @@ async function network(filters: number) {
   return { backend, workers, net, parameters: { backend: backend.package, workers, filters, input: INPUT, output: OUTPUT, batch: 1 } };
 }
 
-function forward(filters: number): Benchmark {
-  const name = `unet-forward-572-f${filters}`;
+/**
+ * A forward pass of one 572 px tile on `choice` (`auto`: the default inference path),
+ * and for 16 filters the throughput. Entry names without a suffix are the default path.
+ */
+function forward(filters: number, choice: InferenceBackendChoice = 'auto'): Benchmark {
+  const suffix = choice === 'auto' ? '' : choice === 'wasm' ? '-tfjs-wasm' : `-${choice}`;
+  const name = `unet-forward-572-f${filters}${suffix}`;
   return {
     group: 'unet',
     name,
     async run() {
-      const { backend, workers, net, parameters } = await network(filters);
-      const predictor = openPredictor(net, backend, workers);
+      const engine = await useInferenceBackend(choice);
+      const workers = defaultInferenceWorkers(engine);
+      const net = UNet.create({ depth: 4, baseFilters: filters, classes: 2, inputChannels: 1, padding: 'valid' }, 1);
+      const parameters = { backend: engine.info.package, workers, filters, input: INPUT, output: OUTPUT, batch: 1 };
       const x = input(1);
       const big = filters > 32;
+      let predictor;
       try {
+        predictor = await openInferencePredictor(net, engine, workers, name);
         const reps = big ? 1 : repeats;
-        const seconds = await medianSeconds(() => predictor.predict(x, 1, INPUT, 'none'), reps, 1);
-        const out = [await result(name, seconds, { ...parameters, repeats: reps, runs: predictor.description, split: workers > 1 ? 'row bands' : 'none' })];
-        if (!big) out.push(...(await throughput((count) => predictor.predict(input(count), count, INPUT, 'none'), workers, parameters)));
+        const seconds = await medianSeconds(() => predictor!.predict(x, 1, INPUT, 'none'), reps, 1);
+        const split = engine.engine === 'tfjs' && workers > 1 ? 'row bands' : 'none';
+        const out = [await result(name, seconds, { ...parameters, repeats: reps, runs: predictor.description, split }, `unet-forward-572-f${filters}`)];
+        if (!big) out.push(...(await throughput((count) => predictor!.predict(input(count), count, INPUT, 'none'), workers, suffix, { ...parameters, runs: predictor.description })));
         return out;
       } catch (error) {
         return [failed(name, parameters, error)];
       } finally {
-        await predictor.close();
+        await predictor?.close();
       }
     },
   };
 }
 
 /** Tiles per second with one whole tile per worker, and what that means for a 2048x2048 image (6 x 6 tiles of 388 px). */
-async function throughput(predict: (count: number) => Promise<unknown>, workers: number, parameters: Record<string, unknown>): Promise<BenchResult[]> {
+async function throughput(predict: (count: number) => Promise<unknown>, workers: number, suffix: string, parameters: Record<string, unknown>): Promise<BenchResult[]> {
   const batch = Math.max(2, workers);
   const seconds = await medianSeconds(() => predict(batch), repeats, 1);
   const tilesPerSecond = batch / seconds;
   const tiles = Math.ceil(2048 / OUTPUT) ** 2;
   return [
-    { name: 'unet-inference-tiles-per-s-572-f16', value: tilesPerSecond, unit: 'tiles/s', parameters: { ...parameters, batch } },
-    { name: 'unet-inference-2048-f16', value: tiles / tilesPerSecond, unit: 's', parameters: { ...parameters, batch, tiles, derived: 'tiles / tiles-per-s' } },
+    { name: `unet-inference-tiles-per-s-572-f16${suffix}`, value: tilesPerSecond, unit: 'tiles/s', parameters: { ...parameters, batch } },
+    { name: `unet-inference-2048-f16${suffix}`, value: tiles / tilesPerSecond, unit: 's', parameters: { ...parameters, batch, tiles, derived: 'tiles / tiles-per-s' } },
   ];
 }
 
@@ -168,4 +184,4 @@ function failed(name: string, parameters: Record<string, unknown>, error: unknow
 }
 
 // The 64-filter training step runs last: running out of wasm memory can leave a backend unusable.
-export const benchmarks: Benchmark[] = [forward(16), trainStep(16), forward(64), trainStep(64)];
+export const benchmarks: Benchmark[] = [forward(16), forward(16, 'wasm'), trainStep(16), forward(64), forward(64, 'wasm'), trainStep(64)];

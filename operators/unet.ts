@@ -1,14 +1,13 @@
 import * as t from 'io-ts';
 import { bufferCount, concatMap, defer, finalize, from, mergeMap, type Observable } from 'rxjs';
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { NonNegativeNumber, PositiveInt, oneOf, strict } from '../src/codec/strict.js';
 import { SampleError } from '../src/errors.js';
 import { toFloat32 } from '../src/image/convert.js';
 import { makeImage, requireChannels } from '../src/image/image.js';
 import { inferenceBackendChoices, useInferenceBackend, type InferenceBackendChoice } from '../src/model/backend.js';
-import { openOnnxPredictor } from '../src/model/onnx/predictor.js';
-import { defaultWorkers, openPredictor, type Predictor } from '../src/model/runner.js';
+import { defaultInferenceWorkers, openInferencePredictor } from '../src/model/onnx/predictor.js';
+import type { Predictor } from '../src/model/runner.js';
 import { Shared } from '../src/model/shared.js';
 import { loadModel, type ModelMetadata } from '../src/model/store.js';
 import type { UNetConfig } from '../src/model/unet.js';
@@ -74,10 +73,8 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
       const backend = engine.info;
       const { model, metadata } = await loadModel(dir);
       const config = model.config;
-      const workers = p.workers ?? ctx.workers ?? (engine.engine === 'onnxruntime' ? availableParallelism() : defaultWorkers(engine.info));
-      const predictor = engine.engine === 'onnxruntime'
-        ? await openOnnxPredictor(model, engine.onnxruntime, { threads: workers, name: dir })
-        : openPredictor(model, engine.info, workers);
+      const workers = p.workers ?? ctx.workers ?? defaultInferenceWorkers(engine);
+      const predictor = await openInferencePredictor(model, engine, workers, dir);
       ctx.emit?.({ type: 'backend', step, name: backend.name, package: backend.package, workers, skipped: backend.skipped });
       ctx.emit?.({ type: 'log', level: 'info', message: `${step}: model ${dir}` });
       return { predictor, metadata, config, sizeMap: (input: number) => sizeMap(input, config) };

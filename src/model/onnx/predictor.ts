@@ -4,14 +4,32 @@
  * and one session serves every tile size, batch and augmentation pass (its sizes are
  * dynamic). Same probabilities as predictProbabilities, NHWC in and out; the layout
  * change and the augmentations' symmetries are one gather before a pass and one
- * scatter after it.
+ * scatter after it. Also the choice between it and runner.ts's tfjs predictor.
  */
+import { availableParallelism } from 'node:os';
+import type { InferenceBackend } from '../backend.js';
 import { sizeMap } from '../geometry.js';
 import { symmetries, symmetryIndex, type Augmentation, type Symmetry } from '../predictor.js';
-import type { Predictor } from '../runner.js';
+import { defaultWorkers, openPredictor, type Predictor } from '../runner.js';
 import type { UNet } from '../unet.js';
 import { exportUNet, INPUT_NAME, OUTPUT_NAME } from './export.js';
 import { sessionOptions, type OnnxRuntime, type OrtSession } from './runtime.js';
+
+/** Workers by default: every core as ONNX Runtime threads, runner.ts's default on tfjs. */
+export function defaultInferenceWorkers(engine: InferenceBackend): number {
+  return engine.engine === 'onnxruntime' ? availableParallelism() : defaultWorkers(engine.info);
+}
+
+/**
+ * A predictor for `model` on `engine` (useInferenceBackend): ONNX Runtime with
+ * `workers` threads, or runner.ts's tfjs predictor with `workers` workers. Takes the model.
+ * @param name names the model in errors, e.g. its directory
+ */
+export function openInferencePredictor(model: UNet, engine: InferenceBackend, workers: number, name: string): Promise<Predictor> {
+  return engine.engine === 'onnxruntime'
+    ? openOnnxPredictor(model, engine.onnxruntime, { threads: workers, name })
+    : Promise.resolve(openPredictor(model, engine.info, workers));
+}
 
 export interface OnnxPredictorOptions {
   /** Threads inside each ONNX operator. */
