@@ -28,7 +28,7 @@ export interface RunOptions extends ReadOptions {
   readonly signal?: AbortSignal;
   /** Folder that relative paths of an inline definition resolve against. @default process.cwd() */
   readonly baseDir?: string;
-  /** tfjs backend for every model step that names none (`auto`, `node-gpu`, `node`, `wasm`, `cpu`). */
+  /** Backend for every model step that names none: `auto`, a tfjs one (`node-gpu`, `node`, `wasm`, `cpu`), or `onnxruntime` (inference only). */
   readonly backend?: string;
   /** Worker threads for every model step that names none. @default the number of cores (wasm, cpu) */
   readonly workers?: number;
