@@ -2,25 +2,34 @@
  * docs/isbi2012-model.png: one validation slice through the shipped model (input,
  * probability of 'cell', mask outline over the input) and the training curve (loss,
  * smoothed, and validation pixel error against step) from the run's NDJSON events.
+ * The slice goes through what pipelines/evaluate-isbi2012.yaml does: its `unet`
+ * test-time augmentation and its `watershed` or `threshold` step.
  *
- *   npx tsx scripts/figure-model.ts MODEL_DIR EVENTS.ndjson [SLICE] [OUT.png] [THRESHOLD]
+ *   npx tsx scripts/figure-model.ts MODEL_DIR EVENTS.ndjson [SLICE] [OUT.png]
  */
 import { readFile } from 'node:fs/promises';
 import { from, lastValueFrom } from 'rxjs';
 import sharp from 'sharp';
-import { evaluate, load, mirror, stitch, threshold, tile, unet } from '../operators/index.js';
+import { parse } from 'yaml';
+import { evaluate, load, mirror, stitch, threshold, tile, unet, watershed, type ThresholdParams, type UnetParams, type WatershedParams } from '../operators/index.js';
 import type { RunEvent } from '../src/events.js';
 import { renderOverlay } from '../src/kernels/overlay.js';
 import { toInteger, extractChannel } from '../src/image/convert.js';
 
-const [modelDir, eventsFile, slice = '20', out = 'docs/isbi2012-model.png', atArg = '0.5'] = process.argv.slice(2);
-const at = Number(atArg);
+const [modelDir, eventsFile, slice = '20', out = 'docs/isbi2012-model.png'] = process.argv.slice(2);
 if (!modelDir || !eventsFile) throw new Error('usage: figure-model.ts MODEL_DIR EVENTS.ndjson [SLICE] [OUT.png]');
+const evaluation = parse(await readFile('pipelines/evaluate-isbi2012.yaml', 'utf8')) as { steps: Record<string, unknown>[] };
+const stepOf = <P>(name: string) => evaluation.steps.find((step) => name in step)?.[name] as P | undefined;
+const tta = stepOf<UnetParams>('unet')?.tta ?? 'none';
+const parting = stepOf<WatershedParams>('watershed');
+const cut = stepOf<ThresholdParams>('threshold');
+const post = parting ? watershed(parting) : threshold(cut ?? {});
+const postName = parting ? `watershed ${parting.at ?? 0.5} / ${parting.seeds ?? 0.9}` : `p(cell) >= ${cut?.at ?? 0.5}`;
 const data = '../shared/data/isbi2012/train';
 const ref = { path: `${data}/image/${slice}.png`, labelPath: `${data}/label/${slice}.png` };
 const g = { model: modelDir };
 const s = await lastValueFrom(
-  from([ref]).pipe(load(), mirror(g), tile(g), unet({ model: modelDir }), stitch(), threshold({ class: 1, at }), evaluate({})),
+  from([ref]).pipe(load(), mirror(g), tile(g), unet({ model: modelDir, tta }), stitch(), post, evaluate({})),
 );
 const m = s.metadata!.metrics as { pixelError: number; randError: number };
 const W = s.image.width;
@@ -50,7 +59,7 @@ const poly = smooth.map((p) => `${x(p.step).toFixed(1)},${yLoss(p.loss).toFixed(
 const dots = validation.map((v) => `<circle cx="${x(v.step)}" cy="${yErr(v.pixelError)}" r="4" fill="#d62728"/>`).join('');
 const valLine = validation.map((v) => `${x(v.step).toFixed(1)},${yErr(v.pixelError).toFixed(1)}`).join(' ');
 const top = 30;
-const titles = [`validation slice ${slice}`, "probability of 'cell'", `p(cell) >= ${at}: pixel error ${m.pixelError.toFixed(3)}, Rand error ${m.randError.toFixed(3)}`];
+const titles = [`validation slice ${slice}`, `probability of 'cell'${tta === 'none' ? '' : ` (TTA ${tta})`}`, `${postName}: pixel error ${m.pixelError.toFixed(3)}, Rand error ${m.randError.toFixed(3)}`];
 const svg = `<svg width="${CW}" height="${top + H + CH}" xmlns="http://www.w3.org/2000/svg">
 ${titles.map((t, i) => `<text x="${i * (W + 12) + W / 2}" y="21" font-family="sans-serif" font-size="17" text-anchor="middle">${t}</text>`).join('')}
 <g transform="translate(0, ${top + H})">
