@@ -1,22 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../../src/model/backend.js';
 import { cropMargins, exportUNet, INPUT_NAME, OUTPUT_NAME } from '../../../src/model/onnx/export.js';
 import { loadOnnxRuntime, sessionOptions } from '../../../src/model/onnx/runtime.js';
 import { predictProbabilities } from '../../../src/model/predictor.js';
 import { UNet, unetConfig, type UNetConfig } from '../../../src/model/unet.js';
 import { createRng } from '../../../src/random.js';
-
-/** A small network with non-zero biases (He initialisation leaves them zero), so that misplaced biases show. */
-function network(config: Partial<UNetConfig>, seed: number): UNet {
-  const net = UNet.create(config, seed);
-  const rng = createRng(seed);
-  for (const [name, v] of net.weights) {
-    if (name.endsWith('/bias')) tf.tidy(() => v.assign(tf.tensor(Float32Array.from({ length: v.size }, () => 0.3 * rng.normal()), v.shape)));
-  }
-  return net;
-}
+import { maxDifference, network } from './helpers.js';
 
 function weightArrays(net: UNet): Map<string, Float32Array> {
   return new Map([...net.weights].map(([name, v]) => [name, Float32Array.from(v.dataSync())]));
@@ -26,13 +16,6 @@ function nhwcToNchw(x: Float32Array, n: number, h: number, w: number, c: number)
   const out = new Float32Array(x.length);
   for (let b = 0; b < n; b++) for (let i = 0; i < h * w; i++) for (let k = 0; k < c; k++) out[(b * c + k) * h * w + i] = x[(b * h * w + i) * c + k];
   return out;
-}
-
-function maxDifference(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 test('the skip crops are the paper\'s (568 -> 392 at the top level) and none with same padding', () => {

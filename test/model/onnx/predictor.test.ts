@@ -16,24 +16,8 @@ import { openOnnxPredictor } from '../../../src/model/onnx/predictor.js';
 import { loadOnnxRuntime } from '../../../src/model/onnx/runtime.js';
 import { predictProbabilities, symmetries, symmetryIndex } from '../../../src/model/predictor.js';
 import { defaultMetadata, loadModel, saveModel } from '../../../src/model/store.js';
-import { UNet, type UNetConfig } from '../../../src/model/unet.js';
 import { createRng } from '../../../src/random.js';
-
-function network(config: Partial<UNetConfig>, seed: number): UNet {
-  const net = UNet.create(config, seed);
-  const rng = createRng(seed);
-  for (const [name, v] of net.weights) {
-    if (name.endsWith('/bias')) tf.tidy(() => v.assign(tf.tensor(Float32Array.from({ length: v.size }, () => 0.3 * rng.normal()), v.shape)));
-  }
-  return net;
-}
-
-function maxDifference(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
+import { maxDifference, network } from './helpers.js';
 
 test('symmetry index maps gather a flipped or transposed image as the tfjs symmetries do', () => {
   // A 2x3 image 0..5: flipping rows gives 3 4 5 / 0 1 2, columns 2 1 0 / 5 4 3.
