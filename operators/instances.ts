@@ -1,8 +1,7 @@
 import * as t from 'io-ts';
 import { NonNegativeInt, PositiveInt, strict } from '../src/codec/strict.js';
-import { connectedComponents } from '../src/kernels/components.js';
+import { connectedComponents, instanceImage } from '../src/kernels/components.js';
 import { foregroundOfClass } from '../src/kernels/metrics/foreground.js';
-import { makeImage } from '../src/image/image.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
 export const InstancesParams = strict(
@@ -43,9 +42,6 @@ export function instances(params: InstancesParams = {}, ctx: StepContext = {}): 
     const renumber = new Int32Array(count + 1);
     let next = 0;
     for (let id = 1; id <= count; id++) if (area[id] >= minArea) renumber[id] = ++next;
-    if (next > 65535) throw new Error(`${next} objects do not fit a 16-bit instance image (at most 65535)`);
-    const ids = new Uint16Array(w * h);
-    for (let i = 0; i < ids.length; i++) ids[i] = renumber[labels[i]];
-    return { ...sample, instances: makeImage(w, h, 1, 'uint16', ids) };
+    return { ...sample, instances: instanceImage(labels.map((id) => renumber[id]), next, w, h) };
   });
 }

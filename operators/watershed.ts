@@ -1,6 +1,8 @@
 import * as t from 'io-ts';
 import { NonNegativeInt, PositiveInt, Probability, strict } from '../src/codec/strict.js';
 import { makeImage } from '../src/image/image.js';
+import { instanceImage } from '../src/kernels/components.js';
+import { probabilityOfClass } from '../src/kernels/metrics/foreground.js';
 import { renumberInRasterOrder, seededWatershed, separateTouching } from '../src/kernels/watershed.js';
 import { ConfigError } from '../src/errors.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
@@ -46,18 +48,13 @@ export function watershed(params: WatershedParams = {}, ctx: StepContext = {}): 
   return perSample('watershed', ctx, (sample) => {
     const probs = sample.probabilities;
     if (!probs) throw new Error('no probabilities to segment (a unet and stitch step must come before watershed)');
-    const { width: w, height: h, channels: k } = probs;
-    if (cls >= k) throw new Error(`class ${cls} does not exist: the probabilities have ${k} classes (0-${k - 1})`);
-    const probability = new Float32Array(w * h);
-    for (let i = 0; i < probability.length; i++) probability[i] = probs.data[i * k + cls];
-    const regions = seededWatershed(probability, w, h, { at, seeds, minSeedArea });
+    const { width: w, height: h } = probs;
+    const regions = seededWatershed(probabilityOfClass(probs, cls), w, h, { at, seeds, minSeedArea });
     const { labels, count } = renumberInRasterOrder(separateTouching(regions.labels, w, h), regions.count);
-    if (count > 65535) throw new Error(`${count} objects do not fit a 16-bit instance image (at most 65535)`);
-    const ids = Uint16Array.from(labels);
     const mask = Uint8Array.from(labels, (id) => (id === 0 ? 0 : 1));
     return {
       ...sample,
-      instances: makeImage(w, h, 1, 'uint16', ids),
+      instances: instanceImage(labels, count, w, h),
       mask: makeImage(w, h, 1, 'uint8', mask),
     };
   });

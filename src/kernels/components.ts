@@ -1,6 +1,7 @@
 /**
  * Connected components of a binary image, the instances of a binary label.
  */
+import { makeImage, type Image } from '../image/image.js';
 
 /** Edge neighbours first, then corners. */
 const DY = [-1, 1, 0, 0, -1, -1, 1, 1];
@@ -55,4 +56,10 @@ export function connectedComponents(
     }
   }
   return { labels, count };
+}
+
+/** Object ids 0..count (0 = background) as a 16-bit instance image; more than 65535 objects do not fit. */
+export function instanceImage(ids: ArrayLike<number>, count: number, width: number, height: number): Image<'uint16'> {
+  if (count > 65535) throw new Error(`${count} objects do not fit a 16-bit instance image (at most 65535)`);
+  return makeImage(width, height, 1, 'uint16', Uint16Array.from(ids));
 }

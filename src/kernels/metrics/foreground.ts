@@ -18,10 +18,15 @@ export function foregroundOfClass(mask: Image, cls: number): Uint8Array {
 
 /** Pixels whose probability of class `cls` is at least `at` (like the threshold operator). */
 export function foregroundOfProbability(probabilities: Image, cls: number, at: number): Uint8Array {
+  return Uint8Array.from(probabilityOfClass(probabilities, cls), (p) => (p >= at ? 1 : 0));
+}
+
+/** The probability of class `cls` per pixel, from class probabilities (one channel per class). */
+export function probabilityOfClass(probabilities: Image, cls: number): Float32Array {
   const k = probabilities.channels;
   if (cls >= k) throw new RangeError(`class ${cls} does not exist: the probabilities have ${k} classes (0-${k - 1})`);
   const n = probabilities.width * probabilities.height;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = probabilities.data[i * k + cls] >= at ? 1 : 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = probabilities.data[i * k + cls];
   return out;
 }
