@@ -22,17 +22,18 @@ export function strict<R extends t.Props, O extends t.Props>(
         return t.failure(u, c, `expected an object with ${known.length ? known.join(', ') : 'no keys'}, got ${show(u)}`);
       }
       const unknown = Object.keys(u).filter((k) => !known.includes(k));
-      if (unknown.length > 0) {
-        return t.failures(
-          unknown.map((k) => ({
-            value: (u as Record<string, unknown>)[k],
-            context: [...c, { key: k, type: t.unknown, actual: (u as Record<string, unknown>)[k] }],
-            message: unknownKeyMessage(k, known),
-          })),
-        );
-      }
       // The intersection goes into the context so that reporters can skip its member indices.
-      return inner.validate(u, t.appendContext(c, '', inner));
+      const checked = inner.validate(u, t.appendContext(c, '', inner));
+      if (unknown.length === 0) return checked;
+      // Unknown keys and the known keys' own problems together: a user sees every mistake at once.
+      return t.failures([
+        ...unknown.map((k) => ({
+          value: (u as Record<string, unknown>)[k],
+          context: [...c, { key: k, type: t.unknown, actual: (u as Record<string, unknown>)[k] }],
+          message: unknownKeyMessage(k, known),
+        })),
+        ...(isLeft(checked) ? checked.left : []),
+      ]);
     },
     (a) => inner.encode(a),
   );

@@ -31,7 +31,7 @@ test('every problem of a file is reported at once, each with line, column and st
   const text = `version: 1
 name: t
 sed: 3
-source: { files: in }
+source: { files: { dir: in, recursiv: true } }
 steps:
   - load: { chanels: 1 }
   - mirorr: { margin: 3 }
@@ -40,6 +40,7 @@ steps:
 `;
   assert.deepEqual(await problemsOf(text), [
     "3:1 sed: unknown key 'sed' — did you mean 'seed'?",
+    "4:29 source.files.recursiv: unknown key 'recursiv' — did you mean 'recursive'?",
     "6:13 steps[0].load.chanels: unknown key 'chanels' — did you mean 'channels'?",
     "7:5 steps[1].mirorr: unknown operator 'mirorr' — did you mean 'mirror'?",
     '8:15 steps[2].mirror.margin: expected a non-negative integer, got -2',
