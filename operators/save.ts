@@ -1,4 +1,5 @@
 import * as t from 'io-ts';
+import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigError } from '../src/errors.js';
 import { PositiveInt, oneOf, strict } from '../src/codec/strict.js';
@@ -80,9 +81,15 @@ export function save(params: SaveParams, ctx: StepContext = {}): SampleOperator 
         files.push([name, outputPath(dir, sample.source, name, encoded.ext), encoded]);
       }
       const written: Record<string, string> = {};
-      for (const [name, path, { bytes }] of files) {
-        await writeFileAtomic(path, bytes);
-        written[name] = path;
+      try {
+        for (const [name, path, { bytes }] of files) {
+          await writeFileAtomic(path, bytes);
+          written[name] = path;
+        }
+      } catch (error) {
+        // All of a sample's outputs or none: a disk that fills half-way leaves nothing behind.
+        await Promise.all(Object.values(written).map((path) => rm(path, { force: true })));
+        throw error;
       }
       return { ...sample, metadata: { ...sample.metadata, outputs: { ...(sample.metadata?.outputs as object), ...written } } };
     },

@@ -34,14 +34,53 @@ export class SampleError extends Error {
     return new SampleError(where, messageOf(error), { cause: error });
   }
 
+  /** For error reports: where, what, and the causes' own detail (stacks included), which terminals are spared. */
   toJSON(): Record<string, unknown> {
-    return { name: this.name, message: this.message, step: this.step, file: this.file, sample: this.sample };
+    const detail = detailOf(this.cause);
+    return { name: this.name, message: this.message, step: this.step, file: this.file, sample: this.sample, ...(detail ? { detail } : {}) };
   }
 }
 
-/** A problem with how something was configured, found before any sample flows. */
+/**
+ * A problem with how something was configured, found before any sample flows, or a
+ * resource the pipeline names (a model) that fails while running: the pipeline's
+ * fault, never recorded against an input file. Exit code 2.
+ */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  readonly exitCode = 2;
+}
+
+/** Whether a failure comes from the pipeline (a ConfigError in its causes) rather than from the input file. */
+export function isPipelineFault(error: unknown): boolean {
+  for (let e = error; e; e = (e as { cause?: unknown }).cause) {
+    if (e instanceof ConfigError) return true;
+    if (!(e instanceof Error)) break;
+  }
+  return false;
+}
+
+/** The CLI's exit code for an error that ended a run: the first `exitCode` in its causes (2 pipeline, 3 in use), else 1. */
+export function exitCodeOf(error: unknown): number {
+  for (let e = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { exitCode?: unknown }).exitCode;
+    if (typeof code === 'number') return code;
+  }
+  return 1;
+}
+
+/** The chain of causes with their stacks and any `detail` they carry, for a report. */
+function detailOf(cause: unknown): string | undefined {
+  const parts: string[] = [];
+  for (let e = cause, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (!(e instanceof Error)) {
+      parts.push(String(e));
+      break;
+    }
+    const extra = (e as { detail?: unknown }).detail;
+    parts.push(e.stack ?? e.message, ...(typeof extra === 'string' ? [extra] : []));
+  }
+  return parts.length ? parts.join('\n--- caused by ---\n') : undefined;
 }
 
 function formatWhere(where: Where): string {

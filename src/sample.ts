@@ -19,10 +19,15 @@ export interface Source {
   readonly pages?: number;
   /** Pass over the source (pipelines with `epochs`), 0-based; random steps draw anew each epoch. */
   readonly epoch?: number;
+  /**
+   * The stem of this input's output names, subfolders '/'-separated (`day1/slice`): set
+   * by a run so that no two inputs share outputs. @default the input's name (output-path.ts)
+   */
+  readonly outputStem?: string;
 }
 
 /** What a source emits and `load` reads. */
-export type SourceRef = Pick<Source, 'path' | 'root' | 'labelPath' | 'epoch'>;
+export type SourceRef = Pick<Source, 'path' | 'root' | 'labelPath' | 'epoch' | 'outputStem'>;
 
 export interface Margins {
   readonly top: number;

@@ -1,24 +1,55 @@
 /**
  * Where a sample's outputs go: `<dir>/<subfolders>/<stem>[.p<page>].<output>.<ext>`,
- * and never outside `dir`, whatever the input's name.
+ * never outside `dir`, whatever the input's name, and never a name longer than the
+ * file system takes. A run gives each input its own stem (src/pipeline/output-names.ts)
+ * so that two inputs never share outputs; without one, the stem is the input's name.
  */
+import { createHash } from 'node:crypto';
 import { basename, dirname, extname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Source } from '../sample.js';
 
-export function outputPath(dir: string, source: Source, output: string, ext: string): string {
+/** Most bytes in one file name on Linux, macOS and Windows file systems. */
+const NAME_MAX = 255;
+/** Bytes a stem may take: what is left after the longest suffix, `.p99999.probabilities.tif`, with room to spare. */
+export const STEM_MAX = NAME_MAX - 40;
+
+/**
+ * The input's default stem: its subfolders below the scanned root (recursive sources)
+ * and its name without extension, '/'-separated. Anything outside the root is dropped.
+ */
+export function defaultStem(source: Pick<Source, 'path' | 'root'>): string {
   const stem = basename(source.path, extname(source.path));
-  const page = source.page !== undefined && (source.pages ?? 1) > 1 ? `.p${source.page}` : '';
-  // Keep the input's subfolders below the scanned root (recursive watch folders); drop anything else.
   let sub = '';
   if (source.root) {
     const rel = relative(resolve(source.root), resolve(dirname(source.path)));
-    if (rel && !rel.startsWith('..') && !isAbsolute(rel)) sub = rel;
+    if (rel && !rel.startsWith('..') && !isAbsolute(rel)) sub = rel.split(sep).join('/');
   }
+  return sub ? `${sub}/${stem}` : stem;
+}
+
+/**
+ * A name cut to `max` UTF-8 bytes when longer: its start, then `~` and 8 hex digits of
+ * the whole name's sha256, so that names cut alike stay apart.
+ */
+export function fitName(name: string, max = STEM_MAX): string {
+  if (Buffer.byteLength(name) <= max) return name;
+  const tag = `~${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+  let kept = '';
+  for (const ch of name) {
+    if (Buffer.byteLength(kept + ch) + tag.length > max) break;
+    kept += ch;
+  }
+  return kept + tag;
+}
+
+export function outputPath(dir: string, source: Source, output: string, ext: string): string {
+  const stem = (source.outputStem ?? defaultStem(source)).split('/');
+  const page = source.page !== undefined && (source.pages ?? 1) > 1 ? `.p${source.page}` : '';
+  const name = `${fitName(stem.pop()!)}${page}.${output}.${ext}`;
   const root = resolve(dir);
-  const target = resolve(root, sub, `${stem}${page}.${output}.${ext}`);
+  const target = resolve(root, ...stem, name);
   if (target !== root && !target.startsWith(root + sep)) {
     throw new Error(`refusing to write ${target}: outside the output folder ${root}`);
   }
   return target;
 }
-

@@ -16,7 +16,7 @@ import { TrainParams, train } from '../../operators/train.js';
 import { UnetParams, unet } from '../../operators/unet.js';
 import { WatershedParams, watershed } from '../../operators/watershed.js';
 import { WeightMapParams, weightMap } from '../../operators/weight-map.js';
-import { defineOperator, OperatorRegistry, type OperatorDefinition } from './registry.js';
+import { defineOperator, OperatorRegistry, type OperatorDefinition, type OperatorOptions } from './registry.js';
 
 export const builtinOperators: OperatorDefinition[] = [
   defineOperator('load', LoadParams, load),
@@ -50,7 +50,7 @@ export function registerOperator<P>(
   name: string,
   params: t.Type<P, any, unknown>,
   create: (params: P, ctx: StepContext) => OperatorFunction<any, any>,
-  options: { scope?: 'sample' | 'stream'; window?: (params: P) => number } = {},
+  options: OperatorOptions<P> = {},
 ): OperatorDefinition<P> {
   const definition = defineOperator(name, params, create, options);
   defaultRegistry.register(definition);

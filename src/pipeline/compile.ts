@@ -25,6 +25,8 @@ export interface PlannedStep {
   readonly params: unknown;
   /** See OperatorDefinition.window. */
   readonly window?: number;
+  /** See OperatorDefinition.check, bound to this step's parameters and context. */
+  readonly check?: () => Promise<void>;
 }
 
 export interface Plan {
@@ -34,6 +36,8 @@ export interface Plan {
   readonly steps: readonly PlannedStep[];
   /** Folder of the first `save` step, where ledgers and error reports go. */
   readonly outputDir?: string;
+  /** What loading found worth saying, not wrong (see checks.ts); a run reports them as `log` events. */
+  readonly notes?: readonly string[];
 }
 
 /** Run-time hooks and run-wide settings given to every operator's context. */
@@ -41,6 +45,8 @@ export type RunHooks = Pick<StepContext, 'onSampleError' | 'emit' | 'backend' | 
 
 export class PipelineError extends Error {
   override readonly name = 'PipelineError';
+  /** The CLI's exit code: the pipeline file, the command line or what they name is wrong. */
+  readonly exitCode = 2;
   constructor(
     readonly file: string,
     readonly problems: readonly Problem[],
@@ -107,7 +113,12 @@ export async function compile(
     try {
       const operator = op.create(result.right, ctx);
       if ((op.scope ?? 'sample') === 'stream') scope = 'stream';
-      steps.push({ index, name, label, scope, operator, params: result.right, ...(op.window ? { window: op.window(result.right) } : {}) });
+      const check = op.check;
+      steps.push({
+        index, name, label, scope, operator, params: result.right,
+        ...(op.window ? { window: op.window(result.right) } : {}),
+        ...(check ? { check: () => check(result.right, ctx) } : {}),
+      });
     } catch (error) {
       problem([...at, name], messageOf(error).replace(new RegExp(`^${name}: `), ''));
     }

@@ -36,7 +36,11 @@ export async function readPipelineFile(file: string, options: ReadOptions = {}) 
     text = await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return { problems: [{ path: [], message: code === 'ENOENT' ? 'file not found' : String(error) }] as Problem[] };
+    const message =
+      code === 'ENOENT' ? 'file not found'
+      : code === 'EISDIR' ? 'not a pipeline file: it is a folder (name the .yaml or .json file in it)'
+      : String(error);
+    return { problems: [{ path: [], message }] as Problem[] };
   }
   return parsePipelineText(text, file, options);
 }

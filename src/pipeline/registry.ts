@@ -24,17 +24,29 @@ export interface OperatorDefinition<P = any> {
    * the files before a slow step (training) would be read far ahead and pile up in memory.
    */
   readonly window?: (params: P) => number;
+  /**
+   * What can be checked before any file is taken, beyond the parameters' codec: folders
+   * and models the step names. `validate` and run start-up call it; a throw is a problem
+   * of the pipeline (reported at the step, exit 2), never a failure of an input file.
+   */
+  readonly check?: (params: P, ctx: StepContext) => Promise<void>;
   readonly create: (params: P, ctx: StepContext) => OperatorFunction<any, any>;
+}
+
+export interface OperatorOptions<P> {
+  readonly scope?: 'sample' | 'stream';
+  readonly window?: (params: P) => number;
+  readonly check?: (params: P, ctx: StepContext) => Promise<void>;
 }
 
 export function defineOperator<P>(
   name: string,
   params: t.Type<P, any, unknown>,
   create: (params: P, ctx: StepContext) => OperatorFunction<any, any>,
-  options: { scope?: 'sample' | 'stream'; window?: (params: P) => number } = {},
+  options: OperatorOptions<P> = {},
 ): OperatorDefinition<P> {
   if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new TypeError(`operator name '${name}' must be lower-case words joined by '-'`);
-  return { name, params, create, scope: options.scope ?? 'sample', ...(options.window ? { window: options.window } : {}) };
+  return { name, params, create, scope: options.scope ?? 'sample', ...(options.window ? { window: options.window } : {}), ...(options.check ? { check: options.check } : {}) };
 }
 
 export class OperatorRegistry {

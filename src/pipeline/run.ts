@@ -2,23 +2,27 @@
  * Running a pipeline: each input file flows through the per-sample steps on its own
  * (so it is done or failed as a whole, and recorded in the ledger as such), at most
  * `concurrency` files at once; stream-scoped steps (training) then see all samples.
- * The result is an Observable of RunEvents.
+ * The result is an Observable of RunEvents: `started` first (when the run starts at
+ * all), then `stats` when it completes, or `run-failed` when it ends on an error.
  */
-import { basename, extname, resolve } from 'node:path';
+import { basename, extname, isAbsolute, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { defer, from, lastValueFrom, mergeMap, Observable, of, tap, type OperatorFunction } from 'rxjs';
-import { SampleError, messageOf } from '../errors.js';
+import { SampleError, exitCodeOf, isPipelineFault, messageOf } from '../errors.js';
 import type { RunEvent } from '../events.js';
-import { removeStaleTemporaries, writeFileAtomic } from '../io/atomic.js';
+import { removeStaleTemporaries } from '../io/atomic.js';
 import { meanMetrics, type SegmentationMetrics } from '../kernels/metrics/segmentation.js';
-import { outputPath } from '../io/output-path.js';
 import type { Sample, SourceRef } from '../sample.js';
 import { defaultRegistry } from './builtins.js';
+import { checkPlan } from './checks.js';
 import { compile, PipelineError, type Plan, type RunHooks } from './compile.js';
 import { parsePipelineText, readPipelineFile, type PipelineDocument, type ReadOptions } from './document.js';
 import { Ledger } from './ledger.js';
+import { clearFailure, oneLine, recordFailure } from './outcome.js';
+import { OutputNames } from './output-names.js';
 import type { OperatorRegistry } from './registry.js';
 import { openSource } from './sources/open.js';
+import { inferenceHints } from './hints.js';
 import { Window } from './window.js';
 
 export interface RunOptions extends ReadOptions {
@@ -34,7 +38,15 @@ export interface RunOptions extends ReadOptions {
   readonly workers?: number;
 }
 
-/** Reads and checks a pipeline (a file path, or a definition object) without running it. */
+/** Fields whose values are paths: a relative one given with --set resolves against the pipeline file's folder. */
+const PATH_KEYS = new Set(['dir', 'model', 'files', 'images', 'labels', 'watch', 'ledger', 'use', 'from']);
+
+/**
+ * Reads and checks a pipeline (a file path, or a definition object) without running it:
+ * the file against its schema, each step's parameters, and what can be known before a
+ * file is taken (folders read and written, models). Throws a PipelineError listing
+ * every problem.
+ */
 export async function loadPipeline(input: string | object, options: RunOptions = {}, hooks: RunHooks = {}): Promise<Plan> {
   const inline = typeof input !== 'string';
   const file = inline ? '<inline pipeline>' : input;
@@ -46,7 +58,20 @@ export async function loadPipeline(input: string | object, options: RunOptions =
   // Report the file's problems and the steps' problems together.
   const { plan, problems } = await compile(document, options.registry ?? defaultRegistry, hooks, baseDir);
   if (!plan || read.problems.length) throw new PipelineError(file, [...read.problems, ...problems]);
-  return plan;
+  const checked = await checkPlan(plan, document.locate);
+  if (checked.problems.length) throw new PipelineError(file, checked.problems);
+  return { ...plan, notes: [...setNotes(options.set ?? [], plan.baseDir), ...checked.notes] };
+}
+
+/** Says where relative paths given with --set went, which surprises people who expect the working folder. */
+function setNotes(assignments: readonly string[], baseDir: string): string[] {
+  return assignments.flatMap((a) => {
+    const eq = a.indexOf('=');
+    const key = a.slice(0, eq).split('.').pop() ?? '';
+    const value = a.slice(eq + 1);
+    if (eq <= 0 || !PATH_KEYS.has(key) || !value || isAbsolute(value) || /[{[]/.test(value)) return [];
+    return [`--set ${a}: a relative path, resolved against the pipeline file's folder: ${resolve(baseDir, value)}`];
+  });
 }
 
 interface FileState {
@@ -65,10 +90,18 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
     const stop = new AbortController();
     const onOuterAbort = () => stop.abort();
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    let backend: string | undefined;
+    const backends: Extract<RunEvent, { type: 'backend' }>[] = [];
+    // `started` comes first: what is said while starting waits for it.
+    const early: RunEvent[] = [];
+    let started = false;
     const emit = (event: RunEvent) => {
-      if (event.type === 'backend') backend = `${event.name} (${event.package}, ${event.workers} worker${event.workers === 1 ? '' : 's'})`;
+      if (event.type === 'backend') backends.push(event);
+      if (!started && event.type !== 'started') return void early.push(event);
       subscriber.next(event);
+      if (event.type === 'started') {
+        started = true;
+        for (const e of early.splice(0)) subscriber.next(e);
+      }
     };
     const files = new Map<string, FileState>();
     let streamFailures = 0;
@@ -84,11 +117,38 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
         // A stream-scoped step (its file is done) dropped a sample: report it now, and it leaves the window.
         streamFailures++;
         window.leave();
-        emit({ type: 'file-failed', id: error.sample, file: error.file, step: error.step, message: error.message });
+        emit({ type: 'file-failed', ...(error.sample ? { id: error.sample } : {}), ...(error.file ? { file: error.file } : {}), ...(error.step ? { step: error.step } : {}), message: oneLine(error.message) });
       },
     };
     let inner: { unsubscribe(): void } | undefined;
-    const started = Date.now();
+    const begun = Date.now();
+    const counts = { done: 0, failed: 0, skipped: 0, unchangedFailed: 0 };
+    const fileMetrics: SegmentationMetrics[] = [];
+    const stats = (): RunEvent => {
+      const metrics = fileMetrics.length ? meanMetrics(fileMetrics) : undefined;
+      const last = backends.at(-1);
+      const hints = inferenceHints(backends);
+      return {
+        type: 'stats',
+        ...counts,
+        failed: counts.failed + streamFailures,
+        seconds: (Date.now() - begun) / 1000,
+        ...(last ? { backend: `${last.name} (${last.package}, ${last.workers} worker${last.workers === 1 ? '' : 's'})` } : {}),
+        ...(metrics ? { metrics } : {}),
+        ...(hints.length ? { hints } : {}),
+      };
+    };
+    let ended = false;
+    const fail = (error: unknown) => {
+      if (ended) return;
+      ended = true;
+      stop.abort();
+      inner?.unsubscribe();
+      if (started) subscriber.next(stats());
+      else for (const e of early.splice(0)) subscriber.next(e);
+      subscriber.next({ type: 'run-failed', message: messageOf(error), exitCode: exitCodeOf(error) });
+      subscriber.error(error);
+    };
 
     (async () => {
       const plan = await loadPipeline(input, options, hooks);
@@ -96,8 +156,10 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       if (plan.outputDir) {
         for (const path of await removeStaleTemporaries(plan.outputDir)) emit({ type: 'log', level: 'info', message: `removed ${path}, left by a writer that stopped mid-write` });
       }
+      for (const note of plan.notes ?? []) emit({ type: 'log', level: 'info', message: note });
       const source = await openSource(plan, stop.signal, emit);
       const ledger = source.watch ? await Ledger.open(source.ledgerFile!, source.root) : undefined;
+      const names = new OutputNames();
       emit({ type: 'started', pipeline: definition.name, file: plan.file, time: new Date().toISOString(), watch: source.watch, ...(source.total !== undefined ? { total: source.total } : {}) });
 
       const perFile = plan.steps.filter((s) => s.scope === 'sample').map((s) => s.operator);
@@ -106,11 +168,15 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       const keepSamples = perStream.length > 0;
       window.size = streamSteps[0]?.window;
       const stopOnError = definition['on-error'] === 'stop';
-      const counts = { done: 0, failed: 0, skipped: 0 };
+      const saveTargets = plan.steps.filter((s) => s.name === 'save').map((s) => {
+        const p = s.params as { dir: string; outputs: string[] };
+        return { dir: resolve(plan.baseDir, p.dir), outputs: p.outputs };
+      });
       const inFlight = new Map<string, Promise<unknown>>();
-      const fileMetrics: SegmentationMetrics[] = [];
 
-      const processFile = async (ref: SourceRef): Promise<Sample[]> => {
+      const processFile = async (taken: SourceRef): Promise<Sample[]> => {
+        // Claimed as files are taken, in the source's order, so names do not depend on timing.
+        const ref: SourceRef = { ...taken, outputStem: names.claim(taken) };
         // A file seen again while in flight waits for that run, then finds itself in the ledger.
         while (inFlight.has(ref.path)) await inFlight.get(ref.path);
         await window.room();
@@ -135,7 +201,7 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
             }
             fingerprint = check.fingerprint;
           } catch (error) {
-            emit({ type: 'log', level: 'warn', message: `${ref.path}: skipped, it vanished before it could be read (${messageOf(error)})` });
+            emit({ type: 'log', level: 'warn', file: ref.path, message: `${ref.path}: skipped, it vanished before it could be read (${messageOf(error)})` });
             return [];
           }
         }
@@ -164,24 +230,26 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
         }
         const outputs = collectOutputs(written);
         const id = basename(ref.path, extname(ref.path));
+        // The pipeline's fault (a model that will not load) ends the run; the file is not blamed.
+        const fault = state.failures.find(isPipelineFault);
+        if (fault) throw fault;
         if (state.failures.length) {
           counts.failed++;
-          const report = plan.outputDir ? outputPath(plan.outputDir, { path: ref.path, root: ref.root }, 'error', 'json') : undefined;
-          if (report) await writeFileAtomic(report, JSON.stringify({ file: ref.path, time: new Date().toISOString(), errors: state.failures.map((f) => f.toJSON()) }, null, 2) + '\n');
-          for (const f of state.failures) emit({ type: 'file-failed', id: f.sample ?? id, file: ref.path, step: f.step, message: f.message, ...(report ? { report } : {}) });
-          if (ledger && fingerprint) await ledger.record(ref.path, { ...fingerprint, status: 'failed', outputs, error: state.failures[0].message });
+          emit(await recordFailure(ref, id, state.failures, saveTargets, plan.outputDir));
+          if (ledger && fingerprint) await ledger.record(ref.path, { ...fingerprint, status: 'failed', outputs: {}, error: oneLine(state.failures[0].message) });
           if (stopOnError) throw state.failures[0];
-        } else {
-          counts.done++;
-          const metrics = scores.length ? meanMetrics(scores) : undefined;
-          if (metrics) fileMetrics.push(metrics);
-          emit({ type: 'file-done', id, file: ref.path, seconds: (Date.now() - t0) / 1000, outputs, ...(metrics ? { metrics } : {}) });
-          if (ledger && fingerprint) {
-            // Written to while we read it? Then the watcher reports it again and it is redone.
-            const now = await stat(ref.path).catch(() => undefined);
-            if (now && now.size === fingerprint.size && now.mtimeMs === fingerprint.mtimeMs) {
-              await ledger.record(ref.path, { ...fingerprint, status: 'done', outputs });
-            }
+          return [];
+        }
+        counts.done++;
+        await clearFailure(ref, plan.outputDir);
+        const metrics = scores.length ? meanMetrics(scores) : undefined;
+        if (metrics) fileMetrics.push(metrics);
+        emit({ type: 'file-done', id, file: ref.path, seconds: (Date.now() - t0) / 1000, outputs, ...(metrics ? { metrics } : {}) });
+        if (ledger && fingerprint) {
+          // Written to while we read it? Then the watcher reports it again and it is redone.
+          const now = await stat(ref.path).catch(() => undefined);
+          if (now && now.size === fingerprint.size && now.mtimeMs === fingerprint.mtimeMs) {
+            await ledger.record(ref.path, { ...fingerprint, status: 'done', outputs });
           }
         }
         return kept;
@@ -193,14 +261,15 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       );
       const final = perStream.reduce<Observable<any>>((o, op) => o.pipe(op as OperatorFunction<any, any>), processed).pipe(tap(() => window.leave()));
       inner = final.subscribe({
-        error: (e) => subscriber.error(e),
+        error: fail,
         complete: () => {
-          const metrics = fileMetrics.length ? meanMetrics(fileMetrics) : undefined;
-          emit({ type: 'stats', ...counts, failed: counts.failed + streamFailures, seconds: (Date.now() - started) / 1000, ...(backend ? { backend } : {}), ...(metrics ? { metrics } : {}) });
+          if (ended) return;
+          ended = true;
+          subscriber.next(stats());
           subscriber.complete();
         },
       });
-    })().catch((error) => subscriber.error(error));
+    })().catch(fail);
 
     return () => {
       options.signal?.removeEventListener('abort', onOuterAbort);

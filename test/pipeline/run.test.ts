@@ -9,6 +9,8 @@ import { defaultRegistry, registerOperator } from '../../src/pipeline/builtins.j
 import { defineOperator, OperatorRegistry } from '../../src/pipeline/registry.js';
 import { readImage } from '../../src/io/read.js';
 import { SampleError } from '../../src/errors.js';
+import { PipelineError } from '../../src/pipeline/compile.js';
+import type { RunEvent } from '../../src/events.js';
 import { collect, ofType, tempDir, writePng } from '../helpers/files.js';
 import { pixels } from '../helpers/images.js';
 
@@ -145,9 +147,15 @@ test('aborting stops taking files; files not started are left for the next run',
   assert.equal((await readdir(join(dir, 'out'))).length, done);
 });
 
-test('a missing source folder is a clear error', async () => {
+test('a missing source folder is a pipeline error found before the run starts, and the last event says why', async () => {
   const dir = await tempDir();
-  await assert.rejects(collect(runPipeline({ version: 1, name: 'x', source: { files: 'nowhere' }, steps: steps('out') }, { baseDir: dir })), /source: cannot list .*nowhere: folder not found/);
+  const events: RunEvent[] = [];
+  await assert.rejects(
+    collect(runPipeline({ version: 1, name: 'x', source: { files: 'nowhere' }, steps: steps('out') }, { baseDir: dir }).pipe(tap((e) => events.push(e)))),
+    (e: unknown) => e instanceof PipelineError && /source\.files: .*nowhere: folder not found/.test(e.message),
+  );
+  assert.deepEqual(events.map((e) => e.type), ['run-failed']);
+  assert.equal((events[0] as { exitCode: number }).exitCode, 2);
 });
 
 test('epochs pass over the source again, each sample knowing its epoch', async () => {

@@ -1,0 +1,99 @@
+/**
+ * What `validate` and run start-up can know without taking a file: the folders a plan
+ * reads exist, the folders it writes can be written and are not folders it reads from
+ * (a watch would take its own outputs in as new inputs), and each step's own check
+ * (a model folder that loads). A problem found here is the pipeline's, never an input
+ * file's: no file is failed or recorded for it.
+ */
+import { stat } from 'node:fs/promises';
+import { dirname, relative, resolve, isAbsolute } from 'node:path';
+import { messageOf } from '../errors.js';
+import { folderQuery, type FolderQuery } from '../io/folders.js';
+import { whyNotWritable } from '../io/writable.js';
+import type { Plan } from './compile.js';
+import type { Problem } from './document.js';
+
+type Path = readonly (string | number)[];
+type Locate = (path: Path) => { line: number; column: number } | undefined;
+
+export interface PlanCheck {
+  readonly problems: Problem[];
+  /** Worth saying, not wrong: e.g. a watch folder that does not exist yet. */
+  readonly notes: string[];
+}
+
+/** A folder the source lists, with the pipeline path naming it and whether it lists subfolders. */
+interface Listed {
+  readonly path: Path;
+  readonly query: FolderQuery;
+  readonly watch: boolean;
+}
+
+export async function checkPlan(plan: Plan, locate: Locate): Promise<PlanCheck> {
+  const problems: Problem[] = [];
+  const notes: string[] = [];
+  const problem = (path: Path, message: string) => problems.push({ path, message, ...locate(path) });
+
+  const listed = sourceFolders(plan);
+  for (const { path, query, watch } of listed) {
+    const s = await stat(query.dir).catch(() => undefined);
+    if (watch) {
+      if (!s) notes.push(`${query.dir} does not exist yet: the run waits for it to appear`);
+      else if (!s.isDirectory()) problem(path, `${query.dir} is not a folder`);
+    } else if (!s) problem(path, `${query.dir}: folder not found`);
+    else if (!s.isDirectory() && !(path[1] === 'files' && !query.pattern)) problem(path, `${query.dir} is not a folder`); // `files: FILE` may name one image
+  }
+
+  for (const step of plan.steps) {
+    const at = ['steps', step.index, step.name];
+    if (step.name === 'save') {
+      const dir = resolve(plan.baseDir, (step.params as { dir: string }).dir);
+      const why = await whyNotWritable(dir);
+      if (why) problem([...at, 'dir'], why);
+      for (const source of listed) {
+        if (takesIn(source, dir)) {
+          problem([...at, 'dir'], `the output folder ${dir} is ${dir === source.query.dir ? 'the' : 'inside the'} folder the source ${source.watch ? 'watches' : 'reads'} (${source.query.dir}): outputs would be taken in as new inputs. Write them elsewhere`);
+        }
+      }
+    }
+    try {
+      await step.check?.();
+    } catch (error) {
+      problem(at, messageOf(error).replace(new RegExp(`^${step.name}: `), ''));
+    }
+  }
+
+  const { source } = plan.definition;
+  if ('watch' in source && typeof source.watch !== 'string' && source.watch.ledger) {
+    const why = await whyNotWritable(dirname(resolve(plan.baseDir, source.watch.ledger)));
+    if (why) problem(['source', 'watch', 'ledger'], why);
+  }
+  return { problems, notes };
+}
+
+function sourceFolders(plan: Plan): Listed[] {
+  const { source } = plan.definition;
+  if ('files' in source) {
+    const path = typeof source.files === 'string' ? ['source', 'files'] : ['source', 'files', 'dir'];
+    return [{ path, query: folderQuery(source.files, plan.baseDir), watch: false }];
+  }
+  if ('pairs' in source) {
+    const p = source.pairs;
+    return (['images', 'labels'] as const).map((key) => ({
+      path: ['source', 'pairs', key],
+      query: folderQuery(p.pattern ? { dir: p[key], pattern: p.pattern } : p[key], plan.baseDir),
+      watch: false,
+    }));
+  }
+  const w = typeof source.watch === 'string' ? { dir: source.watch } : source.watch;
+  const path = typeof source.watch === 'string' ? ['source', 'watch'] : ['source', 'watch', 'dir'];
+  return [{ path, query: { ...w, dir: resolve(plan.baseDir, w.dir) }, watch: true }];
+}
+
+/** Whether listing the source would come across files written to `dir`. */
+function takesIn({ query }: Listed, dir: string): boolean {
+  const rel = relative(query.dir, dir);
+  if (rel === '') return true;
+  const inside = !rel.startsWith('..') && !isAbsolute(rel);
+  return inside && (Boolean(query.recursive) || Boolean(query.pattern?.includes('/')));
+}
