@@ -1,12 +1,16 @@
 /**
- * The `unetflow` command. Exit codes: 0 success (or stopped by a signal), 1 some
- * input failed or the run broke, 2 the pipeline file or the command line is wrong.
+ * The `unetflow` command. Exit codes (the README's table; test/cli/exit-codes.test.ts
+ * checks every row through this binary): 0 every file done, or stopped by a first
+ * Ctrl-C / SIGTERM with none failed; 1 some input failed, or the run ended on an error
+ * after it started; 2 the pipeline file, the command line or what they name is wrong
+ * (nothing was taken); 3 another run holds the output folder or ledger; 128 + the
+ * signal's number (130 for SIGINT, 143 for SIGTERM) after a second signal.
  */
+import { constants } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { PipelineError } from '../pipeline/compile.js';
 import { loadPipeline, runPipeline } from '../pipeline/run.js';
 import { inferenceBackendChoices } from '../model/backend.js';
-import { ConfigError, messageOf } from '../errors.js';
+import { exitCodeOf, messageOf } from '../errors.js';
 import { jsonRenderer, textRenderer } from './render.js';
 import { evaluateCommand } from './evaluate.js';
 
@@ -23,7 +27,7 @@ export function createProgram(): Command {
     .description('run a pipeline file (watch sources run until Ctrl-C)')
     .argument('<file>', 'pipeline file (YAML or JSON)')
     .option('--set <path=value>', 'override a field, e.g. --set steps.3.save.dir=out (repeatable)', collect, [])
-    .addOption(new Option('--json', 'print events as NDJSON on stdout (logs stay on stderr)'))
+    .addOption(new Option('--json', 'print every event as NDJSON on stdout, one per line (docs/events.md); human-readable lines, warnings included, go to stderr'))
     .addOption(
       new Option('--backend <name>', 'backend for model steps that name none: a tfjs one, or onnxruntime (inference only; training then takes auto)').choices(inferenceBackendChoices),
     )
@@ -40,6 +44,7 @@ export function createProgram(): Command {
     .action(async (file: string, opts: { set: string[] }) => {
       try {
         const plan = await loadPipeline(file, { set: opts.set });
+        for (const note of plan.notes ?? []) process.stderr.write(`note: ${note}\n`);
         process.stdout.write(`${file}: valid (${plan.steps.map((s) => s.name).join(' -> ')})\n`);
         process.exitCode = 0;
       } catch (error) {
@@ -80,7 +85,8 @@ async function run(file: string, opts: RunFlags): Promise<number> {
   const stop = new AbortController();
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) process.exit(130); // second Ctrl-C: leave now; unfinished files are redone next time
+    // A second signal: leave now; the files in flight are not in the ledger and are redone next time.
+    if (signalled) process.exit(128 + (constants.signals[signal] ?? 2));
     signalled = true;
     process.stderr.write(`\n${signal}: finishing the files in progress (again to quit at once)\n`);
     stop.abort();
@@ -99,10 +105,11 @@ async function run(file: string, opts: RunFlags): Promise<number> {
         complete: resolve,
       }),
     );
-    return signalled || failed === 0 ? 0 : 1;
+    return failed === 0 ? 0 : 1;
   } catch (error) {
-    renderer.close();
-    return report(error);
+    // runPipeline has said why in its last event (`run-failed`), which the renderer showed.
+    if (process.env.UNETFLOW_DEBUG) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
+    return exitCodeOf(error);
   } finally {
     renderer.close();
     process.off('SIGINT', onSignal);
@@ -112,13 +119,10 @@ async function run(file: string, opts: RunFlags): Promise<number> {
 
 /** Prints an error the way a user should see it (no stack) and gives the exit code. */
 function report(error: unknown): number {
-  if (error instanceof PipelineError || error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
-    return 2;
-  }
-  process.stderr.write(`unetflow: ${messageOf(error)}\n`);
+  const code = exitCodeOf(error);
+  process.stderr.write(code === 1 ? `unetflow: ${messageOf(error)}\n` : `${messageOf(error)}\n`);
   if (process.env.UNETFLOW_DEBUG) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
-  return 1;
+  return code;
 }
 
 export async function main(argv = process.argv): Promise<void> {

@@ -1,7 +1,9 @@
 /**
- * Turning run events into what a person or a program reads: NDJSON on stdout with
- * --json; otherwise a progress bar on a terminal for batch runs, and a line per file
- * in watch mode or when output is piped. Logs and failures always go to stderr.
+ * Turning run events into what a person or a program reads. With --json, stdout holds
+ * NDJSON only: every event, one per line (docs/events.md). Otherwise stdout shows a
+ * progress bar on a terminal for batch runs, a line per file in watch mode or when
+ * piped, and the summary. Either way, stderr holds the human-readable lines a person
+ * or a service's journal needs: the backend, logs and warnings, failures, hints.
  */
 import { isAbsolute, relative } from 'node:path';
 import type { RunEvent } from '../events.js';
@@ -30,8 +32,33 @@ interface Streams {
   err: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
 }
 
-export function jsonRenderer({ out }: Streams): Renderer {
-  return { event: (e) => out.write(JSON.stringify(e) + '\n'), close() {} };
+/** The stderr line for an event, in both modes; undefined for events that have none. */
+export function stderrLine(e: RunEvent): string | undefined {
+  switch (e.type) {
+    case 'backend':
+      return `${e.step}: backend ${e.name} (${e.package}), ${e.workers} worker${e.workers === 1 ? '' : 's'}${e.skipped.length ? `; skipped ${e.skipped.map((r) => r.replace(/: Cannot find package.*$/s, ': not installed')).join(', ')}` : ''}`;
+    case 'log':
+      return `${e.level === 'warn' ? 'warning: ' : ''}${e.message}`;
+    case 'file-failed':
+      return `FAILED  ${e.message}${e.failures ? ` (and ${e.failures - 1} more)` : ''}${e.report ? ` (report: ${show(e.report)})` : ''}`;
+    case 'stats':
+      return e.hints?.map((h) => `hint: ${h}`).join('\n') || undefined;
+    case 'run-failed':
+      return e.message;
+    default:
+      return undefined;
+  }
+}
+
+export function jsonRenderer({ out, err }: Streams): Renderer {
+  return {
+    event(e) {
+      out.write(JSON.stringify(e) + '\n');
+      const line = stderrLine(e);
+      if (line) err.write(line + '\n');
+    },
+    close() {},
+  };
 }
 
 export function textRenderer({ out, err }: Streams): Renderer {
@@ -79,7 +106,7 @@ export function textRenderer({ out, err }: Streams): Renderer {
           break;
         case 'file-failed':
           failed++;
-          line(err, `FAILED  ${e.message}${e.report ? ` (report: ${show(e.report)})` : ''}`);
+          line(err, stderrLine(e)!);
           break;
         case 'train-step':
           // At most one line a second: a step can take milliseconds.
@@ -95,20 +122,20 @@ export function textRenderer({ out, err }: Streams): Renderer {
           line(out, `checkpoint at step ${e.step}: ${show(e.path)}`);
           break;
         case 'backend':
-          line(err, `${e.step}: backend ${e.name} (${e.package}), ${e.workers} worker${e.workers === 1 ? '' : 's'}${e.skipped.length ? `; skipped ${e.skipped.map((r) => r.replace(/: Cannot find package.*$/s, ': not installed')).join(', ')}` : ''}`);
-          break;
         case 'log':
-          line(err, `${e.level === 'warn' ? 'warning: ' : ''}${e.message}`);
+        case 'run-failed':
+          line(err, stderrLine(e)!);
           break;
         case 'stats':
           clearBar();
           out.write(
-            `${e.done} done, ${e.failed} failed${e.skipped ? `, ${e.skipped} already done` : ''} in ${e.seconds.toFixed(1)} s` +
+            `${e.done} done, ${e.failed} failed${e.skipped ? `, ${e.skipped} already done` : ''}${e.unchangedFailed ? `, ${e.unchangedFailed} failed before and unchanged (not retried)` : ''} in ${e.seconds.toFixed(1)} s` +
               (e.done ? ` (${(seconds / e.done).toFixed(2)} s per file)` : '') +
               (e.backend ? `, backend ${e.backend}` : '') +
               '\n' +
               (e.metrics ? `mean: ${showMetrics(e.metrics)}\n` : ''),
           );
+          if (e.hints) err.write(stderrLine(e) + '\n');
           break;
       }
     },

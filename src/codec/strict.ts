@@ -6,15 +6,17 @@
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
 
+/** A strict codec, with its properties kept for whoever documents them. */
+export type StrictType<R extends t.Props, O extends t.Props> = t.Type<t.TypeOf<t.TypeC<R>> & t.TypeOf<t.PartialC<O>>, unknown, unknown> & {
+  readonly required: R;
+  readonly optional: O;
+};
+
 /** An object with required and optional properties and no others. */
-export function strict<R extends t.Props, O extends t.Props>(
-  name: string,
-  required: R,
-  optional: O,
-): t.Type<t.TypeOf<t.TypeC<R>> & t.TypeOf<t.PartialC<O>>, unknown, unknown> {
+export function strict<R extends t.Props, O extends t.Props>(name: string, required: R, optional: O): StrictType<R, O> {
   const inner = t.intersection([t.type(required), t.partial(optional)]);
   const known = [...Object.keys(required), ...Object.keys(optional)];
-  return new t.Type(
+  const codec = new t.Type(
     name,
     (u): u is t.TypeOf<typeof inner> => inner.is(u),
     (u, c) => {
@@ -37,6 +39,7 @@ export function strict<R extends t.Props, O extends t.Props>(
     },
     (a) => inner.encode(a),
   );
+  return Object.assign(codec, { required, optional });
 }
 
 export function unknownKeyMessage(key: string, known: readonly string[]): string {
