@@ -52,7 +52,8 @@ export type UnetParams = t.TypeOf<typeof UnetParams>;
  * one ends.
  *
  * Inputs are normalised as the model's metadata says, so they can be the tiles of a
- * raw uint8 / uint16 image.
+ * raw uint8 / uint16 image. The `backend` event and the model's log line come once
+ * per operator instance, however often the model is reloaded after idle periods.
  *
  * @example
  * const g = (await geometryOfModel('models/cells')) as { input: number; output: number }; // a valid model
@@ -67,6 +68,7 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
   const step = ctx.step ?? 'unet';
   const dir = resolve(ctx.baseDir ?? process.cwd(), p.model);
   const batchSize = p.batchSize ?? 4;
+  let announced = false;
   const shared = new Shared<Loaded>(
     async () => {
       const engine = await useInferenceBackend(p.backend ?? (ctx.backend as InferenceBackendChoice | undefined) ?? 'auto');
@@ -75,8 +77,11 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
       const config = model.config;
       const workers = p.workers ?? ctx.workers ?? defaultInferenceWorkers(engine);
       const predictor = await openInferencePredictor(model, engine, workers, dir);
-      ctx.emit?.({ type: 'backend', step, name: backend.name, package: backend.package, workers, skipped: backend.skipped });
-      ctx.emit?.({ type: 'log', level: 'info', message: `${step}: model ${dir}` });
+      if (!announced) {
+        announced = true;
+        ctx.emit?.({ type: 'backend', step, name: backend.name, package: backend.package, workers, skipped: backend.skipped });
+        ctx.emit?.({ type: 'log', level: 'info', message: `${step}: model ${dir}` });
+      }
       return { predictor, metadata, config, sizeMap: (input: number) => sizeMap(input, config) };
     },
     (loaded) => loaded?.predictor.close(),
