@@ -21,6 +21,7 @@ import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { formatIssues, toIssues } from '../codec/report.js';
 import type { Normalisation } from '../image/convert.js';
+import type { IntensitySummary } from '../image/intensity.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { TileGeometry } from '../kernels/tiling.js';
 import { toFloat16 } from './float16.js';
@@ -61,6 +62,7 @@ const Metadata = t.intersection([
     /** Same-padded models: overlap of neighbouring tiles. */
     overlap: t.number,
     provenance: t.UnknownRecord,
+    inputIntensity: t.intersection([t.type({ low: t.number, high: t.number, mean: t.number }), t.partial({ values: t.number })]),
   }),
 ]);
 
@@ -76,6 +78,12 @@ export interface ModelMetadata {
   readonly classNames: readonly string[];
   /** Training provenance: step, date, seed, data, backend, ... (free-form JSON). */
   readonly provenance?: Readonly<Record<string, unknown>>;
+  /**
+   * The network input's intensities during training, after normalisation: 1st and
+   * 99.8th percentiles and mean, over `values` values. `unet` warns about inputs far
+   * from them (src/image/intensity.ts says what far means); absent, nothing is checked.
+   */
+  readonly inputIntensity?: IntensitySummary & { readonly values?: number };
 }
 
 /** A saved optimiser state: named arrays in the weights' order. */

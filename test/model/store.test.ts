@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/model/backend.js';
-import { checkModelDir, defaultMetadata, geometryOfModel, loadModel, saveModel } from '../../src/model/store.js';
+import { checkModelDir, defaultMetadata, geometryOfModel, loadModel, readMetadata, saveModel } from '../../src/model/store.js';
 import { Trainer } from '../../src/model/trainer.js';
 import { UNet } from '../../src/model/unet.js';
 import { discBatch } from './helpers.js';
@@ -153,5 +153,16 @@ test('checkModelDir accepts a whole model folder and names what is missing or wr
     await rm(join(model, 'model.json'));
     await assert.rejects(checkModelDir(model), /model\.json.*is this a unetflow model directory/);
     await assert.rejects(checkModelDir(join(dir, 'nowhere')), /nowhere.*model\.json/);
+  });
+});
+
+test('input intensity statistics round-trip through metadata.json', async () => {
+  await useBackend('wasm');
+  await withDir(async (dir) => {
+    const net = UNet.create(tiny, 4);
+    const inputIntensity = { low: 0.1, high: 0.9, mean: 0.45, values: 1000 };
+    await saveModel(dir, net, defaultMetadata(net.config, { inputIntensity }));
+    assert.deepEqual((await readMetadata(dir)).inputIntensity, inputIntensity);
+    net.dispose();
   });
 });
