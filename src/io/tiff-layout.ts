@@ -6,7 +6,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 
-const TAG = { BitsPerSample: 258, StripOffsets: 273, SamplesPerPixel: 277, StripByteCounts: 279, TileOffsets: 324, TileByteCounts: 325, SampleFormat: 339 } as const;
+const TAG = { BitsPerSample: 258, StripOffsets: 273, StripByteCounts: 279, TileOffsets: 324, TileByteCounts: 325, SampleFormat: 339 } as const;
 // Bytes per value of the TIFF field types used for the tags above (BYTE, SHORT, LONG, LONG8).
 const TYPE_BYTES: Record<number, number> = { 1: 1, 3: 2, 4: 4, 16: 8 };
 const MAX_FIELD_BYTES = 64 * 1024 * 1024;

@@ -245,7 +245,7 @@ async function readBinaries(dir: string, manifest: t.TypeOf<typeof Manifest>): P
   for (const group of manifest) {
     const files = group.paths.map((p) => join(dir, p));
     const buffers = await Promise.all(files.map(readBinary));
-    const needed = group.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1) * storedBytes(w), 0);
+    const needed = group.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1) * storedBytes(w, dir), 0);
     const has = buffers.reduce((n, b) => n + b.length, 0);
     if (has !== needed) {
       const what = files.length === 1 ? `the file has ${count(has)} bytes` : `its ${files.length} files have ${count(has)} bytes together`;
@@ -274,10 +274,10 @@ function verifyChecksum(path: string, bytes: Uint8Array): void {
   if (actual !== named) throw new Error(`${path}: the file is corrupt: its sha256 begins ${actual}, its name says ${named} — copy the model folder again`);
 }
 
-function storedBytes(spec: t.TypeOf<typeof WeightSpec>): number {
+function storedBytes(spec: t.TypeOf<typeof WeightSpec>, dir: string): number {
   const type = spec.quantization?.dtype ?? spec.dtype;
   const bytes = STORED_BYTES[type];
-  if (!bytes) throw new Error(`model.json: weight ${spec.name} has dtype '${type}', which unetflow does not read`);
+  if (!bytes) throw new Error(`${join(dir, 'model.json')}: weight ${spec.name} has dtype '${type}', which unetflow does not read`);
   return bytes;
 }
 
