@@ -4,8 +4,8 @@ import { from, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../src/errors.js';
 import { NonNegativeInt, PositiveInt, oneOf, strict } from '../src/codec/strict.js';
 import { toFloat32, toGrey, type Normalisation } from '../src/image/convert.js';
-import { requireChannels, sameSize, type Image } from '../src/image/image.js';
-import { inspectImage, readImage } from '../src/io/read.js';
+import { nonFinite, requireChannels, sameSize, type Image } from '../src/image/image.js';
+import { inspectImage, readImage, type ImageInfo } from '../src/io/read.js';
 import type { Sample, SourceRef } from '../src/sample.js';
 import { decodeParams, flatPerSample, type StepContext } from './step.js';
 
@@ -34,7 +34,13 @@ export type LoadParams = t.TypeOf<typeof LoadParams>;
 /**
  * Reads image files with sharp into Samples: one per page for multi-page TIFFs
  * (id `<name>.p<page>`), with the matching label when the source pairs one.
- * Unreadable files become per-sample errors naming the file.
+ * Unreadable files become per-sample errors naming the file, and so do float images
+ * holding NaN or infinite values, which no network can use.
+ *
+ * Pixels keep the file's values: 8- and 16-bit files as uint8 / uint16, float32 as
+ * float32, and int8, int16, int32 and uint32 as float32 that remembers its type
+ * (`image.sourceType`), so that `dtype` normalisation here or in `unet` maps it by
+ * that type's range. float64 and complex files are refused.
  *
  * @example
  * from([{ path: 'in/25.png' }]).pipe(load({ channels: 1 }), mirror({ margin: 92 }))
@@ -43,9 +49,9 @@ export type LoadParams = t.TypeOf<typeof LoadParams>;
 export function load(params: LoadParams = {}, ctx: StepContext = {}): OperatorFunction<SourceRef | string, Sample> {
   const p = decodeParams('load', LoadParams, params);
   const normalisation = p.normalize ? toNormalisation(p.normalize) : undefined;
-  const prepare = (image: Image, what: string): Image => {
+  const prepare = (image: Image, info: ImageInfo): Image => {
     const grey = p.grey ? toGrey(image) : image;
-    if (p.channels !== undefined) requireChannels(grey, p.channels, what);
+    if (p.channels !== undefined) requireChannels(grey, p.channels, 'the image', p.grey ? undefined : channelsOf(info));
     return normalisation ? toFloat32(grey, normalisation) : grey;
   };
   return flatPerSample(
@@ -62,7 +68,7 @@ export function load(params: LoadParams = {}, ctx: StepContext = {}): OperatorFu
 async function* readSamples(
   ref: SourceRef,
   only: readonly number[] | undefined,
-  prepare: (image: Image, what: string) => Image,
+  prepare: (image: Image, info: ImageInfo) => Image,
   step: string,
 ): AsyncGenerator<Sample> {
   const info = await inspectImage(ref.path, step);
@@ -73,7 +79,7 @@ async function* readSamples(
   const stem = basename(ref.path, extname(ref.path));
   const pages = only ?? Array.from({ length: info.pages }, (_, i) => i);
   for (const page of pages) {
-    const image = prepare(await readImage(ref.path, page, step, info), 'the image');
+    const image = prepare(requireFinite(await readImage(ref.path, page, step, info)), info);
     let label: Image | undefined;
     if (ref.labelPath && labelInfo) {
       label = await readImage(ref.labelPath, labelInfo.pages === 1 ? 0 : page, step, labelInfo);
@@ -90,6 +96,25 @@ async function* readSamples(
       ...(label ? { label } : {}),
     };
   }
+}
+
+/** The image unchanged, or an error counting its NaN and infinite values. */
+function requireFinite(image: Image): Image {
+  const { nan, infinite } = nonFinite(image);
+  if (nan === 0 && infinite === 0) return image;
+  const counts = [nan ? `${nan} NaN` : '', infinite ? `${infinite} infinite` : ''].filter(Boolean).join(' and ');
+  throw new RangeError(
+    `the image has ${counts} pixel value${nan + infinite === 1 ? '' : 's'} (of ${image.data.length}), which the network cannot use: ` +
+      'replace them with numbers (Fiji: Process > Math > Remove NaNs; numpy: numpy.nan_to_num) and save the image again',
+  );
+}
+
+/** What the file holds, alpha included, since it is dropped on read: `4 channels (RGB + alpha)`. */
+function channelsOf(info: ImageInfo): string {
+  const colour = info.channels === 1 ? 'grey' : info.channels === 3 ? 'RGB' : `${info.channels} colour channels`;
+  const total = info.channels + (info.alpha ? 1 : 0);
+  const named = info.alpha ? `${colour} + alpha` : info.channels === 3 ? 'RGB' : '';
+  return `${total} channel${total === 1 ? '' : 's'}${named ? ` (${named})` : ''}`;
 }
 
 function toNormalisation(n: NonNullable<LoadParams['normalize']>): Normalisation {

@@ -4,6 +4,7 @@ import * as t from 'io-ts';
 import { bufferCount, concatMap, concatWith, defer, finalize, from, ignoreElements, mergeMap, type Observable } from 'rxjs';
 import { NonNegativeInt, PositiveInt, PositiveNumber, Probability, oneOf, strict } from '../src/codec/strict.js';
 import { toFloat32, type Normalisation } from '../src/image/convert.js';
+import { IntensitySampler } from '../src/image/intensity.js';
 import { requireChannels, type Image } from '../src/image/image.js';
 import { crop } from '../src/kernels/mirror.js';
 import { backendChoices, useBackend, type BackendChoice, type BackendInfo } from '../src/model/backend.js';
@@ -83,7 +84,9 @@ export type TrainParams = t.TypeOf<typeof TrainParams>;
  * cropped to the output size. Emits `train-step` events with loss, learning rate and
  * seconds, writes checkpoints atomically (`checkpoint` events), and a final one when
  * the input completes; a model directory holding a checkpoint is resumed. Samples
- * pass through once their step is done.
+ * pass through once their step is done. Checkpoints record the intensities of the
+ * network input trained on (`inputIntensity`: 1st and 99.8th percentile, mean), those
+ * of this run's tiles, so that `unet` can warn about images far from them.
  *
  * @example
  * tiles$.pipe(train({ model: 'models/cells', architecture: { depth: 4, baseFilters: 16 }, checkpointEvery: 500 }, { emit }))
@@ -136,13 +139,15 @@ export function train(params: TrainParams, ctx: StepContext = {}): SampleOperato
     const model = trainer.model;
     const { classes, inputChannels } = model.config;
     let saved = trainer.step;
+    const intensity = new IntensitySampler();
     ctx.emit?.({ type: 'log', level: 'info', message: `${step}: ${model.parameterCount} parameters on ${runner.description}, from step ${trainer.step}` });
 
     const checkpoint = async () => {
       if (trainer.step === saved) return;
       const provenance = { ...metadata.provenance, step: trainer.step, seed, backend: backend.package, savedAt: new Date().toISOString() };
       const optimizerState = await runner.sync();
-      await saveModel(dir, model, { ...metadata, provenance }, optimizerState);
+      const inputIntensity = intensity.summary() ?? metadata.inputIntensity;
+      await saveModel(dir, model, { ...metadata, provenance, ...(inputIntensity ? { inputIntensity } : {}) }, optimizerState);
       saved = trainer.step;
       ctx.emit?.({ type: 'checkpoint', step: trainer.step, path: dir });
     };
@@ -192,7 +197,9 @@ export function train(params: TrainParams, ctx: StepContext = {}): SampleOperato
       if (!sample.label) throw new Error('training needs a label');
       const classIndex = classIndices(centre(sample.label, output, 'label'), classes);
       const weights = sample.weights ? Float32Array.from(centre(sample.weights, output, 'weights')) : undefined;
-      return { sample, input: toFloat32(sample.image, metadata.normalisation).data, size: width, labels: classIndex, weights };
+      const input = toFloat32(sample.image, metadata.normalisation).data;
+      intensity.add(input);
+      return { sample, input, size: width, labels: classIndex, weights };
     };
 
     return source.pipe(

@@ -13,6 +13,7 @@ import { loadModel, type ModelMetadata } from '../src/model/store.js';
 import type { UNetConfig } from '../src/model/unet.js';
 import { sizeMap } from '../src/model/geometry.js';
 import type { Sample } from '../src/sample.js';
+import { intensityWarnings } from './intensity-warning.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
 export const UnetParams = strict(
@@ -52,7 +53,10 @@ export type UnetParams = t.TypeOf<typeof UnetParams>;
  * one ends.
  *
  * Inputs are normalised as the model's metadata says, so they can be the tiles of a
- * raw uint8 / uint16 image.
+ * raw uint8 / uint16 image. An image whose normalised intensities are far from those
+ * the model was trained on (when its metadata records them) gets a `log` warning.
+ * The `backend` event and the model's log line come once per operator instance,
+ * however often the model is reloaded after idle periods.
  *
  * @example
  * const g = (await geometryOfModel('models/cells')) as { input: number; output: number }; // a valid model
@@ -67,6 +71,8 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
   const step = ctx.step ?? 'unet';
   const dir = resolve(ctx.baseDir ?? process.cwd(), p.model);
   const batchSize = p.batchSize ?? 4;
+  const checkIntensity = intensityWarnings(step, ctx.emit);
+  let announced = false;
   const shared = new Shared<Loaded>(
     async () => {
       const engine = await useInferenceBackend(p.backend ?? (ctx.backend as InferenceBackendChoice | undefined) ?? 'auto');
@@ -75,8 +81,11 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
       const config = model.config;
       const workers = p.workers ?? ctx.workers ?? defaultInferenceWorkers(engine);
       const predictor = await openInferencePredictor(model, engine, workers, dir);
-      ctx.emit?.({ type: 'backend', step, name: backend.name, package: backend.package, workers, skipped: backend.skipped });
-      ctx.emit?.({ type: 'log', level: 'info', message: `${step}: model ${dir}` });
+      if (!announced) {
+        announced = true;
+        ctx.emit?.({ type: 'backend', step, name: backend.name, package: backend.package, workers, skipped: backend.skipped });
+        ctx.emit?.({ type: 'log', level: 'info', message: `${step}: model ${dir}` });
+      }
       return { predictor, metadata, config, sizeMap: (input: number) => sizeMap(input, config) };
     },
     (loaded) => loaded?.predictor.close(),
@@ -134,6 +143,7 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
         const { width, height } = sample.image;
         if (width !== height) throw new RangeError(`tiles must be square, got ${width}x${height} — tile the image with the model's geometry first`);
         const output = loaded.sizeMap(width).output;
+        checkIntensity(sample, metadata);
         return { sample, input: toFloat32(sample.image, metadata.normalisation).data, size: width, output };
       }),
       bufferCount(batchSize),

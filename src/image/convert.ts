@@ -2,12 +2,15 @@
  * Explicit dtype and channel conversions. Nothing in unetflow converts silently:
  * a float32 network input is made here, with the normalisation named.
  */
-import { allocate, makeImage, type DType, type Image } from './image.js';
+import { allocate, makeImage, sourceTypeRange, type DType, type Image } from './image.js';
 
 /**
  * How intensities map to float32.
  * - `none`: values kept as they are (uint16 4000 stays 4000.0).
- * - `dtype`: divided by the dtype's maximum (255 or 65535), giving [0, 1].
+ * - `dtype`: divided by the dtype's maximum (255 or 65535), giving [0, 1]; float32 data
+ *   read from an int8 / int16 / int32 / uint32 file by that type's maximum (127, 32767,
+ *   2^31 - 1, 2^32 - 1), giving [-1, 1] for signed types as scikit-image's
+ *   `img_as_float` does; other float32 data is taken as already in range.
  * - `minmax`: the image's own min -> 0 and max -> 1 (a constant image becomes 0).
  * - `percentile`: the `low` and `high` percentiles (defaults 1 and 99.8) -> 0 and 1,
  *   values outside clipped — robust to hot pixels and to an 8-bit range stored in 16 bits.
@@ -31,7 +34,9 @@ export function toFloat32(image: Image, normalisation: Normalisation = { method:
     if (clip) v = v < 0 ? 0 : v > 1 ? 1 : v;
     out[i] = normalisation.method === 'none' ? src[i] : v;
   }
-  return makeImage(image.width, image.height, image.channels, 'float32', out);
+  // `none` keeps the values, so they keep their source type's range.
+  const sourceType = normalisation.method === 'none' ? image.sourceType : undefined;
+  return makeImage(image.width, image.height, image.channels, 'float32', out, sourceType);
 }
 
 function bounds(image: Image, n: Normalisation): [lo: number, hi: number, clip: boolean] {
@@ -39,7 +44,7 @@ function bounds(image: Image, n: Normalisation): [lo: number, hi: number, clip: 
     case 'none':
       return [0, 1, false];
     case 'dtype':
-      if (image.dtype === 'float32') return [0, 1, false];
+      if (image.dtype === 'float32') return [0, image.sourceType ? sourceTypeRange[image.sourceType].max : 1, false];
       return [0, image.dtype === 'uint8' ? 255 : 65535, false];
     case 'minmax': {
       let lo = Infinity;
@@ -106,7 +111,7 @@ export function toGrey(image: Image): Image {
     const v = 0.299 * src[i * c] + 0.587 * src[i * c + 1] + 0.114 * src[i * c + 2];
     out[i] = integer ? Math.round(v) : v;
   }
-  return makeImage(image.width, image.height, 1, image.dtype, out);
+  return makeImage(image.width, image.height, 1, image.dtype, out, image.sourceType);
 }
 
 export function extractChannel<D extends DType>(image: Image<D>, channel: number): Image<D> {
@@ -116,5 +121,5 @@ export function extractChannel<D extends DType>(image: Image<D>, channel: number
   const n = image.width * image.height;
   const out = allocate(image.dtype, n);
   for (let i = 0; i < n; i++) out[i] = image.data[i * image.channels + channel];
-  return makeImage(image.width, image.height, 1, image.dtype, out);
+  return makeImage(image.width, image.height, 1, image.dtype, out, image.sourceType);
 }

@@ -1,12 +1,14 @@
 /**
  * Reading images with sharp, exactly: sharp's default is to hand back 8-bit sRGB,
  * so the colourspace and sample depth are pinned from the file's own metadata.
- * Every failure is a SampleError that names the file and says what was expected.
+ * Every failure is a SampleError that names the file and says, in one line, what was
+ * expected; sharp's own error, libtiff's warnings included, is kept as `cause`.
  */
-import { stat } from 'node:fs/promises';
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import { open, stat } from 'node:fs/promises';
+import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { SampleError, messageOf } from '../errors.js';
-import { makeImage, type DType, type Image } from '../image/image.js';
+import { makeImage, type DType, type Image, type SourceType } from '../image/image.js';
+import { explainTiff, looksLikeTiff, unsupportedSamples } from './tiff-layout.js';
 
 export interface ImageInfo {
   readonly format: string;
@@ -14,14 +16,27 @@ export interface ImageInfo {
   readonly height: number;
   /** Colour channels, alpha excluded (unetflow drops alpha on read). */
   readonly channels: number;
+  /** Whether the file has an alpha channel besides them. */
+  readonly alpha: boolean;
   readonly dtype: DType;
-  /** The file's own sample type when it is not one unetflow keeps (e.g. `short`, read as float32). */
+  /** The file's int8, int16, int32 or uint32 sample type, which unetflow keeps as float32 data. */
+  readonly sourceType?: SourceType;
+  /** The file's sample type as libvips names it (`uchar`, `short`, `float`, ...). */
   readonly sourceDepth: string;
   readonly pages: number;
 }
 
 const FORMATS = ['png', 'jpeg', 'tiff'] as const;
-const DTYPE_OF_DEPTH: Record<string, DType> = { uchar: 'uint8', ushort: 'uint16', float: 'float32' };
+/** How each libvips sample depth is kept. */
+const KEPT_AS: Record<string, { dtype: DType; sourceType?: SourceType }> = {
+  uchar: { dtype: 'uint8' },
+  ushort: { dtype: 'uint16' },
+  float: { dtype: 'float32' },
+  char: { dtype: 'float32', sourceType: 'int8' },
+  short: { dtype: 'float32', sourceType: 'int16' },
+  int: { dtype: 'float32', sourceType: 'int32' },
+  uint: { dtype: 'float32', sourceType: 'uint32' },
+};
 const SHARP_DEPTH = { uint8: 'uchar', uint16: 'ushort', float32: 'float' } as const;
 // Microscopy images can be far larger than sharp's default 268 MP guard; memory, not a pixel cap, is the limit.
 const SHARP_OPTIONS = { limitInputPixels: false, failOn: 'warning' } as const;
@@ -33,19 +48,26 @@ export async function inspectImage(path: string, step = 'load'): Promise<ImageIn
   try {
     meta = await sharp(path, SHARP_OPTIONS).metadata();
   } catch (error) {
-    throw decodeError(path, step, error);
+    throw await decodeError(path, step, error);
   }
   const format = meta.format ?? 'unknown';
   if (!(FORMATS as readonly string[]).includes(format)) {
     throw new SampleError({ step, file: path }, `unsupported format '${format}': expected PNG, JPEG or TIFF`);
   }
   const depth = meta.depth ?? 'uchar';
+  const kept = KEPT_AS[depth];
+  if (!kept) {
+    const why = depth === 'double' ? unsupportedSamples.float64 : /complex/.test(depth) ? unsupportedSamples.complex : `${depth} samples are not supported`;
+    throw new SampleError({ step, file: path }, why);
+  }
   return {
     format,
     width: meta.width ?? 0,
     height: meta.pageHeight ?? meta.height ?? 0,
     channels: (meta.channels ?? 1) - (meta.hasAlpha ? 1 : 0),
-    dtype: DTYPE_OF_DEPTH[depth] ?? 'float32',
+    alpha: meta.hasAlpha ?? false,
+    dtype: kept.dtype,
+    ...(kept.sourceType ? { sourceType: kept.sourceType } : {}),
     sourceDepth: depth,
     pages: meta.pages ?? 1,
   };
@@ -57,21 +79,32 @@ export async function readImage(path: string, page = 0, step = 'load', info?: Im
   if (!(Number.isInteger(page) && page >= 0 && page < meta.pages)) {
     throw new SampleError({ step, file: path }, `page ${page} does not exist: the file has ${meta.pages} page(s)`);
   }
-  const grey = meta.channels === 1;
-  let pipeline = sharp(path, { ...SHARP_OPTIONS, page }).removeAlpha();
-  if (grey) pipeline = pipeline.toColourspace(meta.dtype === 'uint16' ? 'grey16' : 'b-w');
-  else if (meta.dtype === 'uint16') pipeline = pipeline.toColourspace('rgb16');
+  // libvips takes one-channel int16 as 16-bit grey and clamps it to 0-65535 on any
+  // colourspace conversion: shift it into that range first, exactly, and back after.
+  const shifted = meta.channels === 1 && meta.sourceType === 'int16';
   let decoded: { data: Buffer; info: OutputInfo };
   try {
-    decoded = await pipeline.raw({ depth: SHARP_DEPTH[meta.dtype] }).toBuffer({ resolveWithObject: true });
+    decoded = await decoder(sharp(path, { ...SHARP_OPTIONS, page }).removeAlpha(), meta, shifted).toBuffer({ resolveWithObject: true });
   } catch (error) {
-    throw decodeError(path, step, error);
+    throw await decodeError(path, step, error);
   }
   const { data, info: out } = decoded;
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  if (shifted) {
+    const pixels = Float32Array.from(new Uint16Array(bytes.buffer), (v) => v - 32768);
+    return makeImage(out.width, out.height, out.channels, 'float32', pixels, 'int16');
+  }
   const pixels =
     meta.dtype === 'uint8' ? bytes : meta.dtype === 'uint16' ? new Uint16Array(bytes.buffer) : new Float32Array(bytes.buffer);
-  return makeImage(out.width, out.height, out.channels, meta.dtype, pixels);
+  return makeImage(out.width, out.height, out.channels, meta.dtype, pixels, meta.sourceType);
+}
+
+/** The sharp pipeline that hands back the file's own values (sharp's default is 8-bit sRGB). */
+function decoder(pipeline: Sharp, meta: ImageInfo, shifted: boolean): Sharp {
+  if (shifted) return pipeline.linear(1, 32768).toColourspace('grey16').raw({ depth: 'ushort' });
+  if (meta.channels === 1) pipeline = pipeline.toColourspace(meta.dtype === 'uint16' ? 'grey16' : 'b-w');
+  else if (meta.dtype === 'uint16') pipeline = pipeline.toColourspace('rgb16');
+  return pipeline.raw({ depth: SHARP_DEPTH[meta.dtype] });
 }
 
 async function checkFile(path: string, step: string): Promise<void> {
@@ -89,10 +122,39 @@ async function checkFile(path: string, step: string): Promise<void> {
   if (size === 0) throw new SampleError({ step, file: path }, 'the file is empty (0 bytes): expected a PNG, JPEG or TIFF image');
 }
 
-function decodeError(path: string, step: string, error: unknown): SampleError {
-  const msg = messageOf(error);
-  const why = /unsupported image format/i.test(msg)
-    ? 'not a readable image: expected PNG, JPEG or TIFF'
-    : `the image is corrupt or truncated (${msg.trim()})`;
+/** One line saying why sharp could not read the file: from the TIFF's own directory where that tells more. */
+async function decodeError(path: string, step: string, error: unknown): Promise<SampleError> {
+  const head = await readHead(path);
+  const explained = head && looksLikeTiff(head) ? await explainTiff(path).catch(() => undefined) : undefined;
+  const known = head && (looksLikeTiff(head) || isPng(head) || isJpeg(head));
+  const why =
+    explained ??
+    (known || !/unsupported image format/i.test(messageOf(error))
+      ? `the image is corrupt or truncated (${oneLine(messageOf(error))})`
+      : 'not a readable image: expected PNG, JPEG or TIFF');
   return new SampleError({ step, file: path }, why, { cause: error });
 }
+
+/** libvips's message on one line: its distinct lines, less sharp's note on `failOn`, the first two kept. */
+function oneLine(message: string): string {
+  const lines = [...new Set(message.split('\n').map((l) => l.trim()))].filter((l) => l && !/treated as error due to failOn/i.test(l));
+  return lines.slice(0, 2).join('; ') + (lines.length > 2 ? '; ...' : '');
+}
+
+async function readHead(path: string): Promise<Buffer | undefined> {
+  try {
+    const file = await open(path, 'r');
+    try {
+      const buffer = Buffer.alloc(16);
+      const { bytesRead } = await file.read(buffer, 0, 16, 0);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await file.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+const isPng = (head: Uint8Array) => head.length >= 8 && head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47;
+const isJpeg = (head: Uint8Array) => head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff;

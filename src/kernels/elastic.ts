@@ -148,7 +148,7 @@ export function warp<D extends DType>(image: Image<D>, field: DisplacementField,
   if (interpolation === 'nearest') warpNearest(image, field, out);
   else if (interpolation === 'linear') warpLinear(image, field, store);
   else warpCubic(image, field, store);
-  return makeImage(W, H, C, image.dtype, out);
+  return makeImage(W, H, C, image.dtype, out, image.sourceType);
 }
 
 type Store = (index: number, value: number) => void;

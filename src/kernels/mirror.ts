@@ -54,7 +54,7 @@ export function mirrorPad<D extends DType>(image: Image<D>, margins: Margins, mo
     for (let x = 0; x < margins.left; x++) copyPixel(src, srcRow + colMap[x] * c, out, dstRow + x * c, c);
     for (let x = margins.left + width; x < outW; x++) copyPixel(src, srcRow + colMap[x] * c, out, dstRow + x * c, c);
   }
-  return makeImage(outW, outH, c, image.dtype, out);
+  return makeImage(outW, outH, c, image.dtype, out, image.sourceType);
 }
 
 function copyPixel(src: ArrayLike<number>, from: number, dst: { [i: number]: number }, to: number, c: number): void {
@@ -82,7 +82,7 @@ export function crop<D extends DType>(image: Image<D>, rect: Rect): Image<D> {
     const from = ((y + r) * image.width + x) * c;
     out.set(image.data.subarray(from, from + width * c), r * width * c);
   }
-  return makeImage(width, height, c, image.dtype, out);
+  return makeImage(width, height, c, image.dtype, out, image.sourceType);
 }
 
 /** Removes mirrored margins again. */

@@ -9,6 +9,9 @@
  * Saving never leaves a half-written model: binaries get content-hashed names and are
  * written first, metadata.json next, and model.json — the file a loader starts from —
  * is renamed into place last; only then are superseded binaries removed.
+ *
+ * Loading never uses a damaged model: each binary must have the size its manifest
+ * needs and, when its name carries one, the sha256 prefix its name says.
  */
 import { createHash } from 'node:crypto';
 import { readFile, readdir, rm } from 'node:fs/promises';
@@ -18,6 +21,7 @@ import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { formatIssues, toIssues } from '../codec/report.js';
 import type { Normalisation } from '../image/convert.js';
+import type { IntensitySummary } from '../image/intensity.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { TileGeometry } from '../kernels/tiling.js';
 import { toFloat16 } from './float16.js';
@@ -35,7 +39,10 @@ const Config = t.type({
   dropout: t.number,
 });
 
-const WeightSpec = t.type({ name: t.string, shape: t.array(t.number), dtype: t.string });
+const WeightSpec = t.intersection([
+  t.type({ name: t.string, shape: t.array(t.number), dtype: t.string }),
+  t.partial({ quantization: t.type({ dtype: t.string }) }),
+]);
 const Manifest = t.array(t.type({ paths: t.array(t.string), weights: t.array(WeightSpec) }));
 
 const ModelJson = t.intersection([
@@ -55,6 +62,7 @@ const Metadata = t.intersection([
     /** Same-padded models: overlap of neighbouring tiles. */
     overlap: t.number,
     provenance: t.UnknownRecord,
+    inputIntensity: t.intersection([t.type({ low: t.number, high: t.number, mean: t.number }), t.partial({ values: t.number })]),
   }),
 ]);
 
@@ -70,6 +78,12 @@ export interface ModelMetadata {
   readonly classNames: readonly string[];
   /** Training provenance: step, date, seed, data, backend, ... (free-form JSON). */
   readonly provenance?: Readonly<Record<string, unknown>>;
+  /**
+   * The network input's intensities during training, after normalisation: 1st and
+   * 99.8th percentiles and mean, over `values` values. `unet` warns about inputs far
+   * from them (src/image/intensity.ts says what far means); absent, nothing is checked.
+   */
+  readonly inputIntensity?: IntensitySummary & { readonly values?: number };
 }
 
 /** A saved optimiser state: named arrays in the weights' order. */
@@ -155,6 +169,19 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   }
 }
 
+/**
+ * Checks a model directory without building the network: model.json and metadata.json
+ * parse and validate, and every weights and optimiser file they list is present, has
+ * the size its manifest needs and the checksum its name carries. Throws an Error whose
+ * message names the file and says what is wrong.
+ */
+export async function checkModelDir(dir: string): Promise<void> {
+  const modelJson = decode(ModelJson, await readJson(join(dir, 'model.json')), join(dir, 'model.json'));
+  await readMetadata(dir);
+  await readBinaries(dir, modelJson.weightsManifest);
+  if (modelJson.optimizerManifest) await readBinaries(dir, modelJson.optimizerManifest);
+}
+
 /** metadata.json of a model directory, checked. */
 export async function readMetadata(dir: string): Promise<ModelMetadata> {
   const path = join(dir, 'metadata.json');
@@ -197,7 +224,7 @@ async function writeBinary(dir: string, stem: string, data: ArrayBuffer): Promis
 }
 
 async function readWeights(dir: string, manifest: t.TypeOf<typeof Manifest>): Promise<tf.NamedTensorMap> {
-  const buffers = await Promise.all(manifest.flatMap((g) => g.paths).map((p) => readFile(join(dir, p))));
+  const buffers = await readBinaries(dir, manifest);
   const total = buffers.reduce((n, b) => n + b.length, 0);
   const joined = new Uint8Array(total);
   let offset = 0;
@@ -207,6 +234,55 @@ async function readWeights(dir: string, manifest: t.TypeOf<typeof Manifest>): Pr
   }
   const specs = manifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[];
   return tf.io.decodeWeights(joined.buffer, specs);
+}
+
+/** Bytes per value as stored: the quantised type's when weights are quantised. */
+const STORED_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, float16: 2, uint16: 2, uint8: 1 };
+
+/** The binaries a manifest lists, in order, each group checked for size and each file for its checksum. */
+async function readBinaries(dir: string, manifest: t.TypeOf<typeof Manifest>): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for (const group of manifest) {
+    const files = group.paths.map((p) => join(dir, p));
+    const buffers = await Promise.all(files.map(readBinary));
+    const needed = group.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1) * storedBytes(w, dir), 0);
+    const has = buffers.reduce((n, b) => n + b.length, 0);
+    if (has !== needed) {
+      const what = files.length === 1 ? `the file has ${count(has)} bytes` : `its ${files.length} files have ${count(has)} bytes together`;
+      throw new Error(`${files.join(', ')}: ${what}, model.json's manifest needs ${count(needed)}: it is truncated or was replaced — copy the model folder again`);
+    }
+    buffers.forEach((b, i) => verifyChecksum(files[i], b));
+    out.push(...buffers);
+  }
+  return out;
+}
+
+async function readBinary(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing: model.json lists it' : `cannot read: ${(error as Error).message}`;
+    throw new Error(`${path}: ${why} — copy the whole model folder again`, { cause: error });
+  }
+}
+
+/** saveModel names binaries `<stem>.<first 16 hex digits of their sha256>.bin`; other names carry no checksum. */
+function verifyChecksum(path: string, bytes: Uint8Array): void {
+  const named = /\.([0-9a-f]{16})\.bin$/.exec(path)?.[1];
+  if (!named) return;
+  const actual = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+  if (actual !== named) throw new Error(`${path}: the file is corrupt: its sha256 begins ${actual}, its name says ${named} — copy the model folder again`);
+}
+
+function storedBytes(spec: t.TypeOf<typeof WeightSpec>, dir: string): number {
+  const type = spec.quantization?.dtype ?? spec.dtype;
+  const bytes = STORED_BYTES[type];
+  if (!bytes) throw new Error(`${join(dir, 'model.json')}: weight ${spec.name} has dtype '${type}', which unetflow does not read`);
+  return bytes;
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
 }
 
 async function readJson(path: string): Promise<unknown> {

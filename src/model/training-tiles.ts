@@ -100,5 +100,5 @@ export function mirroredCrop<D extends DType>(image: Image<D>, top: number, left
       for (let k = 0; k < c; k++) out[to + k] = image.data[from + k];
     }
   }
-  return makeImage(size, size, c, image.dtype, out);
+  return makeImage(size, size, c, image.dtype, out, image.sourceType);
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { extractChannel, quantile, toFloat32, toGrey, toInteger } from '../../src/image/convert.js';
-import { makeImage } from '../../src/image/image.js';
+import { makeImage, nonFinite } from '../../src/image/image.js';
 import { pixels } from '../helpers/images.js';
 
 const u16 = makeImage(4, 1, 1, 'uint16', Uint16Array.from([0, 100, 200, 65535]));
@@ -54,4 +54,32 @@ test('toGrey uses BT.601 luma and extractChannel picks one channel', () => {
 test('makeImage refuses data of the wrong length or type', () => {
   assert.throws(() => makeImage(2, 2, 1, 'uint8', new Uint8Array(3)), /3 values, expected 2x2x1 = 4/);
   assert.throws(() => makeImage(2, 2, 1, 'uint8', new Uint16Array(4) as unknown as Uint8Array), /must be a Uint8Array/);
+});
+
+test('dtype maps an image read from a signed or 32-bit file by its source type, as scikit-image does', () => {
+  const i16 = makeImage(3, 1, 1, 'float32', Float32Array.from([-32767, 0, 32767]), 'int16');
+  assert.deepEqual(pixels(toFloat32(i16, { method: 'dtype' })), [-1, 0, 1]);
+  const u32 = makeImage(2, 1, 1, 'float32', Float32Array.from([0, 4294967295]), 'uint32');
+  assert.deepEqual(pixels(toFloat32(u32, { method: 'dtype' })), [0, 1]);
+  const i8 = makeImage(2, 1, 1, 'float32', Float32Array.from([-127, 127]), 'int8');
+  assert.deepEqual(pixels(toFloat32(i8, { method: 'dtype' })), [-1, 1]);
+  const plain = makeImage(2, 1, 1, 'float32', Float32Array.from([-3, 4000]));
+  assert.deepEqual(pixels(toFloat32(plain, { method: 'dtype' })), [-3, 4000], 'float data is taken as already in range');
+});
+
+test('conversions that keep the values keep the source type and those that change them drop it', () => {
+  const i16 = makeImage(2, 1, 3, 'float32', Float32Array.from([1, 2, 3, 4, 5, 6]), 'int16');
+  assert.equal(toFloat32(i16).sourceType, 'int16');
+  assert.equal(toGrey(i16).sourceType, 'int16');
+  assert.equal(extractChannel(i16, 1).sourceType, 'int16');
+  assert.equal(toFloat32(i16, { method: 'dtype' }).sourceType, undefined);
+  assert.equal(toFloat32(i16, { method: 'minmax' }).sourceType, undefined);
+  assert.ok(!('sourceType' in toInteger(i16, 'uint16')));
+  assert.throws(() => makeImage(1, 1, 1, 'uint16', undefined, 'int16'), /only float32 data can carry a source type/);
+});
+
+test('nonFinite counts NaN and infinite values', () => {
+  const image = makeImage(3, 2, 1, 'float32', Float32Array.from([NaN, 1, Infinity, -Infinity, NaN, NaN]));
+  assert.deepEqual(nonFinite(image), { nan: 3, infinite: 2 });
+  assert.deepEqual(nonFinite(u16), { nan: 0, infinite: 0 });
 });

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/model/backend.js';
-import { defaultMetadata, geometryOfModel, loadModel, saveModel } from '../../src/model/store.js';
+import { checkModelDir, defaultMetadata, geometryOfModel, loadModel, readMetadata, saveModel } from '../../src/model/store.js';
 import { Trainer } from '../../src/model/trainer.js';
 import { UNet } from '../../src/model/unet.js';
 import { discBatch } from './helpers.js';
@@ -101,5 +101,68 @@ test('a folder that is not a model is refused with the file named', async () => 
     await assert.rejects(loadModel(dir), /model\.json.*is this a unetflow model directory/);
     await writeFile(join(dir, 'model.json'), '{"format": "keras"}');
     await assert.rejects(loadModel(dir), /model\.json: not a unetflow model file/);
+  });
+});
+
+/** A saved tiny model's folder and its weights file. */
+async function savedModel(dir: string): Promise<{ model: string; weights: string; bytes: Buffer }> {
+  const net = UNet.create(tiny, 3);
+  const model = join(dir, 'm');
+  await saveModel(model, net, defaultMetadata(net.config));
+  net.dispose();
+  const name = (await readdir(model)).find((f) => f.startsWith('weights.'))!;
+  const weights = join(model, name);
+  return { model, weights, bytes: await readFile(weights) };
+}
+
+test('weights whose bytes do not match the checksum in their name are refused, naming the file', async () => {
+  await useBackend('wasm');
+  await withDir(async (dir) => {
+    const { model, weights, bytes } = await savedModel(dir);
+    const corrupt = Buffer.from(bytes);
+    corrupt.writeFloatLE(1234.5, 400); // one weight changed, the size kept
+    await writeFile(weights, corrupt);
+    const expected = new RegExp(`${weights.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the file is corrupt: its sha256 begins [0-9a-f]{16}, its name says [0-9a-f]{16}`);
+    await assert.rejects(loadModel(model), expected);
+    await assert.rejects(checkModelDir(model), expected);
+  });
+});
+
+test('a truncated weights file is refused with the file and the size it should have', async () => {
+  await useBackend('wasm');
+  await withDir(async (dir) => {
+    const { model, weights, bytes } = await savedModel(dir);
+    await writeFile(weights, bytes.subarray(0, 1000));
+    const expected = new RegExp(`weights\\.[0-9a-f]{16}\\.bin: the file has 1,000 bytes, model\\.json's manifest needs ${bytes.length.toLocaleString('en-US')}: it is truncated or was replaced`);
+    await assert.rejects(loadModel(model), expected);
+    await assert.rejects(checkModelDir(model), expected);
+  });
+});
+
+test('checkModelDir accepts a whole model folder and names what is missing or wrong', async () => {
+  await withDir(async (dir) => {
+    const { model, weights } = await savedModel(dir);
+    await checkModelDir(model);
+    await checkModelDir('models/isbi2012-em');
+    const metadata = await readFile(join(model, 'metadata.json'), 'utf8');
+    await writeFile(join(model, 'metadata.json'), metadata.replace('"classNames"', '"classNamez"'));
+    await assert.rejects(checkModelDir(model), /metadata\.json: not a unetflow model file\n.*classNames/);
+    await writeFile(join(model, 'metadata.json'), metadata);
+    await rm(weights);
+    await assert.rejects(checkModelDir(model), /weights\.[0-9a-f]{16}\.bin: missing: model\.json lists it — copy the whole model folder again/);
+    await rm(join(model, 'model.json'));
+    await assert.rejects(checkModelDir(model), /model\.json.*is this a unetflow model directory/);
+    await assert.rejects(checkModelDir(join(dir, 'nowhere')), /nowhere.*model\.json/);
+  });
+});
+
+test('input intensity statistics round-trip through metadata.json', async () => {
+  await useBackend('wasm');
+  await withDir(async (dir) => {
+    const net = UNet.create(tiny, 4);
+    const inputIntensity = { low: 0.1, high: 0.9, mean: 0.45, values: 1000 };
+    await saveModel(dir, net, defaultMetadata(net.config, { inputIntensity }));
+    assert.deepEqual((await readMetadata(dir)).inputIntensity, inputIntensity);
+    net.dispose();
   });
 });

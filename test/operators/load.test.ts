@@ -7,7 +7,9 @@ import { from, lastValueFrom, toArray } from 'rxjs';
 import { load } from '../../operators/load.js';
 import { writeImage } from '../../src/io/write.js';
 import { ConfigError, SampleError } from '../../src/errors.js';
-import { randomImage } from '../helpers/images.js';
+import { makeImage } from '../../src/image/image.js';
+import { pixels, randomImage } from '../helpers/images.js';
+import { typedTiff } from '../io/typed-tiff.js';
 
 const STACK = '../shared/data/dsb2018-nuclei/synthetic-stack.tif';
 const tmp = await mkdtemp(join(tmpdir(), 'unetflow-load-'));
@@ -41,7 +43,7 @@ test('without an error handler a failing file errors the stream', async () => {
 test('a colour image where one channel is required is an error with the fix named', async () => {
   const rgb = join(tmp, 'rgb.png');
   await writeImage(rgb, randomImage(6, 6, 3, 'uint8'), 'png');
-  await assert.rejects(lastValueFrom(from([rgb]).pipe(load({ channels: 1 }))), /rgb\.png: the image must have 1 channel, got 3 — load it with `grey: true`/);
+  await assert.rejects(lastValueFrom(from([rgb]).pipe(load({ channels: 1 }))), /rgb\.png: the image must have 1 channel, got 3 channels \(RGB\) — load it with `grey: true`/);
   const grey = await lastValueFrom(from([rgb]).pipe(load({ channels: 1, grey: true })));
   assert.equal(grey.image.channels, 1);
 });
@@ -69,4 +71,44 @@ test('bad parameters fail when the operator is created, with the path and a hint
   assert.throws(() => load({ chanels: 1 } as never), (e: unknown) => e instanceof ConfigError && /unknown key 'chanels' — did you mean 'channels'\?/.test(e.message));
   assert.throws(() => load({ channels: 0 }), /channels: expected a positive integer, got 0/);
   assert.throws(() => load({ normalize: { method: 'range' } }), /range needs min and max/);
+});
+
+test('an RGBA image where one channel is required is described by what the file holds, alpha included', async () => {
+  const rgba = join(tmp, 'rgba.png');
+  await writeImage(rgba, randomImage(6, 6, 4, 'uint8'), 'png');
+  await assert.rejects(
+    lastValueFrom(from([rgba]).pipe(load({ channels: 1 }))),
+    /rgba\.png: the image must have 1 channel, got 4 channels \(RGB \+ alpha\) — load it with `grey: true` to convert to grayscale$/,
+  );
+  const grey = await lastValueFrom(from([rgba]).pipe(load({ channels: 1, grey: true })));
+  assert.equal(grey.image.channels, 1);
+  const rgb = await lastValueFrom(from([rgba]).pipe(load({ channels: 3 })));
+  assert.equal(rgb.image.channels, 3, 'alpha is dropped, as documented');
+});
+
+test('a float image with NaN or infinite pixels is refused, with the counts and what to do', async () => {
+  const path = join(tmp, 'holes.tif');
+  const data = Float32Array.from([0.5, NaN, 0.25, Infinity, NaN, 0.75, NaN, -Infinity, 0, 1, 0.5, 0.5]);
+  await writeImage(path, makeImage(4, 3, 1, 'float32', data), 'tiff');
+  const failures: SampleError[] = [];
+  await lastValueFrom(from([path]).pipe(load({}, { onSampleError: (e) => failures.push(e) }), toArray()));
+  assert.equal(failures.length, 1);
+  assert.equal(failures[0].file, path);
+  assert.match(
+    failures[0].message,
+    /^load: .*holes\.tif: the image has 3 NaN and 2 infinite pixel values \(of 12\), which the network cannot use: replace them with numbers \(Fiji: Process > Math > Remove NaNs; numpy: numpy\.nan_to_num\) and save the image again$/,
+  );
+  const finite = join(tmp, 'finite.tif');
+  await writeImage(finite, makeImage(2, 1, 1, 'float32', Float32Array.from([-1e30, 3.4e38])), 'tiff');
+  assert.deepEqual(pixels((await lastValueFrom(from([finite]).pipe(load()))).image), [-1e30, 3.4e38].map(Math.fround));
+});
+
+test('an int16 TIFF loads with its values and type, and dtype normalisation maps it by its range', async () => {
+  const path = join(tmp, 'signed.tif');
+  await writeFile(path, typedTiff(2, 2, 1, Int16Array.from([-32767, 0, 16384, 32767])));
+  const raw = await lastValueFrom(from([path]).pipe(load({ channels: 1 })));
+  assert.deepEqual([raw.image.dtype, raw.image.sourceType, pixels(raw.image)], ['float32', 'int16', [-32767, 0, 16384, 32767]]);
+  const scaled = await lastValueFrom(from([path]).pipe(load({ normalize: { method: 'dtype' } })));
+  assert.deepEqual(pixels(scaled.image), [-1, 0, 16384 / 32767, 1].map(Math.fround));
+  assert.equal(scaled.image.sourceType, undefined, 'normalised values no longer have the file\'s range');
 });

@@ -13,6 +13,7 @@ import type { RunEvent } from '../../src/events.js';
 import type { Sample } from '../../src/sample.js';
 import { train } from '../../operators/train.js';
 import { discBatch } from '../model/helpers.js';
+import { summarise } from '../../src/image/intensity.js';
 
 /** Training tiles: 60 px images, labels at the 20 px output size, weights at the tile size. */
 function tiles(count: number, seed: number): Sample[] {
@@ -119,6 +120,24 @@ test('validation every N steps emits pixel error, IoU and loss on held-out image
       assert.ok(e.pixelError >= 0 && e.pixelError <= 1 && e.iou >= 0 && e.iou <= 1 && e.loss! > 0, JSON.stringify(e));
     }
     assert.throws(() => train({ model: 'm', validation: { images: 'a', labels: 'b' } } as never), /every/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the saved model records the intensities of the network input it was trained on', async () => {
+  await useBackend('wasm');
+  const dir = await mkdtemp(join(tmpdir(), 'unetflow-train-'));
+  try {
+    const data = tiles(4, 5);
+    await firstValueFrom(from(data).pipe(train({ ...params(dir), workers: 1 }), toArray()));
+    const recorded = (await loadModel(dir)).metadata;
+    // The reference: every input value of the four tiles, summarised at once ('none' normalisation keeps them).
+    const all = new Float32Array(data.flatMap((t) => Array.from(t.image.data)));
+    const expected = summarise(all);
+    const got = recorded.inputIntensity!;
+    assert.deepEqual([got.low, got.high, got.values], [expected.low, expected.high, 4 * 3600]);
+    assert.ok(Math.abs(got.mean - expected.mean) < 1e-9, `mean ${got.mean}, expected ${expected.mean}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

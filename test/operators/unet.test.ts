@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { firstValueFrom, from, toArray } from 'rxjs';
@@ -8,11 +8,15 @@ import * as tf from '@tensorflow/tfjs';
 import { makeImage } from '../../src/image/image.js';
 import { useBackend } from '../../src/model/backend.js';
 import { predictProbabilities } from '../../src/model/predictor.js';
-import { defaultMetadata, geometryOfModel, saveModel } from '../../src/model/store.js';
+import { defaultMetadata, geometryOfModel, saveModel, type ModelMetadata } from '../../src/model/store.js';
 import { UNet } from '../../src/model/unet.js';
 import { createRng } from '../../src/random.js';
 import type { SampleError } from '../../src/errors.js';
 import type { Sample } from '../../src/sample.js';
+import type { RunEvent } from '../../src/events.js';
+import { writeImage } from '../../src/io/write.js';
+import { load } from '../../operators/load.js';
+import { typedTiff } from '../io/typed-tiff.js';
 import { mirror } from '../../operators/mirror.js';
 import { stitch } from '../../operators/stitch.js';
 import { tile } from '../../operators/tile.js';
@@ -24,12 +28,12 @@ function noise(id: string, width: number, height: number, seed: number): Sample 
   return { id, source: { path: `${id}.png` }, image: makeImage(width, height, 1, 'uint8', data) };
 }
 
-async function withModel(fn: (dir: string) => Promise<void>): Promise<void> {
+async function withModel(fn: (dir: string) => Promise<void>, extra: Partial<ModelMetadata> = {}): Promise<void> {
   await useBackend('wasm');
   const dir = await mkdtemp(join(tmpdir(), 'unetflow-unet-'));
   const net = UNet.create({ depth: 2, baseFilters: 4, classes: 3, inputChannels: 1 }, 5);
   try {
-    await saveModel(dir, net, defaultMetadata(net.config, { tile: { input: 60, output: 20 } }));
+    await saveModel(dir, net, defaultMetadata(net.config, { tile: { input: 60, output: 20 }, ...extra }));
     await fn(dir);
   } finally {
     net.dispose();
@@ -63,21 +67,26 @@ test('mirror, tile, unet and stitch give per-class probabilities at each image\'
 
 test('an operator instance loads its model once for sequential and concurrent subscriptions, and frees it after the grace period', async () => {
   await withModel(async (dir) => {
-    const logs: string[] = [];
+    const events: RunEvent[] = [];
     const before = tf.memory().numTensors;
-    const op = unet({ model: dir, workers: 1, keepSeconds: 0.05 }, { emit: (e) => e.type === 'log' && logs.push(e.message) });
+    const op = unet({ model: dir, workers: 1, keepSeconds: 0.05 }, { emit: (e) => events.push(e) });
     const tiles = (seed: number) => from([noise(`t${seed}`, 60, 60, seed)]);
     const first = await firstValueFrom(tiles(1).pipe(op, toArray()));
+    const loaded = tf.memory().numTensors;
     const second = await firstValueFrom(tiles(2).pipe(op, toArray()));
     await Promise.all([firstValueFrom(tiles(3).pipe(op, toArray())), firstValueFrom(tiles(4).pipe(op, toArray()))]);
     assert.equal(first.length + second.length, 2);
-    assert.equal(logs.filter((m) => m.includes(dir)).length, 1, 'one load');
-    assert.ok(tf.memory().numTensors > before, 'kept during the grace period');
+    assert.ok(loaded > before, 'loaded on first use');
+    assert.equal(tf.memory().numTensors, loaded, 'not loaded again while held or within the grace period');
     await new Promise((r) => setTimeout(r, 120));
     assert.equal(tf.memory().numTensors, before, 'freed after it');
     await firstValueFrom(tiles(5).pipe(op, toArray()));
-    assert.equal(logs.filter((m) => m.includes(dir)).length, 2, 'loaded again when needed again');
+    assert.equal(tf.memory().numTensors, loaded, 'loaded again when needed again');
     await new Promise((r) => setTimeout(r, 120));
+    assert.equal(tf.memory().numTensors, before);
+    // What a watch service prints: the backend and the model once, not after every idle period.
+    assert.equal(events.filter((e) => e.type === 'backend').length, 1);
+    assert.equal(events.filter((e) => e.type === 'log' && e.message.includes(dir)).length, 1);
   });
 });
 
@@ -121,4 +130,63 @@ test('dihedral test-time augmentation commutes with transposing the input', asyn
   }
   assert.ok(differs, 'augmentation changes the prediction of an untrained network');
   net.dispose();
+});
+
+const size = { input: 60, output: 20 };
+const segment = (files: string[], dir: string, emit?: (e: RunEvent) => void) =>
+  firstValueFrom(from(files).pipe(load({ channels: 1 }), mirror(size), tile(size), unet({ model: dir, workers: 1, keepSeconds: 0 }, { emit }), stitch(), toArray()));
+
+test('an image far from the trained intensities is warned about once, naming the file, and one near them is not', async () => {
+  const trained = { low: 0.2, high: 0.9, mean: 0.55 };
+  await withModel(async (dir) => {
+    const files = await mkdtemp(join(tmpdir(), 'unetflow-intensity-'));
+    // An 8-bit range in a 16-bit file: nearly black under dtype normalisation. 3x3 tiles.
+    const rng = createRng(7);
+    const dim = join(files, 'dim.png');
+    await writeImage(dim, makeImage(50, 45, 1, 'uint16', Uint16Array.from({ length: 50 * 45 }, () => rng.int(236))), 'png');
+    const fine = join(files, 'fine.png');
+    await writeImage(fine, makeImage(50, 45, 1, 'uint8', Uint8Array.from({ length: 50 * 45 }, () => 40 + rng.int(180))), 'png');
+    const events: RunEvent[] = [];
+    const out = await segment([dim, fine], dir, (e) => events.push(e));
+    assert.equal(out.length, 2, 'both are still segmented');
+    const warnings = events.filter((e) => e.type === 'log' && e.level === 'warn').map((e) => (e as { message: string }).message);
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(
+      warnings[0],
+      /^unet: .*dim\.png: the network input's intensities \(1st-99\.8th percentile [\d.]+-0\.003\d+, mean 0\.00\d+\) are far from those the model was trained on \(0\.2-0\.9, mean 0\.55\): its spread is 0\.5\d+% of the trained one \(under a quarter\)\. The result is likely wrong\. .*`load: \{ normalize: \{ method: percentile \} \}`/,
+    );
+    await rm(files, { recursive: true, force: true });
+  }, { inputIntensity: trained });
+});
+
+test('a model without recorded intensities gives no intensity warning', async () => {
+  await withModel(async (dir) => {
+    const files = await mkdtemp(join(tmpdir(), 'unetflow-intensity-'));
+    const dim = join(files, 'dim.png');
+    await writeImage(dim, makeImage(30, 30, 1, 'uint16', new Uint16Array(900).fill(200)), 'png');
+    const events: RunEvent[] = [];
+    await segment([dim], dir, (e) => events.push(e));
+    assert.deepEqual(events.filter((e) => e.type === 'log' && e.level === 'warn'), []);
+    await rm(files, { recursive: true, force: true });
+  });
+});
+
+test('an int16 TIFF reaches the network divided by 32767, as dtype normalisation asks', async () => {
+  await withModel(async (dir) => {
+    const files = await mkdtemp(join(tmpdir(), 'unetflow-int16-'));
+    const rng = createRng(9);
+    const values = Int16Array.from({ length: 50 * 45 }, () => rng.int(4096) - 200); // a 12-bit camera, a little offset below 0
+    const signed = join(files, 'signed.tif');
+    await writeFile(signed, typedTiff(50, 45, 1, values));
+    // The reference: the same values divided by hand, in a float32 file (taken as already in range).
+    const scaled = join(files, 'scaled.tif');
+    await writeImage(scaled, makeImage(50, 45, 1, 'float32', Float32Array.from(values, (v) => v / 32767)), 'tiff');
+    const [a, b] = await segment([signed, scaled], dir);
+    const p = a.probabilities!.data;
+    const q = b.probabilities!.data;
+    let worst = 0;
+    for (let i = 0; i < p.length; i++) worst = Math.max(worst, Math.abs(p[i] - q[i]));
+    assert.ok(worst < 1e-6, `largest probability difference ${worst}`);
+    await rm(files, { recursive: true, force: true });
+  });
 });
