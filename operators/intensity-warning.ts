@@ -32,6 +32,7 @@ export function intensityWarnings(step: string, emit: ((event: RunEvent) => void
     emit({
       type: 'log',
       level: 'warn',
+      file,
       message:
         `${step}: ${file}: the network input's intensities (1st-99.8th percentile ${describeSummary(input)}) are far from those ` +
         `the model was trained on (${describeSummary(trained)}): ${why}. The result is likely wrong. If the image uses only part ` +

@@ -2,14 +2,14 @@ import * as t from 'io-ts';
 import { bufferCount, concatMap, defer, finalize, from, mergeMap, type Observable } from 'rxjs';
 import { resolve } from 'node:path';
 import { NonNegativeNumber, PositiveInt, oneOf, strict } from '../src/codec/strict.js';
-import { SampleError } from '../src/errors.js';
+import { ConfigError, SampleError, messageOf } from '../src/errors.js';
 import { toFloat32 } from '../src/image/convert.js';
 import { makeImage, requireChannels } from '../src/image/image.js';
 import { inferenceBackendChoices, useInferenceBackend, type InferenceBackendChoice } from '../src/model/backend.js';
 import { defaultInferenceWorkers, openInferencePredictor } from '../src/model/onnx/predictor.js';
 import type { Predictor } from '../src/model/runner.js';
 import { Shared } from '../src/model/shared.js';
-import { loadModel, type ModelMetadata } from '../src/model/store.js';
+import { checkModelDir, loadModel, type ModelMetadata } from '../src/model/store.js';
 import type { UNetConfig } from '../src/model/unet.js';
 import { sizeMap } from '../src/model/geometry.js';
 import type { Sample } from '../src/sample.js';
@@ -74,20 +74,11 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
   const checkIntensity = intensityWarnings(step, ctx.emit);
   let announced = false;
   const shared = new Shared<Loaded>(
-    async () => {
-      const engine = await useInferenceBackend(p.backend ?? (ctx.backend as InferenceBackendChoice | undefined) ?? 'auto');
-      const backend = engine.info;
-      const { model, metadata } = await loadModel(dir);
-      const config = model.config;
-      const workers = p.workers ?? ctx.workers ?? defaultInferenceWorkers(engine);
-      const predictor = await openInferencePredictor(model, engine, workers, dir);
-      if (!announced) {
-        announced = true;
-        ctx.emit?.({ type: 'backend', step, name: backend.name, package: backend.package, workers, skipped: backend.skipped });
-        ctx.emit?.({ type: 'log', level: 'info', message: `${step}: model ${dir}` });
-      }
-      return { predictor, metadata, config, sizeMap: (input: number) => sizeMap(input, config) };
-    },
+    // A model or backend that will not load is the pipeline's fault, not the input's: a
+    // ConfigError ends the run (exit 2) without recording any file as failed.
+    () => open().catch((error: unknown) => {
+      throw new ConfigError(`${step}: cannot run the model ${dir}: ${messageOf(error)}`, { cause: error });
+    }),
     (loaded) => loaded?.predictor.close(),
     (p.keepSeconds ?? 2) * 1000,
   );
@@ -96,6 +87,21 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
       mergeMap((loaded) => run(source, loaded)),
       finalize(() => shared.release()),
     );
+
+  async function open(): Promise<Loaded> {
+    const engine = await useInferenceBackend(p.backend ?? (ctx.backend as InferenceBackendChoice | undefined) ?? 'auto');
+    const backend = engine.info;
+    const { model, metadata } = await loadModel(dir);
+    const config = model.config;
+    const workers = p.workers ?? ctx.workers ?? defaultInferenceWorkers(engine);
+    const predictor = await openInferencePredictor(model, engine, workers, dir);
+    if (!announced) {
+      announced = true;
+      ctx.emit?.({ type: 'backend', step, name: backend.name, package: backend.package, workers, skipped: backend.skipped });
+      ctx.emit?.({ type: 'log', level: 'info', message: `${step}: model ${dir}` });
+    }
+    return { predictor, metadata, config, sizeMap: (input: number) => sizeMap(input, config) };
+  }
 
   function run(source: Observable<Sample>, loaded: Loaded): Observable<Sample> {
     const { predictor, metadata, config } = loaded;
@@ -165,4 +171,9 @@ interface Prepared {
   readonly input: Float32Array;
   readonly size: number;
   readonly output: number;
+}
+
+/** What `validate` and run start-up check: the model folder loads (files present, sizes and checksums right). */
+export async function checkUnet(params: UnetParams, ctx: StepContext = {}): Promise<void> {
+  await checkModelDir(resolve(ctx.baseDir ?? process.cwd(), params.model));
 }

@@ -13,7 +13,7 @@ import type { StepContext } from '../../operators/step.js';
 import { ThresholdParams, threshold } from '../../operators/threshold.js';
 import { TileParams, tile } from '../../operators/tile.js';
 import { TrainParams, train } from '../../operators/train.js';
-import { UnetParams, unet } from '../../operators/unet.js';
+import { UnetParams, checkUnet, unet } from '../../operators/unet.js';
 import { WatershedParams, watershed } from '../../operators/watershed.js';
 import { WeightMapParams, weightMap } from '../../operators/weight-map.js';
 import { defineOperator, OperatorRegistry, type OperatorDefinition, type OperatorOptions } from './registry.js';
@@ -25,7 +25,7 @@ export const builtinOperators: OperatorDefinition[] = [
   defineOperator('mirror', MirrorParams, mirror),
   defineOperator('tile', TileParams, tile),
   defineOperator('random-tiles', RandomTilesParams, randomTiles),
-  defineOperator('unet', UnetParams, unet),
+  defineOperator('unet', UnetParams, unet, { check: checkUnet }),
   defineOperator('stitch', StitchParams, stitch),
   defineOperator('threshold', ThresholdParams, threshold),
   defineOperator('watershed', WatershedParams, watershed),
