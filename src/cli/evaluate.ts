@@ -62,7 +62,7 @@ export async function evaluateCommand(
       const { metrics, warnings } = await score(pair, options.threshold);
       for (const warning of warnings) err.write(`warning: ${warning}\n`);
       scored.push({ pair, metrics });
-      if (options.json) emit({ type: 'image', id: pair.id, truth: pair.truth, prediction: pair.prediction, metrics: scored.at(-1)!.metrics });
+      if (options.json) emit({ type: 'image', id: pair.id, truth: pair.truth, prediction: pair.prediction, metrics });
     } catch (error) {
       failed++;
       if (options.json) emit({ type: 'failed', id: pair.id, truth: pair.truth, prediction: pair.prediction, message: messageOf(error) });
