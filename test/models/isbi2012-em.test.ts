@@ -24,7 +24,8 @@ test('the evaluate pipeline scores held-out ISBI slice 24 within 10% of the ship
   const [done] = ofType(events, 'file-done');
   assert.equal(done.id, '24');
   const m = done.metrics!;
-  // Today (2026-11-29), identical on ONNX Runtime and on tfjs WebAssembly: pixel error 0.07476,
+  // Today (2026-11-29), identical on ONNX Runtime and on tfjs WebAssembly (measured there with
+  // steps.3.unet.batchSize=1: at the default 4, dihedral TTA overflows wasm's 4 GiB heap): pixel error 0.07476,
   // Rand error 0.08211, IoU 0.91365, VI 0.6064 bits. The bounds are 10% worse (for IoU, 10% more
   // of 1 - IoU), so a real regression fails. For scale: predicting 'cell' everywhere scores pixel
   // error 0.18, and a plain threshold at 0.5 merges cells through faint membranes (Rand error 0.33).
