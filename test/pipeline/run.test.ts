@@ -153,16 +153,18 @@ test('aborting a watch run stops taking files, and the next run processes exactl
   const names = ['0', '1', '2', '3', '4', '5'];
   for (const [i, name] of names.entries()) await writePng(join(dir, 'in', `${name}.png`), i);
   const definition = { version: 1, name: 'a', source: { watch: { dir: 'in', stableMs: 100 } }, steps: steps('out'), concurrency: 1 };
-  /** Runs until `enough` files are done (or a deadline, so that a run doing too little still ends), then stops. */
-  const runUntil = async (enough: number) => {
+  /**
+   * Runs until `enough` files are done, then stops after `settleMs` (time for a wrong extra file
+   * to show up), or at a deadline, so that a run doing too little still ends.
+   */
+  const runUntil = async (enough: number, settleMs: number) => {
     const stop = new AbortController();
     let done = 0;
     const deadline = setTimeout(() => stop.abort(), 20000);
     const events = await collect(
       runPipeline(definition, { baseDir: dir, signal: stop.signal }).pipe(
         tap((e) => {
-          // After the last file expected, a moment for any extra one to show up.
-          if (e.type === 'file-done' && ++done === enough) setTimeout(() => stop.abort(), enough === 2 ? 0 : 600);
+          if (e.type === 'file-done' && ++done === enough) setTimeout(() => stop.abort(), settleMs);
         }),
       ),
     );
@@ -170,10 +172,10 @@ test('aborting a watch run stops taking files, and the next run processes exactl
     assert.deepEqual(ofType(events, 'file-failed'), []);
     return ofType(events, 'file-done').map((e) => e.id);
   };
-  const first = await runUntil(2);
+  const first = await runUntil(2, 0);
   assert.ok(first.length >= 2 && first.length < 6, `done in the first run: ${first}`);
   const left = names.filter((n) => !first.includes(n));
-  const second = await runUntil(left.length);
+  const second = await runUntil(left.length, 600);
   assert.deepEqual(second.sort(), left, 'the next run takes the files left, and only those');
   assert.deepEqual((await readdir(join(dir, 'out'))).filter((f) => !f.startsWith('.')).sort(), names.map((n) => `${n}.image.png`));
 });
