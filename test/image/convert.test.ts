@@ -12,7 +12,11 @@ test('none keeps the values and dtype maps the integer range to [0, 1]', () => {
 });
 
 test('minmax maps the image range to [0, 1] and a constant image to 0', () => {
-  assert.deepEqual(pixels(toFloat32(u16, { method: 'minmax' })), [0, 100 / 65535, 200 / 65535, 1].map(Math.fround));
+  // A narrow range, far from the dtype's: dtype scaling would give about 0.015-0.023 here.
+  const narrow = makeImage(4, 1, 1, 'uint16', Uint16Array.from([1000, 1100, 1300, 1500]));
+  assert.deepEqual(pixels(toFloat32(narrow, { method: 'minmax' })), [0, 0.2, 0.6, 1].map(Math.fround));
+  const dim = makeImage(3, 1, 1, 'uint8', Uint8Array.from([40, 50, 60]));
+  assert.deepEqual(pixels(toFloat32(dim, { method: 'minmax' })), [0, 0.5, 1]);
   const flat = makeImage(2, 1, 1, 'uint8', Uint8Array.from([7, 7]));
   assert.deepEqual(pixels(toFloat32(flat, { method: 'minmax' })), [0, 0]);
 });

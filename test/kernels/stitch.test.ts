@@ -94,3 +94,26 @@ test('a tile of the wrong size, a repeated tile and an early result are refused'
   assert.throws(() => stitcher.add(0, makeImage(4, 4, 1, 'uint8')), /tile 0 arrived twice/);
   assert.throws(() => stitcher.result(), /only 1 of 9 tiles arrived/);
 });
+
+test('gaussian blending weights two overlapping constant tiles by the window at each one\'s own position (sigma = tile / 8)', () => {
+  // Tiles of 8 px over an 8x12 image, overlap 4: tile A (all 10) at x 0-7, tile B (all 30) at x 4-11.
+  const grid = tileGrid(8, 12, { kind: 'same', tile: 8, overlap: 4, window: 'gaussian' });
+  assert.deepEqual([grid.rows, grid.cols], [[0], [0, 4]]);
+  const stitcher = createStitcher(grid, 1, 'float32');
+  stitcher.add(0, makeImage(8, 8, 1, 'float32', new Float32Array(64).fill(10)));
+  stitcher.add(1, makeImage(8, 8, 1, 'float32', new Float32Array(64).fill(30)));
+  const result = stitcher.result();
+  // The window by hand: sigma = 8 / 8 = 1 about the tile centre 3.5; along y both tiles weigh the same.
+  const g = (i: number) => Math.exp(-((i - 3.5) ** 2) / 2);
+  for (let x = 0; x < 12; x++) {
+    const a = x < 8 ? g(x) : 0;
+    const b = x >= 4 ? g(x - 4) : 0;
+    const expected = (10 * a + 30 * b) / (a + b);
+    for (let y = 0; y < 8; y++) {
+      // float32 output: within its rounding of values up to 30.
+      assert.ok(Math.abs(result.data[y * 12 + x] - expected) < 1e-5, `(${y}, ${x}): ${result.data[y * 12 + x]} vs ${expected}`);
+    }
+  }
+  // At x = 5, A's weight is e² times B's: far from the plain mean 20.
+  assert.ok(Math.abs(result.data[5] - (10 * Math.E ** 2 + 30) / (Math.E ** 2 + 1)) < 1e-5);
+});

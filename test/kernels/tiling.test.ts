@@ -61,3 +61,13 @@ test('the gaussian window peaks at the tile centre and never reaches zero', () =
   assert.ok(w[0] > 0 && w[0] < 0.001);
   assert.ok(blendWindow(8, 'uniform').every((v) => v === 1));
 });
+
+test('the gaussian window is exp(-(i - c)² / 2σ²) about the tile centre c = (tile - 1) / 2, with σ = tile / 8 as MONAI', () => {
+  for (const tile of [8, 16, 13]) {
+    const sigma = tile / 8;
+    const c = (tile - 1) / 2;
+    const expected = Array.from({ length: tile }, (_, i) => Math.exp(-((i - c) ** 2) / (2 * sigma * sigma)));
+    const w = blendWindow(tile, 'gaussian');
+    expected.forEach((e, i) => assert.ok(Math.abs(w[i] - e) < 1e-12, `tile ${tile}, weight ${i}: ${w[i]} vs ${e}`));
+  }
+});

@@ -6,7 +6,6 @@ import { classWeightValues, separateTouching, weightMap, type WeightMapOptions }
 import { crop } from '../../src/kernels/mirror.js';
 import { makeImage, type Image } from '../../src/image/image.js';
 import { readImage } from '../../src/io/read.js';
-import { naiveWeightMap } from '../../bench/weightmap.bench.js';
 
 // Made by fixtures/golden/make_golden.py: scipy distance_transform_edt per instance + np.sort.
 const golden = JSON.parse(readFileSync(new URL('../../fixtures/golden/weight-map.json', import.meta.url), 'utf8'));
@@ -73,12 +72,20 @@ test('agrees with a brute-force reference on random instance labels, for every o
   );
 });
 
-test('matches the one-distance-transform-per-cell method to 1e-4 on a crop of the ISBI label', async () => {
-  const full = await readImage('../shared/data/isbi2012/train/label/00.png');
-  const label = crop(full, { x: 200, y: 150, width: 120, height: 100 });
+test('matches scipy\'s one distance transform per cell on a crop of an ISBI label (golden, 1e-5)', async () => {
+  // Made by test/golden/weight-map.py: scipy.ndimage.label + distance_transform_edt per cell, w0 10, sigma 5, balanced.
+  const isbi = JSON.parse(readFileSync(new URL('../golden/weight-map.json', import.meta.url), 'utf8'));
+  const { x, y, width, height } = isbi.crop;
+  const bits = Buffer.from(isbi.label, 'base64');
+  const label = makeImage(width, height, 1, 'uint8', Uint8Array.from({ length: width * height }, (_, i) => ((bits[i >> 3] >> (7 - (i & 7))) & 1) * 255));
+  const read = crop(await readImage('../shared/data/isbi2012/train/label/00.png'), { x, y, width, height });
+  assert.deepEqual(read.data, label.data, 'the crop the golden file was made from is the one unetflow reads');
+  const bytes = Buffer.from(isbi.weights, 'base64');
+  const expected = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const ours = weightMap(label);
-  assert.ok(ours.instances > 5);
-  assert.ok(maxDiff(ours.weights.data, naiveWeightMap(label, 'binary').data) < 1e-4);
+  assert.equal(ours.instances, isbi.cells);
+  // Both float32; they were equal when the golden file was made (scipy 1.17.1): 1e-5 leaves room for other platforms.
+  assert.ok(maxDiff(ours.weights.data, expected) < 1e-5, `max difference ${maxDiff(ours.weights.data, expected)}`);
 });
 
 test('class weights: balanced has mean 1, frequent-one gives the majority 1, explicit values are used as they are', () => {

@@ -67,11 +67,51 @@ test('the wasm kernels leave no tensors behind', async () => {
   assert.equal(tf.memory().numTensors, before);
 });
 
-test('auto selection falls back past the absent tfjs-node packages and names why', async () => {
+/** Why importing a package fails from here (its first line, without Node's "imported from <file>"), or undefined when it loads. */
+async function importFailure(name: string): Promise<string | undefined> {
+  return import(name).then(
+    () => undefined,
+    (error: Error) => error.message.split('\n')[0].replace(/ imported from .*$/, ''),
+  );
+}
+
+const tfjsNode = [
+  ['node-gpu', '@tensorflow/tfjs-node-gpu'],
+  ['node', '@tensorflow/tfjs-node'],
+] as const;
+
+test('auto selection takes the first tfjs backend that loads, naming why each one before it was skipped', async () => {
+  // The expectation comes from importing the optional packages here, whether or not they are installed.
+  let expected: { name: string; package: string } = { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm' };
+  const skipped: string[] = [];
+  for (const [choice, name] of tfjsNode) {
+    const failure = await importFailure(name);
+    if (failure === undefined) {
+      expected = { name: 'tensorflow', package: name };
+      break;
+    }
+    skipped.push(`${choice}: ${failure}`);
+  }
   const info = await useBackend('auto');
-  assert.ok(['tensorflow', 'wasm'].includes(info.name), info.name);
-  if (info.name === 'wasm') assert.equal(info.skipped.length, 2);
-  await assert.rejects(useBackend('node-gpu').then((i) => (i.name === 'tensorflow' ? Promise.reject(new Error('present')) : i)), /not available|present/);
+  assert.deepEqual(
+    { name: info.name, package: info.package, skipped: info.skipped.map((s) => s.replace(/ imported from .*$/, '')) },
+    { ...expected, skipped },
+  );
+});
+
+test('a tfjs-node backend asked for by name loads, or is refused with the reason it cannot', async () => {
+  for (const [choice, name] of tfjsNode) {
+    const failure = await importFailure(name);
+    if (failure === undefined) {
+      assert.deepEqual(await useBackend(choice), { choice, name: 'tensorflow', package: name, skipped: [] });
+      continue;
+    }
+    await assert.rejects(useBackend(choice), (error: Error) => {
+      assert.equal(error.message.split('\n')[0].replace(/ imported from .*$/, ''), `backend '${choice}' is not available: ${failure}`);
+      assert.ok(error.cause instanceof Error, 'the import error is kept as the cause');
+      return true;
+    });
+  }
 });
 
 test('wasm matrix products with transposed operands match the cpu backend', async () => {

@@ -153,3 +153,28 @@ test('a label and weights travel with the image through mirror and tile, and com
     /the label is 29x17 but the image is 30x17/,
   );
 });
+
+test('tile and stitch with a gaussian window blend each tile\'s network output by the window at its position', async () => {
+  // A same-padded "network" that answers a constant per tile: 10, 20, 30, 40 in grid order.
+  // 12x12 image, tiles of 8 overlapping by 4: rows and columns start at 0 and 4.
+  const constantNetwork = map((t: Sample): Sample => ({ ...t, probabilities: makeImage(8, 8, 1, 'float32', new Float32Array(64).fill(10 * (t.tile!.index + 1))) }));
+  const out = await lastValueFrom(from([sample('g', 12, 12)]).pipe(tile({ size: 8, overlap: 4, window: 'gaussian' }), constantNetwork, stitch()));
+  // Hand-weighted mean: window exp(-(i - 3.5)² / 2σ²), σ = 8 / 8, in y and x.
+  const g = (i: number) => (i >= 0 && i < 8 ? Math.exp(-((i - 3.5) ** 2) / 2) : 0);
+  const starts = [0, 4];
+  for (let y = 0; y < 12; y++) {
+    for (let x = 0; x < 12; x++) {
+      let sum = 0;
+      let weights = 0;
+      starts.forEach((r, row) =>
+        starts.forEach((c, col) => {
+          const w = g(y - r) * g(x - c);
+          sum += 10 * (row * 2 + col + 1) * w;
+          weights += w;
+        }),
+      );
+      const got = out.probabilities!.data[y * 12 + x];
+      assert.ok(Math.abs(got - sum / weights) < 1e-5, `(${y}, ${x}): ${got} vs ${sum / weights}`);
+    }
+  }
+});

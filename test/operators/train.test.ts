@@ -8,6 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { makeImage } from '../../src/image/image.js';
 import { useBackend } from '../../src/model/backend.js';
 import { loadModel } from '../../src/model/store.js';
+import { predictProbabilities } from '../../src/model/predictor.js';
+import type { UNet } from '../../src/model/unet.js';
 import { writeImage } from '../../src/io/write.js';
 import type { RunEvent } from '../../src/events.js';
 import type { Sample } from '../../src/sample.js';
@@ -95,30 +97,84 @@ test('training over two workers takes the same steps as in one thread, checkpoin
   }
 });
 
-test('validation every N steps emits pixel error, IoU and loss on held-out images', async () => {
+/**
+ * Held-out scores computed here, not by the train operator: each whole image predicted in one
+ * pass of the network (mirrored by the margin, numpy's 'reflect'), then argmax, pixel error,
+ * foreground IoU and the mean -log p(true class), averaged over the images.
+ */
+function scoreDirectly(model: UNet, images: { data: Float32Array; labels: Int32Array }[], size: number) {
+  const margin = 20; // depth 2: (60 - 20) / 2
+  const input = size + 2 * margin;
+  assert.equal(model.sizeMap(input).output, size, 'one pass covers the whole image');
+  const reflect = (i: number) => (i < 0 ? -i : i >= size ? 2 * (size - 1) - i : i);
+  let pixelError = 0;
+  let iou = 0;
+  let loss = 0;
+  for (const { data, labels } of images) {
+    const padded = Float32Array.from({ length: input * input }, (_, i) => data[reflect(Math.floor(i / input) - margin) * size + reflect((i % input) - margin)]);
+    const p = predictProbabilities(model, padded, 1, input);
+    let wrong = 0;
+    let both = 0;
+    let either = 0;
+    let nll = 0;
+    for (let i = 0; i < labels.length; i++) {
+      const predicted = p[2 * i + 1] > p[2 * i] ? 1 : 0;
+      if (predicted !== labels[i]) wrong++;
+      if (predicted && labels[i]) both++;
+      if (predicted || labels[i]) either++;
+      nll -= Math.log(p[2 * i + labels[i]]);
+    }
+    pixelError += wrong / labels.length / images.length;
+    iou += both / either / images.length;
+    loss += nll / labels.length / images.length;
+  }
+  return { pixelError, iou, loss };
+}
+
+test('validation every N steps emits the pixel error, IoU and loss of the held-out images under the current weights', async () => {
   await useBackend('wasm');
   const dir = await mkdtemp(join(tmpdir(), 'unetflow-train-'));
   try {
     await mkdir(join(dir, 'val', 'images'), { recursive: true });
     await mkdir(join(dir, 'val', 'labels'), { recursive: true });
-    const b = discBatch(2, 30, 30, 7);
+    // 36 px images: output tiles of 20 at 0 and 16, a multiple of the pooling factor 4, so
+    // the operator's tiled prediction and one pass over the whole image compute the same.
+    const size = 36;
+    const b = discBatch(2, size, size, 7);
+    const held: { data: Float32Array; labels: Int32Array }[] = [];
     for (let i = 0; i < 2; i++) {
-      const image = makeImage(30, 30, 1, 'uint8', Uint8Array.from(b.images.subarray(i * 900, (i + 1) * 900), (v) => Math.max(0, Math.min(255, Math.round(v * 255)))));
-      const label = makeImage(30, 30, 1, 'uint8', Uint8Array.from(b.labels.subarray(i * 900, (i + 1) * 900), (v) => v * 255));
-      await writeImage(join(dir, 'val', 'images', `v${i}.png`), image, 'png');
-      await writeImage(join(dir, 'val', 'labels', `v${i}.png`), label, 'png');
+      const data = b.images.slice(i * size * size, (i + 1) * size * size);
+      const labels = b.labels.slice(i * size * size, (i + 1) * size * size);
+      held.push({ data, labels });
+      // float32, at the training tiles' scale (normalisation 'none').
+      await writeImage(join(dir, 'val', 'images', `v${i}.tif`), makeImage(size, size, 1, 'float32', data), 'tiff');
+      await writeImage(join(dir, 'val', 'labels', `v${i}.png`), makeImage(size, size, 1, 'uint8', Uint8Array.from(labels, (v) => v * 255)), 'png');
     }
-    const events: RunEvent[] = [];
     const validation = { images: join(dir, 'val', 'images'), labels: join(dir, 'val', 'labels'), every: 2 };
-    await firstValueFrom(
-      from(tiles(4, 3)).pipe(train({ ...params(join(dir, 'model')), batchSize: 1, workers: 1, validation }, { emit: (e) => events.push(e) }), toArray()),
-    );
-    const v = events.filter((e) => e.type === 'validation');
-    assert.deepEqual(v.map((e) => e.type === 'validation' && e.step), [2, 4]);
-    for (const e of v) {
-      if (e.type !== 'validation') continue;
-      assert.ok(e.pixelError >= 0 && e.pixelError <= 1 && e.iou >= 0 && e.iou <= 1 && e.loss! > 0, JSON.stringify(e));
+    const model = join(dir, 'model');
+    const reported: Extract<RunEvent, { type: 'validation' }>[] = [];
+    // Two runs of two steps (the second resumes): the checkpoint each leaves holds the weights
+    // its validation used. This learning rate gives both a nontrivial IoU (0.26, then 0.11).
+    for (const seed of [3, 4]) {
+      const events: RunEvent[] = [];
+      const run = train({ ...params(model), learningRate: 0.003, batchSize: 1, workers: 1, validation }, { emit: (e) => events.push(e) });
+      await firstValueFrom(from(tiles(2, seed)).pipe(run, toArray()));
+      const v = events.filter((e) => e.type === 'validation');
+      assert.equal(v.length, 1);
+      const e = v[0];
+      const loaded = await loadModel(model);
+      const expected = scoreDirectly(loaded.model, held, size);
+      loaded.model.dispose();
+      assert.equal(e.step, loaded.metadata.provenance?.step);
+      // Equal when measured; the bounds allow the rounding of differently batched convolutions
+      // (a pixel flipping class is 1/2592 of the mean pixel error).
+      assert.ok(Math.abs(e.pixelError - expected.pixelError) <= 1 / (2 * size * size), `step ${e.step} pixel error ${e.pixelError} vs ${expected.pixelError}`);
+      assert.ok(Math.abs(e.iou - expected.iou) < 1e-3, `step ${e.step} IoU ${e.iou} vs ${expected.iou}`);
+      assert.ok(Math.abs(e.loss! - expected.loss) < 1e-4 * expected.loss, `step ${e.step} loss ${e.loss} vs ${expected.loss}`);
+      reported.push(e);
     }
+    assert.deepEqual(reported.map((e) => e.step), [2, 4]);
+    assert.notEqual(reported[0].loss, reported[1].loss, 'the weights changed between the validations');
     assert.throws(() => train({ model: 'm', validation: { images: 'a', labels: 'b' } } as never), /every/);
   } finally {
     await rm(dir, { recursive: true, force: true });

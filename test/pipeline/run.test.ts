@@ -129,7 +129,7 @@ test('stream-scoped operators see the samples of all files together', async () =
   assert.deepEqual(seen, [['0', '1', '2']]);
 });
 
-test('aborting stops taking files; files not started are left for the next run', async () => {
+test('aborting a batch run stops taking files: those not started are neither processed nor reported', async () => {
   const dir = await tempDir();
   await mkdir(join(dir, 'in'));
   for (let i = 0; i < 6; i++) await writePng(join(dir, 'in', `${i}.png`), i);
@@ -142,9 +142,44 @@ test('aborting stops taking files; files not started are left for the next run',
       }),
     ),
   );
-  const done = ofType(events, 'file-done').length;
-  assert.ok(done >= 2 && done < 6, `done ${done}`);
-  assert.equal((await readdir(join(dir, 'out'))).length, done);
+  const done = ofType(events, 'file-done').map((e) => e.id);
+  assert.ok(done.length >= 2 && done.length < 6, `done ${done}`);
+  assert.deepEqual(ofType(events, 'file-failed'), []);
+  assert.deepEqual(ofType(events, 'stats').map((e) => [e.done, e.failed, e.skipped]), [[done.length, 0, 0]]);
+  assert.deepEqual((await readdir(join(dir, 'out'))).sort(), done.map((id) => `${id}.image.png`).sort());
+});
+
+test('aborting a watch run stops taking files, and the next run processes exactly the files left', { timeout: 60000 }, async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'in'));
+  const names = ['0', '1', '2', '3', '4', '5'];
+  for (const [i, name] of names.entries()) await writePng(join(dir, 'in', `${name}.png`), i);
+  const definition = { version: 1, name: 'a', source: { watch: { dir: 'in', stableMs: 100 } }, steps: steps('out'), concurrency: 1 };
+  /**
+   * Runs until `enough` files are done, then stops after `settleMs` (time for a wrong extra file
+   * to show up), or at a deadline, so that a run doing too little still ends.
+   */
+  const runUntil = async (enough: number, settleMs: number) => {
+    const stop = new AbortController();
+    let done = 0;
+    const deadline = setTimeout(() => stop.abort(), 20000);
+    const events = await collect(
+      runPipeline(definition, { baseDir: dir, signal: stop.signal }).pipe(
+        tap((e) => {
+          if (e.type === 'file-done' && ++done === enough) setTimeout(() => stop.abort(), settleMs);
+        }),
+      ),
+    );
+    clearTimeout(deadline);
+    assert.deepEqual(ofType(events, 'file-failed'), []);
+    return ofType(events, 'file-done').map((e) => e.id);
+  };
+  const first = await runUntil(2, 0);
+  assert.ok(first.length >= 2 && first.length < 6, `done in the first run: ${first}`);
+  const left = names.filter((n) => !first.includes(n));
+  const second = await runUntil(left.length, 600);
+  assert.deepEqual(second.sort(), left, 'the next run takes the files left, and only those');
+  assert.deepEqual((await readdir(join(dir, 'out'))).filter((f) => !f.startsWith('.')).sort(), names.map((n) => `${n}.image.png`));
 });
 
 test('a missing source folder is a pipeline error found before the run starts, and the last event says why', async () => {
