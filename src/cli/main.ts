@@ -57,7 +57,7 @@ export function createProgram(): Command {
     .description('score predicted masks against ground truth: pixel, Rand, VI, warping errors, IoU, Dice (docs/metrics.md)')
     .requiredOption('--truth <path>', 'ground-truth image or folder (foreground = nonzero)')
     .requiredOption('--pred <path>', 'predicted mask or folder, matched to the truth by file name')
-    .option('--threshold <value>', 'prediction values above this are foreground (default: 127 for 8-bit, 0.5 for float)')
+    .option('--threshold <value>', 'prediction values above this are foreground (default: read from the file: masks and instance labels by their nonzero pixels, grey levels above half their range)')
     .addOption(new Option('--json', 'print one JSON line per image, then the mean'))
     .action(async (opts: { truth: string; pred: string; threshold?: string; json?: boolean }) => {
       const threshold = opts.threshold === undefined ? undefined : Number(opts.threshold);
