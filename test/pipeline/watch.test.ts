@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { open, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { open, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Subject, lastValueFrom, toArray, tap } from 'rxjs';
 import { runPipeline } from '../../src/pipeline/run.js';
@@ -145,4 +145,41 @@ test('a recursive watch keeps the subfolders of its inputs in the outputs and th
   assert.ok((await readdir(join(dir, 'out'))).includes('top.image.png'));
   const ledger = (await readFile(join(dir, 'out', '.unetflow-ledger.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).path).sort();
   assert.deepEqual(ledger, ['day1/plate2/a.png', 'top.png']);
+});
+
+const logs = (events: RunEvent[], level: 'info' | 'warn') => events.filter((e) => e.type === 'log' && e.level === level).map((e) => (e as { message: string }).message);
+
+test('a watch folder missing at start, or removed and created again, is waited for and picked up; a stop while waiting is prompt', { timeout: 60000 }, async () => {
+  const dir = await tempDir('unetflow-watch-');
+  const folder = join(dir, 'in');
+  const run = start(dir);
+  await run.until(() => logs(run.events, 'warn').includes(`watch folder ${folder} does not exist: waiting for it to appear`), 'the warning about the missing folder');
+
+  await mkdir(folder);
+  const a = await pngBytes(1);
+  await writeFile(join(folder, 'a.png'), a);
+  await run.until(() => doneFiles(run.events).includes('a'), 'a.png, once the folder appeared');
+
+  // Removed, then created again with the same a.png (a new mtime) and a new file.
+  await rm(folder, { recursive: true });
+  await run.until(() => logs(run.events, 'warn').includes(`watch folder ${folder} was removed: waiting for it to appear again`), 'the warning about the removal');
+  await mkdir(folder);
+  await writeFile(join(folder, 'a.png'), a);
+  await writeFile(join(folder, 'b.png'), await pngBytes(2));
+  await run.until(() => doneFiles(run.events).includes('b'), 'b.png in the new folder');
+
+  // Removed and created again at once: ext4 gives the new folder the old one's inode number.
+  await rm(folder, { recursive: true });
+  await mkdir(folder);
+  await writeFile(join(folder, 'c.png'), await pngBytes(3));
+  await run.until(() => doneFiles(run.events).includes('c'), 'c.png in the folder created again at once');
+  await sleep(600); // time for a wrong redo of a.png to show up
+  assert.deepEqual(doneFiles(run.events).sort(), ['a', 'b', 'c'], 'a.png, unchanged, is not redone');
+
+  // A stop while waiting for the folder ends the run.
+  await rm(folder, { recursive: true });
+  await run.until(() => logs(run.events, 'warn').filter((m) => m.endsWith('waiting for it to appear again')).length === 2, 'the second removal');
+  const finished = await Promise.race([run.stop(), sleep(5000).then(() => undefined)]);
+  assert.ok(finished, 'the run completed within 5 s of the stop');
+  assert.equal(finished.at(-1)?.type, 'stats');
 });
