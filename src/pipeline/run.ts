@@ -193,17 +193,21 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       const handleFile = async (ref: SourceRef): Promise<Sample[]> => {
         let fingerprint;
         if (ledger) {
-          try {
-            const check = await ledger.check(ref.path);
-            if (!check.process) {
-              counts.skipped++;
-              return [];
-            }
-            fingerprint = check.fingerprint;
-          } catch (error) {
+          const check = await ledger.check(ref.path).catch((error: unknown) => {
             emit({ type: 'log', level: 'warn', file: ref.path, message: `${ref.path}: skipped, it vanished before it could be read (${messageOf(error)})` });
+          });
+          if (!check) return [];
+          if (!check.process) {
+            if (check.reason === 'failed-before') counts.unchangedFailed++;
+            else counts.skipped++;
+            if (check.reason === 'same-content') {
+              await ledger.recordSameContent(ref.path, check.fingerprint, check.entry);
+              const original = resolve(ledger.root, check.entry.sameAs ?? check.entry.path);
+              emit({ type: 'log', level: 'info', file: ref.path, message: `${ref.path}: same content as ${original}, which is done: not processed again; recorded in the ledger with its outputs` });
+            }
             return [];
           }
+          fingerprint = check.fingerprint;
         }
         const t0 = Date.now();
         const state: FileState = { failures: [] };

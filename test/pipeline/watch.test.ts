@@ -5,12 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { open, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, open, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Subject, lastValueFrom, toArray, tap } from 'rxjs';
 import { runPipeline } from '../../src/pipeline/run.js';
 import type { RunEvent } from '../../src/events.js';
-import { pngBytes, tempDir } from '../helpers/files.js';
+import { ofType, pngBytes, tempDir } from '../helpers/files.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -182,4 +182,42 @@ test('a watch folder missing at start, or removed and created again, is waited f
   const finished = await Promise.race([run.stop(), sleep(5000).then(() => undefined)]);
   assert.ok(finished, 'the run completed within 5 s of the stop');
   assert.equal(finished.at(-1)?.type, 'stats');
+});
+
+test('a file renamed or copied in the watched folder is recognised by its content, recorded under its new name and not processed again', { timeout: 60000 }, async () => {
+  const dir = await tempDir('unetflow-watch-');
+  await mkdir(join(dir, 'in'));
+  await writeFile(join(dir, 'in', 'a.png'), await pngBytes(7));
+  const run1 = start(dir);
+  await run1.ready;
+  await run1.until(() => doneFiles(run1.events).includes('a'), 'a.png');
+  await rename(join(dir, 'in', 'a.png'), join(dir, 'in', 'renamed.png'));
+  await copyFile(join(dir, 'in', 'renamed.png'), join(dir, 'in', 'copy.png'));
+  await run1.until(() => logs(run1.events, 'info').filter((m) => m.includes('same content as')).length === 2, 'two files recognised');
+  await sleep(600);
+  const events1 = await run1.stop();
+  assert.deepEqual(doneFiles(events1), ['a']);
+  for (const name of ['renamed', 'copy']) {
+    assert.ok(
+      logs(events1, 'info').includes(`${join(dir, 'in', `${name}.png`)}: same content as ${join(dir, 'in', 'a.png')}, which is done: not processed again; recorded in the ledger with its outputs`),
+      name,
+    );
+  }
+  assert.equal(ofType(events1, 'stats')[0].skipped, 2);
+  const ledger = (await readFile(join(dir, 'out', '.unetflow-ledger.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  const byPath = new Map(ledger.map((e) => [e.path, e]));
+  for (const name of ['renamed.png', 'copy.png']) {
+    assert.equal(byPath.get(name).status, 'done');
+    assert.equal(byPath.get(name).sameAs, 'a.png');
+    assert.deepEqual(byPath.get(name).outputs, { image: join(dir, 'out', 'a.image.png') });
+  }
+  assert.deepEqual((await readdir(join(dir, 'out'))).filter((f) => !f.startsWith('.')), ['a.image.png']);
+
+  // After a restart both are simply done.
+  const run2 = start(dir);
+  await run2.ready;
+  await sleep(600);
+  const events2 = await run2.stop();
+  assert.deepEqual(doneFiles(events2), []);
+  assert.equal(ofType(events2, 'stats')[0].skipped, 2);
 });
