@@ -15,6 +15,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
+import { acquireLock, type Lock } from '../io/lock.js';
 
 export interface Fingerprint {
   readonly size: number;
@@ -162,3 +163,12 @@ export async function hashFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** Takes `<ledger>.lock`: two watch runs on one ledger would process every file twice. */
+export function lockLedger(file: string, onLost?: (message: string) => void): Promise<Lock> {
+  return acquireLock(`${file}.lock`, {
+    guards: `the ledger ${file}`,
+    because: 'two watch runs on one ledger would each process every file',
+    otherwise: 'give this run another ledger (or save.dir)',
+    ...(onLost ? { onLost } : {}),
+  });
+}

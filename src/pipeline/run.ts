@@ -10,14 +10,15 @@ import { stat } from 'node:fs/promises';
 import { defer, from, lastValueFrom, mergeMap, Observable, of, tap, type OperatorFunction } from 'rxjs';
 import { SampleError, exitCodeOf, isPipelineFault, messageOf } from '../errors.js';
 import type { RunEvent } from '../events.js';
-import { removeStaleTemporaries } from '../io/atomic.js';
+import { claimOutputFolder } from '../io/atomic.js';
+import type { Lock } from '../io/lock.js';
 import { meanMetrics, type SegmentationMetrics } from '../kernels/metrics/segmentation.js';
 import type { Sample, SourceRef } from '../sample.js';
 import { defaultRegistry } from './builtins.js';
 import { checkPlan } from './checks.js';
 import { compile, PipelineError, type Plan, type RunHooks } from './compile.js';
 import { parsePipelineText, readPipelineFile, type PipelineDocument, type ReadOptions } from './document.js';
-import { Ledger } from './ledger.js';
+import { Ledger, lockLedger } from './ledger.js';
 import { clearFailure, oneLine, recordFailure } from './outcome.js';
 import { OutputNames } from './output-names.js';
 import type { OperatorRegistry } from './registry.js';
@@ -149,15 +150,30 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       subscriber.next({ type: 'run-failed', message: messageOf(error), exitCode: exitCodeOf(error) });
       subscriber.error(error);
     };
+    // Locks on the output folder and the ledger: released (synchronously) when the run ends in any way.
+    const locks: Lock[] = [];
+    let locksReleased = false;
+    const hold = (lock: Lock) => {
+      if (locksReleased) return lock.release();
+      locks.push(lock);
+      if (lock.recovered) emit({ type: 'log', level: 'info', message: lock.recovered.message });
+    };
+    const onLockLost = (message: string) => {
+      emit({ type: 'log', level: 'warn', message });
+      stop.abort();
+    };
 
     (async () => {
       const plan = await loadPipeline(input, options, hooks);
       const { definition } = plan;
       if (plan.outputDir) {
-        for (const path of await removeStaleTemporaries(plan.outputDir)) emit({ type: 'log', level: 'info', message: `removed ${path}, left by a writer that stopped mid-write` });
+        const claim = await claimOutputFolder(plan.outputDir, onLockLost);
+        hold(claim.lock);
+        for (const path of claim.removed) emit({ type: 'log', level: 'info', message: `removed ${path}, left by a writer that stopped mid-write` });
       }
       for (const note of plan.notes ?? []) emit({ type: 'log', level: 'info', message: note });
       const source = await openSource(plan, stop.signal, emit);
+      if (source.watch) hold(await lockLedger(source.ledgerFile!, onLockLost));
       const ledger = source.watch ? await Ledger.open(source.ledgerFile!, source.root) : undefined;
       const names = new OutputNames();
       emit({ type: 'started', pipeline: definition.name, file: plan.file, time: new Date().toISOString(), watch: source.watch, ...(source.total !== undefined ? { total: source.total } : {}) });
@@ -279,6 +295,8 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       options.signal?.removeEventListener('abort', onOuterAbort);
       stop.abort();
       inner?.unsubscribe();
+      locksReleased = true;
+      for (const lock of locks.splice(0)) lock.release();
     };
   });
 }
