@@ -60,9 +60,10 @@ export interface Lock {
   release(): void;
 }
 
-/** Refusal to start because a live process holds the lock. */
+/** Refusal to start because a live process holds the lock: the CLI's exit code 3. */
 export class LockHeldError extends Error {
   override readonly name = 'LockHeldError';
+  readonly exitCode = 3;
   constructor(
     readonly file: string,
     readonly owner: LockOwner | undefined,

@@ -43,13 +43,14 @@ test('a second instance on one watch folder and ledger is refused; a lock left b
   await first.until(/done +.*a\.png/);
 
   const second = spawnSync(process.execPath, [BIN, 'run', pipeline], { encoding: 'utf8', timeout: 30000 });
-  assert.equal(second.status, 1);
+  assert.equal(second.status, 3, second.stderr);
   const out = join(dir, 'out');
   assert.match(
     second.stderr,
     new RegExp(
-      `^unetflow: the output folder ${out} is in use by another unetflow run \\(pid ${first.child.pid} on host ${hostname()}, since \\S+Z, last heartbeat \\d+ s ago; lock file ${out}/\\.unetflow\\.lock\\): ` +
-        `two runs writing one folder overwrite each other's outputs\\. Stop that run first \\(kill ${first.child.pid} asks it to finish its files and exit\\), or give this run another save\\.dir\\.\\n$`,
+      `^the output folder ${out} is in use by another unetflow run \\(pid ${first.child.pid} on host ${hostname()}, since \\S+Z, last heartbeat \\d+ s ago; lock file ${out}/\\.unetflow\\.lock\\): ` +
+        `two runs writing one folder overwrite each other's outputs\\. Stop that run first \\(kill ${first.child.pid} asks it to finish its files and exit\\), or give this run another save\\.dir\\.$`,
+      'm',
     ),
   );
 

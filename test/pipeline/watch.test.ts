@@ -108,6 +108,8 @@ test('watch mode processes every good file exactly once across restarts, and rep
   const done2 = doneFiles(events2);
   assert.equal(done2.length, expected2);
   assert.equal(events2.filter((e) => e.type === 'file-failed').length, 0, 'the unchanged corrupt file is not retried');
+  const stats2 = ofType(events2, 'stats')[0];
+  assert.deepEqual([stats2.unchangedFailed, stats2.skipped], [1, done1.length - 1], 'the corrupt file is counted as failed before, not as done');
 
   // Exactly once: every good file done once over both runs, except before.png, changed in between.
   const all = [...done1, ...done2].sort();
