@@ -116,7 +116,9 @@ export class Ledger {
 
   /** Records a file found by `check` to have the content of a done one: done, with the original's outputs and `sameAs` naming it. */
   recordSameContent(path: string, fingerprint: Fingerprint, original: LedgerEntry): Promise<LedgerEntry> {
-    return this.record(path, { ...fingerprint, status: 'done', outputs: original.outputs, sameAs: original.sameAs ?? original.path });
+    // The first original, unless that is this very path (its own line was deleted to redo it, and a copy's was not).
+    const first = original.sameAs && original.sameAs !== this.key(path) ? original.sameAs : original.path;
+    return this.record(path, { ...fingerprint, status: 'done', outputs: original.outputs, sameAs: first });
   }
 
   private doneWithHash(hash: string, size: number): LedgerEntry | undefined {

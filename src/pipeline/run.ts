@@ -217,8 +217,8 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
             if (check.reason === 'failed-before') counts.unchangedFailed++;
             else counts.skipped++;
             if (check.reason === 'same-content') {
-              await ledger.recordSameContent(ref.path, check.fingerprint, check.entry);
-              const original = resolve(ledger.root, check.entry.sameAs ?? check.entry.path);
+              const { sameAs } = await ledger.recordSameContent(ref.path, check.fingerprint, check.entry);
+              const original = resolve(ledger.root, sameAs!);
               emit({ type: 'log', level: 'info', file: ref.path, message: `${ref.path}: same content as ${original}, which is done: not processed again; recorded in the ledger with its outputs` });
             }
             return [];

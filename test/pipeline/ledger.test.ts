@@ -109,3 +109,14 @@ test('a ledger written before check reasons and sameAs existed still loads and d
 function pick(check: Awaited<ReturnType<Ledger['check']>>) {
   return check.process ? { process: true, reason: check.reason } : { process: false, reason: check.reason, entry: check.entry.path };
 }
+
+test("a file whose own line was deleted to redo it, but whose copy's line names it, is recorded as the copy's, never as itself", async () => {
+  const dir = await tempDir();
+  const ledger = await Ledger.open(join(dir, 'ledger.jsonl'), dir);
+  await writeFile(join(dir, 'a.png'), 'a');
+  await copyFile(join(dir, 'a.png'), join(dir, 'b.png'));
+  await ledger.record(join(dir, 'b.png'), { ...(await ledger.check(join(dir, 'b.png'))).fingerprint, status: 'done', outputs: {}, sameAs: 'a.png' });
+  const check = await ledger.check(join(dir, 'a.png'));
+  assert.ok(!check.process && check.reason === 'same-content');
+  assert.equal((await ledger.recordSameContent(join(dir, 'a.png'), check.fingerprint, check.entry)).sameAs, 'b.png');
+});
