@@ -28,7 +28,7 @@ export async function openSource(plan: Plan, signal: AbortSignal, emit: (e: RunE
       }
       sub.complete();
     });
-  const onSkip = (path: string, why: string) => emit({ type: 'log', level: 'warn', message: `${path}: skipped, ${why}` });
+  const onSkip = (path: string, why: string) => emit({ type: 'log', level: 'warn', file: path, message: `${path}: skipped, ${why}` });
   if ('files' in source) {
     const query = folderQuery(source.files, plan.baseDir);
     const refs = await filesSource(query, onSkip);
