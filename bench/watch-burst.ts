@@ -11,7 +11,10 @@ const [mode, count] = [process.argv[2] as 'watch' | 'files', Number(process.argv
 const dir = await mkdtemp(join(tmpdir(), 'unetflow-burst-'));
 await mkdir(join(dir, 'in'));
 const rng = createRng(1);
-const png = await encodeImage(makeImage(128, 128, 1, 'uint8', Uint8Array.from({ length: 128 * 128 }, () => rng.int(256))), 'png');
+// Distinct images: a watch run recognises a file with the content of one already done and skips it.
+const pngs = await Promise.all(
+  Array.from({ length: count }, () => encodeImage(makeImage(128, 128, 1, 'uint8', Uint8Array.from({ length: 128 * 128 }, () => rng.int(256))), 'png')),
+);
 const baseline = process.resourceUsage().maxRSS / 1024;
 const stop = new AbortController();
 let done = 0;
@@ -24,7 +27,7 @@ const definition = {
 };
 const write = async () => {
   t0 = performance.now();
-  await Promise.all(Array.from({ length: count }, (_, i) => writeFile(join(dir, 'in', `f${String(i).padStart(4, '0')}.png`), png)));
+  await Promise.all(Array.from({ length: count }, (_, i) => writeFile(join(dir, 'in', `f${String(i).padStart(4, '0')}.png`), pngs[i])));
 };
 if (mode === 'files') await write();
 await new Promise<void>((resolve, reject) =>

@@ -4,19 +4,42 @@
  */
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { acquireLock, type Lock } from './lock.js';
 
 let counter = 0;
 
-/** Temporary names start with '.' and end in '.tmp', which watch sources ignore. */
+/** File systems limit a name to 255 bytes (ext4, XFS, NTFS, APFS). */
+export const NAME_MAX_BYTES = 255;
+
+/**
+ * Temporary names start with '.' and end in '.tmp', which watch sources ignore:
+ * `.<target name>.<pid>.<n>.tmp`, the target name cut (at a character boundary) so
+ * that the whole name fits in NAME_MAX_BYTES. The pid and counter make it unique.
+ */
 export function temporaryPath(target: string): string {
-  return join(dirname(target), `.${basename(target)}.${process.pid}.${++counter}.tmp`);
+  const suffix = `.${process.pid}.${++counter}.tmp`;
+  return join(dirname(target), `.${truncateUtf8(basename(target), NAME_MAX_BYTES - 1 - suffix.length)}${suffix}`);
+}
+
+/** The longest prefix of `s` whose UTF-8 encoding fits in `bytes`, never splitting a character. */
+export function truncateUtf8(s: string, bytes: number): string {
+  if (Buffer.byteLength(s) <= bytes) return s;
+  let used = 0;
+  let end = 0;
+  for (const ch of s) {
+    used += Buffer.byteLength(ch);
+    if (used > bytes) break;
+    end += ch.length;
+  }
+  return s.slice(0, end);
 }
 
 export async function writeFileAtomic(target: string, data: Uint8Array | string): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
   const tmp = temporaryPath(target);
   try {
-    const handle = await open(tmp, 'w');
+    // 'wx': a name shared by accident (another host's process with our pid, on a network share) fails rather than mixes.
+    const handle = await open(tmp, 'wx');
     try {
       await handle.writeFile(data);
       await handle.sync();
@@ -30,35 +53,56 @@ export async function writeFileAtomic(target: string, data: Uint8Array | string)
   }
 }
 
-const TEMPORARY = /^\..+\.(\d+)\.\d+\.tmp$/;
+const TEMPORARY = /^\..+\.\d+\.\d+\.tmp$/;
 
 /**
- * Removes temporary files that a writer left when it died mid-write (a crash, a power
- * cut), below `dir`. Files of live processes are kept. Returns the paths removed.
+ * Removes every temporary file of ours below `dir`. Call it only while holding the
+ * folder's lock: then no other unetflow run writes there, and any temporary is one a
+ * writer left when it died mid-write (a crash, a power cut) — whatever its pid, which
+ * may since belong to another process. Subfolders holding a file named `skipFoldersWith`
+ * (another run's locked output folder) are left alone. Returns the paths removed.
  */
-export async function removeStaleTemporaries(dir: string): Promise<string[]> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  } catch {
-    return []; // no output folder yet
-  }
+export async function removeTemporaries(dir: string, skipFoldersWith?: string): Promise<string[]> {
   const removed: string[] = [];
-  for (const e of entries) {
-    const match = e.isFile() ? TEMPORARY.exec(e.name) : null;
-    if (!match || isAlive(Number(match[1]))) continue;
-    const path = join(e.parentPath ?? (e as unknown as { path: string }).path, e.name);
-    await rm(path, { force: true });
-    removed.push(path);
-  }
+  const visit = async (folder: string, top: boolean) => {
+    let entries;
+    try {
+      entries = await readdir(folder, { withFileTypes: true });
+    } catch {
+      return; // no output folder yet, or one that vanished meanwhile
+    }
+    if (!top && skipFoldersWith && entries.some((e) => e.name === skipFoldersWith)) return;
+    for (const e of entries) {
+      const path = join(folder, e.name);
+      if (e.isDirectory()) await visit(path, false);
+      else if (e.isFile() && TEMPORARY.test(e.name)) {
+        await rm(path, { force: true });
+        removed.push(path);
+      }
+    }
+  };
+  await visit(dir, true);
   return removed;
 }
 
-function isAlive(pid: number): boolean {
+/** The lock file of an output folder: one run writes there at a time. */
+export const OUTPUT_LOCK = '.unetflow.lock';
+
+/**
+ * Takes the output folder's lock (refusing to start if another run writes there), then
+ * removes the temporaries a dead writer left (see removeTemporaries).
+ */
+export async function claimOutputFolder(dir: string, onLost?: (message: string) => void): Promise<{ lock: Lock; removed: string[] }> {
+  const lock = await acquireLock(join(dir, OUTPUT_LOCK), {
+    guards: `the output folder ${dir}`,
+    because: "two runs writing one folder overwrite each other's outputs",
+    otherwise: 'give this run another save.dir',
+    ...(onLost ? { onLost } : {}),
+  });
   try {
-    process.kill(pid, 0);
-    return true;
+    return { lock, removed: await removeTemporaries(dir, OUTPUT_LOCK) };
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    lock.release();
+    throw error;
   }
 }

@@ -1,5 +1,5 @@
 /** Listing image folders (or one file), in sorted order: the `files` and `pairs` sources, and `train`'s validation set. */
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import type { SourceRef } from '../sample.js';
 import { globToRegExp, IMAGE_PATTERN, isGlob, isTemporaryName } from './glob.js';
@@ -21,34 +21,60 @@ export function folderQuery(spec: string | FolderQuery, baseDir: string): Folder
   return { dir: resolve(baseDir, parts.slice(0, firstGlob).join('/') || '.'), pattern, recursive: pattern.includes('/') };
 }
 
-/** Image files under the folder matching the pattern, sorted. Throws naming the folder if it cannot be read. */
-export async function listFiles(query: FolderQuery): Promise<string[]> {
+/** Called for an entry that is left out for a reason the user should hear of (a broken link). */
+export type OnSkip = (path: string, why: string) => void;
+
+/**
+ * Image files under the folder matching the pattern, sorted. Symbolic links are
+ * followed, to files and, in a recursive listing, to folders; a folder reached twice
+ * (a link cycle, or two links to one folder) is listed once. Throws naming the folder
+ * if it cannot be read.
+ */
+export async function listFiles(query: FolderQuery, onSkip?: OnSkip): Promise<string[]> {
   const pattern = globToRegExp(query.pattern ?? (query.recursive ? `**/${IMAGE_PATTERN}` : IMAGE_PATTERN));
-  let entries;
+  const files: string[] = [];
+  const seen = new Set<string>();
+  const visit = async (dir: string) => {
+    const real = await realpath(dir);
+    if (seen.has(real)) return;
+    seen.add(real);
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const path = join(dir, e.name);
+      const wanted = !isTemporaryName(e.name) && pattern.test(relative(query.dir, path).split(sep).join('/'));
+      let file = e.isFile();
+      let folder = e.isDirectory();
+      if (e.isSymbolicLink()) {
+        const target = await stat(path).catch(() => undefined);
+        if (!target && wanted) onSkip?.(path, 'a symbolic link whose target is missing');
+        file = target?.isFile() ?? false;
+        folder = target?.isDirectory() ?? false;
+      }
+      if (file && wanted) files.push(path);
+      else if (folder && query.recursive) await visit(path);
+    }
+  };
   try {
-    entries = await readdir(query.dir, { withFileTypes: true, recursive: query.recursive ?? false });
+    await visit(query.dir);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`source: cannot list ${query.dir}: ${code === 'ENOENT' ? 'folder not found' : code === 'ENOTDIR' ? 'not a folder' : String(error)}`);
+    const where = (error as NodeJS.ErrnoException).path ?? query.dir;
+    throw new Error(`source: cannot list ${where}: ${code === 'ENOENT' ? 'folder not found' : code === 'ENOTDIR' ? 'not a folder' : String(error)}`, { cause: error });
   }
-  return entries
-    .filter((e) => e.isFile() && !isTemporaryName(e.name))
-    .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))
-    .filter((p) => pattern.test(relative(query.dir, p).split(sep).join('/')))
-    .sort();
+  return files.sort();
 }
 
 /** The folder's images, or the one file when the source names a file. */
-export async function filesSource(query: FolderQuery): Promise<SourceRef[]> {
+export async function filesSource(query: FolderQuery, onSkip?: OnSkip): Promise<SourceRef[]> {
   if (!query.pattern && (await stat(query.dir).catch(() => undefined))?.isFile()) {
     return [{ path: query.dir, root: dirname(query.dir) }];
   }
-  return (await listFiles(query)).map((path) => ({ path, root: query.dir }));
+  return (await listFiles(query, onSkip)).map((path) => ({ path, root: query.dir }));
 }
 
 /** Images and labels matched by base name (extension ignored); the unmatched are returned for reporting. */
-export async function pairsSource(images: FolderQuery, labels: FolderQuery) {
-  const [imageFiles, labelFiles] = await Promise.all([listFiles(images), listFiles(labels)]);
+export async function pairsSource(images: FolderQuery, labels: FolderQuery, onSkip?: OnSkip) {
+  const [imageFiles, labelFiles] = await Promise.all([listFiles(images, onSkip), listFiles(labels, onSkip)]);
   const stem = (p: string, root: string) => join(relative(root, dirname(p)), basename(p, extname(p)));
   const labelByStem = new Map(labelFiles.map((p) => [stem(p, labels.dir), p]));
   const refs: SourceRef[] = [];

@@ -5,12 +5,17 @@
  *
  * Append-only JSONL survives a crash mid-write: a torn last line is ignored on
  * reading, and the file it described is simply processed again.
+ *
+ * A file is known by its path, and also by its content: a file renamed or copied
+ * within the watched folder whose sha256 equals a done entry's is not processed again
+ * but recorded under its new path, with the original's outputs and `sameAs`.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
+import { acquireLock, type Lock } from '../io/lock.js';
 
 export interface Fingerprint {
   readonly size: number;
@@ -25,15 +30,32 @@ export interface LedgerEntry extends Fingerprint {
   readonly status: 'done' | 'failed';
   readonly outputs: Readonly<Record<string, string>>;
   readonly error?: string;
+  /** Set when this file was not processed because its content equals that of the (done) file at this path. */
+  readonly sameAs?: string;
   readonly time: string;
 }
+
+/**
+ * What `check` found. To process: `new` (unknown path and content) or `changed`. To skip:
+ * `done` (recorded as done, unchanged), `same-content` (an unknown path whose content
+ * equals a done file's, given as `entry`; record it with `recordSameContent`),
+ * `failed-before` (recorded as failed, unchanged: not retried until it changes).
+ */
+export type CheckResult =
+  | { readonly process: true; readonly reason: 'new' | 'changed'; readonly fingerprint: Fingerprint }
+  | { readonly process: false; readonly reason: 'done' | 'same-content' | 'failed-before'; readonly fingerprint: Fingerprint; readonly entry: LedgerEntry };
 
 export class Ledger {
   private constructor(
     readonly file: string,
     readonly root: string,
     private readonly entries: Map<string, LedgerEntry>,
-  ) {}
+  ) {
+    for (const e of entries.values()) this.index(e);
+  }
+
+  /** Paths of done entries by content hash, to recognise renamed and copied files. */
+  private readonly byHash = new Map<string, Set<string>>();
 
   /** Reads the ledger (creating its folder), compacting it when superseded lines dominate. */
   static async open(file: string, root: string): Promise<Ledger> {
@@ -72,23 +94,55 @@ export class Ledger {
   }
 
   /**
-   * Whether `path` must be processed: unknown, or changed since it was recorded.
-   * Size and mtime unchanged means unchanged; otherwise the content hash decides
-   * (a file copied again with the same bytes is not redone).
+   * Whether `path` must be processed, and why (see CheckResult). Size and mtime
+   * unchanged means unchanged; otherwise the content hash decides (a file copied again
+   * with the same bytes is not redone). An unknown path is looked up by its hash among
+   * the done files: a renamed or copied file is not processed again.
    */
-  async check(path: string): Promise<{ process: boolean; fingerprint: Fingerprint }> {
+  async check(path: string): Promise<CheckResult> {
     const s = await stat(path);
     const known = this.get(path);
     const quick = { size: s.size, mtimeMs: s.mtimeMs };
-    if (known && known.size === s.size && known.mtimeMs === s.mtimeMs) return { process: false, fingerprint: { ...quick, hash: known.hash } };
+    const unchanged = (entry: LedgerEntry, fingerprint: Fingerprint) =>
+      ({ process: false, reason: entry.status === 'done' ? 'done' : 'failed-before', fingerprint, entry }) as const;
+    if (known && known.size === s.size && known.mtimeMs === s.mtimeMs) return unchanged(known, { ...quick, hash: known.hash });
     const fingerprint = { ...quick, hash: await hashFile(path) };
-    return { process: !known || known.hash !== fingerprint.hash, fingerprint };
+    if (known) return known.hash === fingerprint.hash ? unchanged(known, fingerprint) : { process: true, reason: 'changed', fingerprint };
+    // Only for an unknown path: a known one whose content changed has outputs of the old content to replace.
+    const original = this.doneWithHash(fingerprint.hash, s.size);
+    if (original) return { process: false, reason: 'same-content', fingerprint, entry: original };
+    return { process: true, reason: 'new', fingerprint };
+  }
+
+  /** Records a file found by `check` to have the content of a done one: done, with the original's outputs and `sameAs` naming it. */
+  recordSameContent(path: string, fingerprint: Fingerprint, original: LedgerEntry): Promise<LedgerEntry> {
+    // The first original, unless that is this very path (its own line was deleted to redo it, and a copy's was not).
+    const first = original.sameAs && original.sameAs !== this.key(path) ? original.sameAs : original.path;
+    return this.record(path, { ...fingerprint, status: 'done', outputs: original.outputs, sameAs: first });
+  }
+
+  private doneWithHash(hash: string, size: number): LedgerEntry | undefined {
+    for (const path of this.byHash.get(hash) ?? []) {
+      const e = this.entries.get(path);
+      if (e && e.status === 'done' && e.hash === hash && e.size === size) return e;
+    }
+    return undefined;
+  }
+
+  private index(e: LedgerEntry): void {
+    if (e.status !== 'done' || !e.hash) return;
+    let paths = this.byHash.get(e.hash);
+    if (!paths) this.byHash.set(e.hash, (paths = new Set()));
+    paths.add(e.path);
   }
 
   /** Appends an entry and flushes it to disk before returning. */
   async record(path: string, entry: Omit<LedgerEntry, 'path' | 'time'>): Promise<LedgerEntry> {
     const full: LedgerEntry = { path: this.key(path), ...entry, time: new Date().toISOString() };
+    const previous = this.entries.get(full.path);
+    if (previous?.hash && previous.hash !== full.hash) this.byHash.get(previous.hash)?.delete(full.path);
     this.entries.set(full.path, full);
+    this.index(full);
     const handle = await open(this.file, 'a');
     try {
       await handle.appendFile(JSON.stringify(full) + '\n');
@@ -109,4 +163,14 @@ export async function hashFile(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+/** Takes `<ledger>.lock`: two watch runs on one ledger would process every file twice. */
+export function lockLedger(file: string, onLost?: (message: string) => void): Promise<Lock> {
+  return acquireLock(`${file}.lock`, {
+    guards: `the ledger ${file}`,
+    because: 'two watch runs on one ledger would each process every file',
+    otherwise: 'give this run another ledger (or save.dir)',
+    ...(onLost ? { onLost } : {}),
+  });
 }

@@ -10,14 +10,15 @@ import { stat } from 'node:fs/promises';
 import { defer, from, lastValueFrom, mergeMap, Observable, of, tap, type OperatorFunction } from 'rxjs';
 import { SampleError, exitCodeOf, isPipelineFault, messageOf } from '../errors.js';
 import type { RunEvent } from '../events.js';
-import { removeStaleTemporaries } from '../io/atomic.js';
+import { claimOutputFolder } from '../io/atomic.js';
+import type { Lock } from '../io/lock.js';
 import { meanMetrics, type SegmentationMetrics } from '../kernels/metrics/segmentation.js';
 import type { Sample, SourceRef } from '../sample.js';
 import { defaultRegistry } from './builtins.js';
 import { checkPlan } from './checks.js';
 import { compile, PipelineError, type Plan, type RunHooks } from './compile.js';
 import { parsePipelineText, readPipelineFile, type PipelineDocument, type ReadOptions } from './document.js';
-import { Ledger } from './ledger.js';
+import { Ledger, lockLedger } from './ledger.js';
 import { clearFailure, oneLine, recordFailure } from './outcome.js';
 import { OutputNames } from './output-names.js';
 import type { OperatorRegistry } from './registry.js';
@@ -149,15 +150,30 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       subscriber.next({ type: 'run-failed', message: messageOf(error), exitCode: exitCodeOf(error) });
       subscriber.error(error);
     };
+    // Locks on the output folder and the ledger: released (synchronously) when the run ends in any way.
+    const locks: Lock[] = [];
+    let locksReleased = false;
+    const hold = (lock: Lock) => {
+      if (locksReleased) return lock.release();
+      locks.push(lock);
+      if (lock.recovered) emit({ type: 'log', level: 'info', message: lock.recovered.message });
+    };
+    const onLockLost = (message: string) => {
+      emit({ type: 'log', level: 'warn', message });
+      stop.abort();
+    };
 
     (async () => {
       const plan = await loadPipeline(input, options, hooks);
       const { definition } = plan;
       if (plan.outputDir) {
-        for (const path of await removeStaleTemporaries(plan.outputDir)) emit({ type: 'log', level: 'info', message: `removed ${path}, left by a writer that stopped mid-write` });
+        const claim = await claimOutputFolder(plan.outputDir, onLockLost);
+        hold(claim.lock);
+        for (const path of claim.removed) emit({ type: 'log', level: 'info', message: `removed ${path}, left by a writer that stopped mid-write` });
       }
       for (const note of plan.notes ?? []) emit({ type: 'log', level: 'info', message: note });
       const source = await openSource(plan, stop.signal, emit);
+      if (source.watch) hold(await lockLedger(source.ledgerFile!, onLockLost));
       const ledger = source.watch ? await Ledger.open(source.ledgerFile!, source.root) : undefined;
       const names = new OutputNames();
       emit({ type: 'started', pipeline: definition.name, file: plan.file, time: new Date().toISOString(), watch: source.watch, ...(source.total !== undefined ? { total: source.total } : {}) });
@@ -193,17 +209,21 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       const handleFile = async (ref: SourceRef): Promise<Sample[]> => {
         let fingerprint;
         if (ledger) {
-          try {
-            const check = await ledger.check(ref.path);
-            if (!check.process) {
-              counts.skipped++;
-              return [];
-            }
-            fingerprint = check.fingerprint;
-          } catch (error) {
+          const check = await ledger.check(ref.path).catch((error: unknown) => {
             emit({ type: 'log', level: 'warn', file: ref.path, message: `${ref.path}: skipped, it vanished before it could be read (${messageOf(error)})` });
+          });
+          if (!check) return [];
+          if (!check.process) {
+            if (check.reason === 'failed-before') counts.unchangedFailed++;
+            else counts.skipped++;
+            if (check.reason === 'same-content') {
+              const { sameAs } = await ledger.recordSameContent(ref.path, check.fingerprint, check.entry);
+              const original = resolve(ledger.root, sameAs!);
+              emit({ type: 'log', level: 'info', file: ref.path, message: `${ref.path}: same content as ${original}, which is done: not processed again; recorded in the ledger with its outputs` });
+            }
             return [];
           }
+          fingerprint = check.fingerprint;
         }
         const t0 = Date.now();
         const state: FileState = { failures: [] };
@@ -275,6 +295,8 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       options.signal?.removeEventListener('abort', onOuterAbort);
       stop.abort();
       inner?.unsubscribe();
+      locksReleased = true;
+      for (const lock of locks.splice(0)) lock.release();
     };
   });
 }

@@ -5,12 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { open, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { copyFile, open, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Subject, lastValueFrom, toArray, tap } from 'rxjs';
 import { runPipeline } from '../../src/pipeline/run.js';
 import type { RunEvent } from '../../src/events.js';
-import { pngBytes, tempDir } from '../helpers/files.js';
+import { ofType, pngBytes, tempDir } from '../helpers/files.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -108,6 +108,8 @@ test('watch mode processes every good file exactly once across restarts, and rep
   const done2 = doneFiles(events2);
   assert.equal(done2.length, expected2);
   assert.equal(events2.filter((e) => e.type === 'file-failed').length, 0, 'the unchanged corrupt file is not retried');
+  const stats2 = ofType(events2, 'stats')[0];
+  assert.deepEqual([stats2.unchangedFailed, stats2.skipped], [1, done1.length - 1], 'the corrupt file is counted as failed before, not as done');
 
   // Exactly once: every good file done once over both runs, except before.png, changed in between.
   const all = [...done1, ...done2].sort();
@@ -145,4 +147,79 @@ test('a recursive watch keeps the subfolders of its inputs in the outputs and th
   assert.ok((await readdir(join(dir, 'out'))).includes('top.image.png'));
   const ledger = (await readFile(join(dir, 'out', '.unetflow-ledger.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).path).sort();
   assert.deepEqual(ledger, ['day1/plate2/a.png', 'top.png']);
+});
+
+const logs = (events: RunEvent[], level: 'info' | 'warn') => events.filter((e) => e.type === 'log' && e.level === level).map((e) => (e as { message: string }).message);
+
+test('a watch folder missing at start, or removed and created again, is waited for and picked up; a stop while waiting is prompt', { timeout: 60000 }, async () => {
+  const dir = await tempDir('unetflow-watch-');
+  const folder = join(dir, 'in');
+  const run = start(dir);
+  await run.until(() => logs(run.events, 'warn').includes(`watch folder ${folder} does not exist: waiting for it to appear`), 'the warning about the missing folder');
+
+  await mkdir(folder);
+  const a = await pngBytes(1);
+  await writeFile(join(folder, 'a.png'), a);
+  await run.until(() => doneFiles(run.events).includes('a'), 'a.png, once the folder appeared');
+
+  // Removed, then created again with the same a.png (a new mtime) and a new file.
+  await rm(folder, { recursive: true });
+  await run.until(() => logs(run.events, 'warn').includes(`watch folder ${folder} was removed: waiting for it to appear again`), 'the warning about the removal');
+  await mkdir(folder);
+  await writeFile(join(folder, 'a.png'), a);
+  await writeFile(join(folder, 'b.png'), await pngBytes(2));
+  await run.until(() => doneFiles(run.events).includes('b'), 'b.png in the new folder');
+
+  // Removed and created again at once: ext4 gives the new folder the old one's inode number.
+  await rm(folder, { recursive: true });
+  await mkdir(folder);
+  await writeFile(join(folder, 'c.png'), await pngBytes(3));
+  await run.until(() => doneFiles(run.events).includes('c'), 'c.png in the folder created again at once');
+  await sleep(600); // time for a wrong redo of a.png to show up
+  assert.deepEqual(doneFiles(run.events).sort(), ['a', 'b', 'c'], 'a.png, unchanged, is not redone');
+
+  // A stop while waiting for the folder ends the run.
+  await rm(folder, { recursive: true });
+  await run.until(() => logs(run.events, 'warn').filter((m) => m.endsWith('waiting for it to appear again')).length === 2, 'the second removal');
+  const finished = await Promise.race([run.stop(), sleep(5000).then(() => undefined)]);
+  assert.ok(finished, 'the run completed within 5 s of the stop');
+  assert.equal(finished.at(-1)?.type, 'stats');
+});
+
+test('a file renamed or copied in the watched folder is recognised by its content, recorded under its new name and not processed again', { timeout: 60000 }, async () => {
+  const dir = await tempDir('unetflow-watch-');
+  await mkdir(join(dir, 'in'));
+  await writeFile(join(dir, 'in', 'a.png'), await pngBytes(7));
+  const run1 = start(dir);
+  await run1.ready;
+  await run1.until(() => doneFiles(run1.events).includes('a'), 'a.png');
+  await rename(join(dir, 'in', 'a.png'), join(dir, 'in', 'renamed.png'));
+  await copyFile(join(dir, 'in', 'renamed.png'), join(dir, 'in', 'copy.png'));
+  await run1.until(() => logs(run1.events, 'info').filter((m) => m.includes('same content as')).length === 2, 'two files recognised');
+  await sleep(600);
+  const events1 = await run1.stop();
+  assert.deepEqual(doneFiles(events1), ['a']);
+  for (const name of ['renamed', 'copy']) {
+    assert.ok(
+      logs(events1, 'info').includes(`${join(dir, 'in', `${name}.png`)}: same content as ${join(dir, 'in', 'a.png')}, which is done: not processed again; recorded in the ledger with its outputs`),
+      name,
+    );
+  }
+  assert.equal(ofType(events1, 'stats')[0].skipped, 2);
+  const ledger = (await readFile(join(dir, 'out', '.unetflow-ledger.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  const byPath = new Map(ledger.map((e) => [e.path, e]));
+  for (const name of ['renamed.png', 'copy.png']) {
+    assert.equal(byPath.get(name).status, 'done');
+    assert.equal(byPath.get(name).sameAs, 'a.png');
+    assert.deepEqual(byPath.get(name).outputs, { image: join(dir, 'out', 'a.image.png') });
+  }
+  assert.deepEqual((await readdir(join(dir, 'out'))).filter((f) => !f.startsWith('.')), ['a.image.png']);
+
+  // After a restart both are simply done.
+  const run2 = start(dir);
+  await run2.ready;
+  await sleep(600);
+  const events2 = await run2.stop();
+  assert.deepEqual(doneFiles(events2), []);
+  assert.equal(ofType(events2, 'stats')[0].skipped, 2);
 });

@@ -28,9 +28,10 @@ export async function openSource(plan: Plan, signal: AbortSignal, emit: (e: RunE
       }
       sub.complete();
     });
+  const onSkip = (path: string, why: string) => emit({ type: 'log', level: 'warn', file: path, message: `${path}: skipped, ${why}` });
   if ('files' in source) {
     const query = folderQuery(source.files, plan.baseDir);
-    const refs = await filesSource(query);
+    const refs = await filesSource(query, onSkip);
     if (refs.length === 0) emit({ type: 'log', level: 'warn', message: `no image files in ${query.dir}${query.pattern ? ` matching ${query.pattern}` : ''}` });
     return { refs: stopAware(refs), watch: false, root: query.dir, total: refs.length * epochs };
   }
@@ -38,7 +39,7 @@ export async function openSource(plan: Plan, signal: AbortSignal, emit: (e: RunE
     const p = source.pairs;
     const images = folderQuery(p.pattern ? { dir: p.images, pattern: p.pattern } : p.images, plan.baseDir);
     const labels = folderQuery(p.pattern ? { dir: p.labels, pattern: p.pattern } : p.labels, plan.baseDir);
-    const { refs, unmatchedImages, unmatchedLabels } = await pairsSource(images, labels);
+    const { refs, unmatchedImages, unmatchedLabels } = await pairsSource(images, labels, onSkip);
     for (const path of unmatchedImages) emit({ type: 'log', level: 'warn', message: `${path}: no label with the same name in ${labels.dir}; skipped` });
     for (const path of unmatchedLabels) emit({ type: 'log', level: 'warn', message: `${path}: no image with the same name in ${images.dir}; skipped` });
     return { refs: stopAware(refs), watch: false, root: images.dir, total: refs.length * epochs };

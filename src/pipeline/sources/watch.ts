@@ -3,8 +3,13 @@
  * emitted only once completely written. chokidar's awaitWriteFinish waits until the
  * size has been stable for `stableMs`; temporary names (*.tmp, *.part, ~*, dot-files)
  * are ignored, since copy tools rename them into place when done.
+ *
+ * The folder itself may come and go: one missing at start is waited for, and one
+ * removed (or removed and created again) while watched is picked up anew when it is
+ * back. chokidar cannot do that alone: it keeps watching the removed folder's inode.
  */
-import { watch } from 'chokidar';
+import { watch, type FSWatcher } from 'chokidar';
+import { stat } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
 import { Observable } from 'rxjs';
 import type { SourceRef } from '../../sample.js';
@@ -20,41 +25,113 @@ export interface WatchQuery {
 }
 
 export interface WatchHooks {
-  /** Called once the files already present have all been emitted. */
+  /** Called each time the folder is being watched and the files already in it have all been emitted. */
   onReady?(): void;
   onWarning?(message: string): void;
 }
 
-/** Completes when `signal` aborts (the watcher is closed first). */
+/** How often the folder is looked for while missing, and checked to be still the same while watched. */
+const RECHECK_MS = 500;
+
+/** Completes when `signal` aborts (the watcher is closed first), also while waiting for the folder. */
 export function watchFolder(query: WatchQuery, signal: AbortSignal, hooks: WatchHooks = {}): Observable<SourceRef> {
   const root = resolve(query.dir);
   const pattern = globToRegExp(query.pattern ?? (query.recursive ? `**/${IMAGE_PATTERN}` : IMAGE_PATTERN));
   const stableMs = query.stableMs ?? 1000;
   return new Observable<SourceRef>((subscriber) => {
-    const watcher = watch(root, {
-      ignoreInitial: false,
-      persistent: true,
-      depth: query.recursive ? undefined : 0,
-      usePolling: query.poll ?? false,
-      awaitWriteFinish: { stabilityThreshold: stableMs, pollInterval: Math.min(100, stableMs) },
-      ignored: (path: string) => path !== root && isTemporaryName(path.split(sep).pop() ?? ''),
-    });
-    const emit = (path: string) => {
-      const rel = relative(root, path).split(sep).join('/');
-      if (pattern.test(rel)) subscriber.next({ path, root });
+    const closed = new AbortController();
+    const close = () => closed.abort();
+    if (signal.aborted) close();
+    else signal.addEventListener('abort', close, { once: true });
+    let watcher: FSWatcher | undefined;
+
+    const startWatcher = () => {
+      const w = watch(root, {
+        ignoreInitial: false,
+        persistent: true,
+        depth: query.recursive ? undefined : 0,
+        usePolling: query.poll ?? false,
+        awaitWriteFinish: { stabilityThreshold: stableMs, pollInterval: Math.min(100, stableMs) },
+        ignored: (path: string) => path !== root && isTemporaryName(path.split(sep).pop() ?? ''),
+      });
+      const emit = (path: string) => {
+        const rel = relative(root, path).split(sep).join('/');
+        if (pattern.test(rel)) subscriber.next({ path, root });
+      };
+      w.on('add', emit);
+      w.on('change', emit);
+      w.on('ready', () => hooks.onReady?.());
+      w.on('error', (error) => hooks.onWarning?.(`watch ${root}: ${String(error)}`));
+      return w;
     };
-    watcher.on('add', emit);
-    watcher.on('change', emit);
-    watcher.on('ready', () => hooks.onReady?.());
-    watcher.on('error', (error) => hooks.onWarning?.(`watch ${root}: ${String(error)}`));
-    const stop = () => {
-      void watcher.close().then(() => subscriber.complete());
-    };
-    if (signal.aborted) stop();
-    else signal.addEventListener('abort', stop, { once: true });
+
+    (async () => {
+      let seenBefore = false;
+      while (!closed.signal.aborted) {
+        const found = await folderIdentity(root);
+        if ('missing' in found) {
+          const removed = seenBefore && found.missing === 'does not exist';
+          const waitFor = found.missing === 'is not a folder' ? 'a folder there' : removed ? 'it to appear again' : 'it to appear';
+          hooks.onWarning?.(`watch folder ${root} ${removed ? 'was removed' : found.missing}: waiting for ${waitFor}`);
+          while (!closed.signal.aborted && 'missing' in (await folderIdentity(root))) await pause(RECHECK_MS, closed.signal);
+          continue;
+        }
+        seenBefore = true;
+        watcher = startWatcher();
+        // chokidar reports the folder's removal at once; the identity check also catches a
+        // quick remove-and-create, whose new folder may even reuse the inode number.
+        let removed = false;
+        let wake: () => void = () => {};
+        watcher.on('unlinkDir', (path: string) => {
+          if (path === root) (removed = true), wake();
+        });
+        let now: Identity = found;
+        while (!closed.signal.aborted && !removed && 'id' in now && now.id === found.id) {
+          await pause(RECHECK_MS, closed.signal, (w) => (wake = w));
+          now = await folderIdentity(root);
+        }
+        const w = watcher;
+        watcher = undefined;
+        await w.close();
+        if (!closed.signal.aborted && 'id' in (await folderIdentity(root))) {
+          hooks.onWarning?.(`watch folder ${root} was removed and created again: watching the new one`);
+        }
+      }
+      subscriber.complete();
+    })().catch((error) => subscriber.error(error));
+
     return () => {
-      signal.removeEventListener('abort', stop);
-      void watcher.close();
+      signal.removeEventListener('abort', close);
+      close();
+      void watcher?.close();
     };
+  });
+}
+
+type Identity = { readonly id: string } | { readonly missing: string };
+
+/** A folder's identity: device, inode and birth time (an inode number alone is reused at once by ext4). */
+async function folderIdentity(path: string): Promise<Identity> {
+  try {
+    const s = await stat(path);
+    if (!s.isDirectory()) return { missing: 'is not a folder' };
+    return { id: `${s.dev}:${s.ino}:${s.birthtimeMs}` };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return { missing: code === 'ENOENT' ? 'does not exist' : `cannot be read (${code})` };
+  }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts or the function handed to `onWake` is called. */
+function pause(ms: number, signal: AbortSignal, onWake?: (wake: () => void) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    onWake?.(done);
   });
 }
