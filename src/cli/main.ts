@@ -44,7 +44,7 @@ export function createProgram(): Command {
     .action(async (file: string, opts: { set: string[] }) => {
       try {
         const plan = await loadPipeline(file, { set: opts.set });
-        for (const note of plan.notes ?? []) process.stderr.write(`note: ${note}\n`);
+        for (const note of plan.notes ?? []) process.stderr.write(`note: ${note.message}\n`);
         process.stdout.write(`${file}: valid (${plan.steps.map((s) => s.name).join(' -> ')})\n`);
         process.exitCode = 0;
       } catch (error) {

@@ -16,10 +16,16 @@ import type { Problem } from './document.js';
 type Path = readonly (string | number)[];
 type Locate = (path: Path) => { line: number; column: number } | undefined;
 
+/** Worth saying, not wrong: e.g. a watch folder that does not exist yet. */
+export interface Note {
+  readonly message: string;
+  /** Said by `validate` only: a run says it itself when it happens (the watch source waits for its folder). */
+  readonly validateOnly?: boolean;
+}
+
 export interface PlanCheck {
   readonly problems: Problem[];
-  /** Worth saying, not wrong: e.g. a watch folder that does not exist yet. */
-  readonly notes: string[];
+  readonly notes: Note[];
 }
 
 /** A folder the source lists, with the pipeline path naming it and whether it lists subfolders. */
@@ -31,14 +37,14 @@ interface Listed {
 
 export async function checkPlan(plan: Plan, locate: Locate): Promise<PlanCheck> {
   const problems: Problem[] = [];
-  const notes: string[] = [];
+  const notes: Note[] = [];
   const problem = (path: Path, message: string) => problems.push({ path, message, ...locate(path) });
 
   const listed = sourceFolders(plan);
   for (const { path, query, watch } of listed) {
     const s = await stat(query.dir).catch(() => undefined);
     if (watch) {
-      if (!s) notes.push(`${query.dir} does not exist yet: the run waits for it to appear`);
+      if (!s) notes.push({ message: `${query.dir} does not exist yet: the run waits for it to appear`, validateOnly: true });
       else if (!s.isDirectory()) problem(path, `${query.dir} is not a folder`);
     } else if (!s) problem(path, `${query.dir}: folder not found`);
     else if (!s.isDirectory() && !(path[1] === 'files' && !query.pattern)) problem(path, `${query.dir} is not a folder`); // `files: FILE` may name one image

@@ -14,6 +14,7 @@ import type { StepContext } from '../../operators/step.js';
 import { PipelineDefinition } from './definition.js';
 import type { PipelineDocument, Problem } from './document.js';
 import type { OperatorDefinition, OperatorRegistry } from './registry.js';
+import type { Note } from './checks.js';
 
 export interface PlannedStep {
   readonly index: number;
@@ -37,7 +38,7 @@ export interface Plan {
   /** Folder of the first `save` step, where ledgers and error reports go. */
   readonly outputDir?: string;
   /** What loading found worth saying, not wrong (see checks.ts); a run reports them as `log` events. */
-  readonly notes?: readonly string[];
+  readonly notes?: readonly Note[];
 }
 
 /** Run-time hooks and run-wide settings given to every operator's context. */

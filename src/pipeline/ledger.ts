@@ -32,6 +32,8 @@ export interface LedgerEntry extends Fingerprint {
   readonly error?: string;
   /** Set when this file was not processed because its content equals that of the (done) file at this path. */
   readonly sameAs?: string;
+  /** The stem the run gave its output names (output-names.ts), kept so that a restart gives it again. */
+  readonly stem?: string;
   readonly time: string;
 }
 
@@ -91,6 +93,11 @@ export class Ledger {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** The latest entry of every path, with its absolute path. */
+  *list(): IterableIterator<LedgerEntry & { readonly absolutePath: string }> {
+    for (const e of this.entries.values()) yield { ...e, absolutePath: resolve(this.root, e.path) };
   }
 
   /**

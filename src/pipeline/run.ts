@@ -15,12 +15,13 @@ import type { Lock } from '../io/lock.js';
 import { meanMetrics, type SegmentationMetrics } from '../kernels/metrics/segmentation.js';
 import type { Sample, SourceRef } from '../sample.js';
 import { defaultRegistry } from './builtins.js';
-import { checkPlan } from './checks.js';
+import { checkPlan, type Note } from './checks.js';
 import { compile, PipelineError, type Plan, type RunHooks } from './compile.js';
 import { parsePipelineText, readPipelineFile, type PipelineDocument, type ReadOptions } from './document.js';
 import { Ledger, lockLedger } from './ledger.js';
 import { clearFailure, oneLine, recordFailure } from './outcome.js';
 import { OutputNames } from './output-names.js';
+import { defaultStem } from '../io/output-path.js';
 import type { OperatorRegistry } from './registry.js';
 import { openSource } from './sources/open.js';
 import { inferenceHints } from './hints.js';
@@ -65,13 +66,13 @@ export async function loadPipeline(input: string | object, options: RunOptions =
 }
 
 /** Says where relative paths given with --set went, which surprises people who expect the working folder. */
-function setNotes(assignments: readonly string[], baseDir: string): string[] {
+function setNotes(assignments: readonly string[], baseDir: string): Note[] {
   return assignments.flatMap((a) => {
     const eq = a.indexOf('=');
     const key = a.slice(0, eq).split('.').pop() ?? '';
     const value = a.slice(eq + 1);
     if (eq <= 0 || !PATH_KEYS.has(key) || !value || isAbsolute(value) || /[{[]/.test(value)) return [];
-    return [`--set ${a}: a relative path, resolved against the pipeline file's folder: ${resolve(baseDir, value)}`];
+    return [{ message: `--set ${a}: a relative path, resolved against the pipeline file's folder: ${resolve(baseDir, value)}` }];
   });
 }
 
@@ -171,11 +172,15 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
         hold(claim.lock);
         for (const path of claim.removed) emit({ type: 'log', level: 'info', message: `removed ${path}, left by a writer that stopped mid-write` });
       }
-      for (const note of plan.notes ?? []) emit({ type: 'log', level: 'info', message: note });
+      for (const note of plan.notes ?? []) if (!note.validateOnly) emit({ type: 'log', level: 'info', message: note.message });
       const source = await openSource(plan, stop.signal, emit);
       if (source.watch) hold(await lockLedger(source.ledgerFile!, onLockLost));
       const ledger = source.watch ? await Ledger.open(source.ledgerFile!, source.root) : undefined;
       const names = new OutputNames();
+      // Earlier runs' output names hold: a file arriving now never takes a name already given.
+      for (const e of ledger?.list() ?? []) {
+        if (!e.sameAs) names.restore(e.absolutePath, e.stem ?? defaultStem({ path: e.absolutePath, root: source.root }));
+      }
       emit({ type: 'started', pipeline: definition.name, file: plan.file, time: new Date().toISOString(), watch: source.watch, ...(source.total !== undefined ? { total: source.total } : {}) });
 
       const perFile = plan.steps.filter((s) => s.scope === 'sample').map((s) => s.operator);
@@ -256,7 +261,7 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
         if (state.failures.length) {
           counts.failed++;
           emit(await recordFailure(ref, id, state.failures, saveTargets, plan.outputDir));
-          if (ledger && fingerprint) await ledger.record(ref.path, { ...fingerprint, status: 'failed', outputs: {}, error: oneLine(state.failures[0].message) });
+          if (ledger && fingerprint) await ledger.record(ref.path, { ...fingerprint, status: 'failed', outputs: {}, stem: ref.outputStem, error: oneLine(state.failures[0].message) });
           if (stopOnError) throw state.failures[0];
           return [];
         }
@@ -269,7 +274,7 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
           // Written to while we read it? Then the watcher reports it again and it is redone.
           const now = await stat(ref.path).catch(() => undefined);
           if (now && now.size === fingerprint.size && now.mtimeMs === fingerprint.mtimeMs) {
-            await ledger.record(ref.path, { ...fingerprint, status: 'done', outputs });
+            await ledger.record(ref.path, { ...fingerprint, status: 'done', outputs, stem: ref.outputStem });
           }
         }
         return kept;

@@ -86,6 +86,23 @@ test('exit 2: the command line is wrong (an unknown command, a folder for a pipe
   assert.match(backend.stderr, /argument 'quantum' is invalid/);
 });
 
+test('exit 3: another run holds the output folder', { timeout: 30000 }, async () => {
+  const dir = await project();
+  await mkdir(join(dir, 'out'));
+  const holder = spawn(process.execPath, ['--import', 'tsx', resolve('test/helpers/hold-lock.ts'), join(dir, 'out', '.unetflow.lock')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    let said = '';
+    holder.stdout.on('data', (d) => (said += d));
+    while (!said.includes('held')) await sleep(50);
+    const r = cli(['run', join(dir, 'batch.yaml')]);
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stderr, new RegExp(`in use by another unetflow run \\(pid ${holder.pid} `));
+    assert.ok(!existsSync(join(dir, 'out', 'good.image.png')));
+  } finally {
+    holder.kill('SIGKILL');
+  }
+});
+
 test('exit 0 and exit 1 after a first SIGTERM: the files in flight finish, and failures still count', { timeout: 30000 }, async () => {
   for (const bad of [false, true]) {
     const dir = await project({ bad });

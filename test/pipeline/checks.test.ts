@@ -55,7 +55,7 @@ test('a watch folder that does not exist yet is a note, not a problem', async ()
   const dir = await tempDir();
   await writeFile(join(dir, 'p.yaml'), pipeline('{ watch: later }'));
   const plan = await loadPipeline(join(dir, 'p.yaml'));
-  assert.deepEqual(plan.notes, [`${join(dir, 'later')} does not exist yet: the run waits for it to appear`]);
+  assert.deepEqual(plan.notes, [{ message: `${join(dir, 'later')} does not exist yet: the run waits for it to appear`, validateOnly: true }]);
 });
 
 test('a relative path given with --set is said to resolve against the pipeline file, naming the result', async () => {
@@ -63,5 +63,5 @@ test('a relative path given with --set is said to resolve against the pipeline f
   await mkdir(join(dir, 'in'));
   await writeFile(join(dir, 'p.yaml'), pipeline('{ files: in }'));
   const plan = await loadPipeline(join(dir, 'p.yaml'), { set: ['steps.1.save.dir=elsewhere', 'seed=3'] });
-  assert.deepEqual(plan.notes, [`--set steps.1.save.dir=elsewhere: a relative path, resolved against the pipeline file's folder: ${join(dir, 'elsewhere')}`]);
+  assert.deepEqual(plan.notes, [{ message: `--set steps.1.save.dir=elsewhere: a relative path, resolved against the pipeline file's folder: ${join(dir, 'elsewhere')}` }]);
 });

@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runPipeline } from '../../src/pipeline/run.js';
 import { encodeImage } from '../../src/io/write.js';
 import { readImage } from '../../src/io/read.js';
 import { collect, ofType, tempDir, writePng } from '../helpers/files.js';
+import { tap } from 'rxjs';
+import type { RunEvent } from '../../src/events.js';
 import { pixels, randomImage } from '../helpers/images.js';
 import { OutputNames } from '../../src/pipeline/output-names.js';
 import { fitName, outputPath, STEM_MAX } from '../../src/io/output-path.js';
@@ -108,4 +110,29 @@ test('an input whose name is too long for its derived names is processed, and a 
   assert.equal(written.length, 3);
   for (const name of written) assert.ok(Buffer.byteLength(name) <= 255, name);
   assert.ok(existsSync(failed.report!));
+});
+
+test('a watch run keeps the output names it gave across restarts: a later namesake never takes them', { timeout: 30000 }, async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'in'));
+  await writePng(join(dir, 'in', 'slice.png'), 1, 16);
+  const definition = { version: 1, name: 'w', source: { watch: { dir: 'in', stableMs: 50 } }, steps: [{ load: {} }, { save: { dir: 'out', outputs: ['image'] } }] };
+  const watchUntil = async (done: number) => {
+    const stop = new AbortController();
+    const events: RunEvent[] = [];
+    const run = collect(runPipeline(definition, { baseDir: dir, signal: stop.signal }).pipe(tap((e) => events.push(e))));
+    while (ofType(events, 'file-done').length < done && !events.some((e) => e.type === 'run-failed')) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300)); // time for anything else to show
+    stop.abort();
+    await run;
+    return events;
+  };
+  await watchUntil(1);
+  const original = pixels(await readImage(join(dir, 'in', 'slice.png')));
+  // While stopped, the processed image is moved away and a namesake arrives: a fresh claim would give it `slice`.
+  await rename(join(dir, 'in', 'slice.png'), join(dir, 'slice.png'));
+  await writeFile(join(dir, 'in', 'slice.jpg'), await encodeImage(randomImage(16, 16, 1, 'uint8', 2), 'jpeg'));
+  const second = await watchUntil(1);
+  assert.deepEqual(ofType(second, 'file-done').map((e) => e.outputs.image), [join(dir, 'out', 'slice.jpg.image.png')]);
+  assert.deepEqual(pixels(await readImage(join(dir, 'out', 'slice.image.png'))), original);
 });
