@@ -63,6 +63,10 @@ function replayInfer(config: UNetConfig, width: number, height: number, tally: T
   conv(f * 2 ** depth);
   for (let level = depth - 1; level >= 0; level--) {
     const c = f * 2 ** level;
+    const skip = skips.pop()!;
+    const cropped = skip.rows !== 2 * rows || skip.cols !== 2 * cols;
+    const crop = cropped ? tally.alloc(map(2 * rows, 2 * cols, c)) : skip.bytes;
+    if (cropped) tally.free(skip.bytes);
     // The up-convolution's product and its pixel shuffle, then the product is freed.
     const product = tally.alloc(map(rows, cols, 4 * c));
     const up = tally.alloc(map(2 * rows, 2 * cols, c));
@@ -70,10 +74,6 @@ function replayInfer(config: UNetConfig, width: number, height: number, tally: T
     tally.free(current);
     rows *= 2;
     cols *= 2;
-    const skip = skips.pop()!;
-    const cropped = skip.rows !== rows || skip.cols !== cols;
-    const crop = cropped ? tally.alloc(map(rows, cols, c)) : skip.bytes;
-    if (cropped) tally.free(skip.bytes);
     current = tally.alloc(map(rows, cols, 2 * c));
     tally.free(crop);
     tally.free(up);

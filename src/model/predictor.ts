@@ -9,7 +9,7 @@
  * engine's budget (memory.ts), so that a wasm heap (4 GiB at most) is never overrun.
  */
 import * as tf from '@tensorflow/tfjs';
-import { bands, type Band } from './geometry.js';
+import { bands, sizeMap, type Band } from './geometry.js';
 import { forwardPeakBytes, memoryBudget, predictionPeakBytes } from './memory.js';
 import type { UNet } from './unet.js';
 
@@ -163,21 +163,30 @@ function inferInBands(model: UNet, x: tf.Tensor4D, bandList: Band[]): tf.Tensor4
 }
 
 /**
- * The fewest bands whose forward pass, with the whole tile's input and output maps
- * around it, fits `budgetBytes`; throws, naming the sizes, where none does.
+ * The fewest bands whose forward pass, with the whole tile's maps around it, fits
+ * `budgetBytes`; throws, naming the sizes, where none does.
  */
 function tileBands(config: UNet['config'], width: number, height: number, budgetBytes: number, perTile: number): Band[] {
-  // Around the forward: the input with two copies, and four output-sized maps (softmax, copies, sum).
-  const around = perTile - forwardPeakBytes(config, width, height);
+  const map = (rows: number, cols: number, channels: number) => 4 * rows * cols * channels;
+  const input = map(height, width, config.inputChannels);
+  const output = map(sizeMap(height, config).output, sizeMap(width, config).output, config.classes);
+  // Beside a band's pass: the tile and its transformed copy, the band's rows, the running
+  // sum and the bands' logits so far. Before and after it (transforms, softmax) at most
+  // three input-sized or five output-sized maps are held.
+  const need = (b: Band) =>
+    Math.max(forwardPeakBytes(config, width, b.inputRows) + 2 * input + map(b.inputRows, width, config.inputChannels) + 2 * output, 3 * input + output, input + 5 * output);
   for (let parts = 2; parts <= height; parts++) {
     const list = bands(height, config, parts);
     if (list.length < parts) break; // no more bands to be had
-    if (Math.max(...list.map((b) => forwardPeakBytes(config, width, b.inputRows))) + around <= budgetBytes) return list;
+    if (Math.max(...list.map(need)) <= budgetBytes) return list;
   }
-  const mib = (b: number) => `${Math.round(b / 2 ** 20)} MiB`;
   throw new RangeError(
-    `a ${height}x${width} px tile needs ${mib(perTile)} for one pass of this network, more than the ${mib(budgetBytes)} an inference chunk may use on ${tf.getBackend()}` +
+    `a ${height}x${width} px tile needs ${size(perTile)} for one pass of this network, more than the ${size(budgetBytes)} an inference chunk may use on ${tf.getBackend()}` +
       (config.padding === 'valid' ? ', even in bands of rows' : ' (same-padded networks cannot be split into bands)') +
       '; use smaller tiles',
   );
+}
+
+function size(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : bytes >= 2 ** 20 ? `${Math.round(bytes / 2 ** 20)} MiB` : `${Math.ceil(bytes / 2 ** 10)} KiB`;
 }

@@ -192,11 +192,12 @@ export class UNet {
     advance(conv(t, `down${depth}/conv1`));
     advance(conv(t, `down${depth}/conv2`));
     for (let level = depth - 1; level >= 0; level--) {
+      // The skip is cropped first, so that its uncropped map is gone before the up-convolution's two.
+      const skip = skips.pop()!;
+      const crop = centreCrop(skip, 2 * t.shape[1], 2 * t.shape[2]);
+      if (crop !== skip) skip.dispose();
       const up = inferUpConv(t, w(`up${level}/upconv/kernel`), w(`up${level}/upconv/bias`));
       advance(up);
-      const skip = skips.pop()!;
-      const crop = centreCrop(skip, up.shape[1], up.shape[2]);
-      if (crop !== skip) skip.dispose();
       const joined = tf.concat([crop, up], 3);
       crop.dispose();
       advance(joined);

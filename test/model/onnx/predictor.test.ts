@@ -30,7 +30,7 @@ test('symmetry index maps gather a flipped or transposed image as the tfjs symme
   assert.equal(symmetries('dihedral').length, 8);
 });
 
-test('ONNX Runtime gives the tfjs probabilities with and without test-time augmentation, on any thread count', needs('onnxruntime-node'), async () => {
+test('ONNX Runtime gives the tfjs probabilities with and without test-time augmentation, on any thread count, in chunks too', needs('onnxruntime-node'), async () => {
   await useBackend('wasm');
   const ort = await loadOnnxRuntime();
   for (const [i, padding] of (['valid', 'same'] as const).entries()) {
@@ -39,7 +39,9 @@ test('ONNX Runtime gives the tfjs probabilities with and without test-time augme
     const rng = createRng(i);
     const x = Float32Array.from({ length: 3 * size * size }, () => rng.next());
     const reference = network(config, 20 + i);
-    const predictors = await Promise.all([1, 2].map((threads) => openOnnxPredictor(network(config, 20 + i), ort, { threads, name: `net ${i}` })));
+    // Two thread counts, and chunks of one tile (a budget smaller than a tile).
+    const options = [{ threads: 1 }, { threads: 2 }, { threads: 1, budgetBytes: 1 }];
+    const predictors = await Promise.all(options.map((o) => openOnnxPredictor(network(config, 20 + i), ort, { ...o, name: `net ${i}` })));
     try {
       for (const tta of ['none', 'flips', 'dihedral'] as const) {
         const expected = predictProbabilities(reference, x, 3, size, tta);
