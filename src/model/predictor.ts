@@ -110,16 +110,14 @@ export function predictProbabilities(
   const step = Math.max(1, chunk);
   for (let from = 0; from < count; from += step) {
     const n = Math.min(step, count - from);
-    const x = tf.tensor4d(images.subarray(from * tileIn, (from + n) * tileIn), [n, height, width, c]);
-    try {
+    // Each tensor is freed by hand as soon as it has been used; the tidy frees the rest if a pass throws.
+    tf.tidy(() => {
+      const x = tf.tensor4d(images.subarray(from * tileIn, (from + n) * tileIn), [n, height, width, c]);
       let sum: tf.Tensor4D | undefined;
       for (const s of passes) sum = accumulate(sum, pass(model, x, s, bandList));
-      const mean = passes.length === 1 ? sum! : tf.tidy(() => tf.div(sum!, passes.length) as tf.Tensor4D);
+      const mean = passes.length === 1 ? sum! : tf.div(sum!, passes.length);
       out.set(mean.dataSync(), from * tileOut);
-      tf.dispose([sum!, mean]);
-    } finally {
-      x.dispose();
-    }
+    });
   }
   return out;
 }
