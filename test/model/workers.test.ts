@@ -113,7 +113,7 @@ test('a worker whose wasm runtime aborts fails that request in one line, keeps t
     assert.equal(aborted.status, 'rejected');
     const error = (aborted as PromiseRejectedResult).reason as WorkerError;
     assert.ok(error instanceof WorkerError);
-    assert.equal(error.message, 'worker 1: RuntimeError: Aborted(). Build with -sASSERTIONS for more info.; its engine stopped and the worker was restarted');
+    assert.equal(error.message, 'worker 1: RuntimeError: Aborted(); its engine stopped and the worker was restarted');
     assert.match(error.detail, /^RuntimeError: Aborted\(\)[^]*\n    at [^]*\nAborted\(\)$/);
     assert.equal(predicted.status, 'fulfilled', 'the request queued behind the abort is served by the replacement');
     assertClose((predicted as PromiseFulfilledResult<Float32Array>).value, expected, 1e-5, 'probabilities');
