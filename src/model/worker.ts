@@ -113,8 +113,8 @@ function failure(error: unknown): WorkerFailure {
   const e = error instanceof Error ? error : new Error(String(error));
   const detail = [e.stack ?? `${e.name}: ${e.message}`, ...runtimeNotes].join('\n');
   runtimeNotes = [];
-  // A trap or an abort inside WebAssembly leaves the engine's heap in an unknown state.
   // emscripten's advice to rebuild the runtime is no use to a user: it stays in the detail.
   const message = e.message.split('\n')[0].replace(/\.? Build with -sASSERTIONS for more info\.$/, '');
+  // A trap or an abort inside WebAssembly leaves the engine's heap in an unknown state.
   return { name: e.name, message, detail, fatal: error instanceof WasmRuntimeError };
 }
