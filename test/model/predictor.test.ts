@@ -6,17 +6,11 @@ import { predictionPeakBytes } from '../../src/model/memory.js';
 import { predictProbabilities, type Augmentation } from '../../src/model/predictor.js';
 import { UNet } from '../../src/model/unet.js';
 import { createRng } from '../../src/random.js';
+import { maxDifference } from './onnx/helpers.js';
 
 function images(count: number, size: number, seed: number): Float32Array {
   const rng = createRng(seed);
   return Float32Array.from({ length: count * size * size }, () => rng.next());
-}
-
-function maxDifference(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 /** Bytes `f` holds at its peak beyond what was held before, as tfjs's engine counts them. */
