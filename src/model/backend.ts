@@ -3,8 +3,8 @@
  * backend is process-wide state: choose it once, before building a model.
  *
  * Preference: tfjs-node-gpu, tfjs-node (optional dependencies that npm drops
- * silently where libtensorflow cannot be fetched, so they are imported dynamically
- * and their absence is not an error), then wasm (with the gradient kernels it lacks
+ * silently where libtensorflow cannot be fetched, imported through optional.ts, which
+ * also honours UNETFLOW_WITHOUT), then wasm (with the gradient kernels it lacks
  * registered), then cpu.
  *
  * Inference may also run on ONNX Runtime (onnxruntime-node, optional too), which
@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { loadOnnxRuntime, type OnnxRuntime, type OnnxRuntimeImport } from './onnx/runtime.js';
+import { importOptional, PackageMissing } from './optional.js';
 import { registerWasmKernels } from './wasm-kernels.js';
 
 /** tfjs backends: what training can run on. */
@@ -30,14 +31,14 @@ export interface BackendInfo {
   readonly name: string;
   /** The package providing it, for reports, e.g. `@tensorflow/tfjs-backend-wasm`. */
   readonly package: string;
-  /** Why each preferred backend was skipped (auto), in order. */
+  /**
+   * Why each preferred backend was skipped (auto), in order, one line each, e.g.
+   * `onnxruntime: not installed` or `node: not installed (UNETFLOW_WITHOUT)`.
+   */
   readonly skipped: readonly string[];
 }
 
 type Loader = () => Promise<{ name: string; package: string }>;
-
-// A variable specifier keeps TypeScript from requiring the optional packages' types.
-const importOptional = (specifier: string): Promise<unknown> => import(specifier);
 
 const loaders: Record<Exclude<BackendChoice, 'auto'>, Loader> = {
   'node-gpu': async () => {
@@ -105,7 +106,7 @@ async function select(choice: BackendChoice): Promise<BackendInfo> {
     try {
       return { choice, skipped, ...(await loaders[name]()) };
     } catch (error) {
-      skipped.push(`${name}: ${firstLine((error as Error).message)}`);
+      skipped.push(`${name}: ${skipReason(error)}`);
     }
   }
   throw new Error(`no tfjs backend could be loaded:\n  ${skipped.join('\n  ')}`);
@@ -153,14 +154,16 @@ export async function useInferenceBackend(choice: InferenceBackendChoice = 'auto
   try {
     return { engine: 'tfjs', info: { ...(await useBackend('node-gpu')), choice } };
   } catch (error) {
-    skipped.push(`node-gpu: ${firstLine(((error as Error).cause as Error | undefined)?.message ?? (error as Error).message)}`);
+    skipped.push(`node-gpu: ${skipReason((error as Error).cause ?? error)}`);
   }
-  const runtime = await ort().catch((error: Error) => void skipped.push(`onnxruntime: ${firstLine(error.message)}`));
+  const runtime = await ort().catch((error: Error) => void skipped.push(`onnxruntime: ${skipReason(error)}`));
   if (runtime) return onOrt(runtime, skipped);
   const tfjs = await useBackend('auto');
   return { engine: 'tfjs', info: { ...tfjs, skipped: [...skipped, ...tfjs.skipped.filter((s) => !s.startsWith('node-gpu:'))] } };
 }
 
-function firstLine(s: string): string {
-  return s.split('\n')[0];
+/** One line for a backend report: a missing package's short reason, else the error's first line. */
+function skipReason(error: unknown): string {
+  if (error instanceof PackageMissing) return error.reason;
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0];
 }

@@ -164,6 +164,50 @@ export class UNet {
     return conv(t, 'head', false);
   }
 
+  /**
+   * Class logits [N, out, out, K] for inference: `apply` without dropout, freeing each
+   * feature map as soon as the next layer has read it (a skip once it is cropped), so
+   * that the peak is a few maps and the skips rather than every map of the pass
+   * (memory.ts estimates it; its order of allocations is this method's). Convolutions
+   * are fused with their bias and ReLU. Leaves `x` alone; no gradients.
+   */
+  infer(x: tf.Tensor4D): tf.Tensor4D {
+    const { depth, padding } = this.config;
+    const w = (name: string) => this.weights.get(name) as tf.Tensor;
+    const conv = (t: tf.Tensor4D, name: string, activation: 'relu' | 'linear' = 'relu') =>
+      tf.fused.conv2d({ x: t, filter: w(`${name}/kernel`) as tf.Tensor4D, strides: 1, pad: padding, bias: w(`${name}/bias`), activation });
+    const skips: tf.Tensor4D[] = [];
+    let t = x;
+    /** Moves on to `next`, freeing the current map unless it is the input or a skip. */
+    const advance = (next: tf.Tensor4D) => {
+      if (t !== x && !skips.includes(t)) t.dispose();
+      t = next;
+    };
+    for (let level = 0; level < depth; level++) {
+      advance(conv(t, `down${level}/conv1`));
+      advance(conv(t, `down${level}/conv2`));
+      skips.push(t);
+      advance(tf.maxPool(t, 2, 2, 'valid'));
+    }
+    advance(conv(t, `down${depth}/conv1`));
+    advance(conv(t, `down${depth}/conv2`));
+    for (let level = depth - 1; level >= 0; level--) {
+      // The skip is cropped first, so that its uncropped map is gone before the up-convolution's two.
+      const skip = skips.pop()!;
+      const crop = centreCrop(skip, 2 * t.shape[1], 2 * t.shape[2]);
+      if (crop !== skip) skip.dispose();
+      const up = inferUpConv(t, w(`up${level}/upconv/kernel`), w(`up${level}/upconv/bias`));
+      advance(up);
+      const joined = tf.concat([crop, up], 3);
+      crop.dispose();
+      advance(joined);
+      advance(conv(t, `up${level}/conv1`));
+      advance(conv(t, `up${level}/conv2`));
+    }
+    advance(conv(t, 'head', 'linear'));
+    return t;
+  }
+
   /** Number of trainable values. */
   get parameterCount(): number {
     let n = 0;
@@ -187,6 +231,26 @@ function upConv(x: tf.Tensor4D, kernel: tf.Tensor, bias: tf.Tensor): tf.Tensor4D
   const y = tf.matMul(tf.reshape(x, [n * h * wd, cin]), kernel as tf.Tensor2D);
   const blocks = tf.transpose(tf.reshape(y, [n * h, wd, 2, 2 * cout]), [0, 2, 1, 3]);
   return tf.add(tf.reshape(blocks, [n, 2 * h, 2 * wd, cout]), bias) as tf.Tensor4D;
+}
+
+/**
+ * upConv for UNet.infer: the same product as a 1x1 convolution with the bias fused
+ * (repeated for the 2x2 block's four column groups), then the pixel shuffle, each
+ * reshaped view freed at once: two maps at its peak beside the input.
+ */
+function inferUpConv(x: tf.Tensor4D, kernel: tf.Tensor, bias: tf.Tensor): tf.Tensor4D {
+  const [n, h, wd, cin] = x.shape;
+  const cout = bias.shape[0];
+  const y = tf.tidy(() =>
+    tf.fused.conv2d({ x, filter: tf.reshape(kernel, [1, 1, cin, 4 * cout]) as tf.Tensor4D, strides: 1, pad: 'valid', bias: tf.tile(bias, [4]) }),
+  );
+  const rows = tf.reshape(y, [n * h, wd, 2, 2 * cout]);
+  y.dispose();
+  const blocks = tf.transpose(rows, [0, 2, 1, 3]);
+  rows.dispose();
+  const out = tf.reshape(blocks, [n, 2 * h, 2 * wd, cout]) as tf.Tensor4D;
+  blocks.dispose();
+  return out;
 }
 
 /** Where the bottom map's rows lie in the whole tile's bottom map: [first row, rows of the whole]. */

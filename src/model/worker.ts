@@ -6,9 +6,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend, type BackendChoice } from './backend.js';
+import { memoryBudget } from './memory.js';
 import { predictProbabilities, type Augmentation } from './predictor.js';
 import { Trainer, type Batch, type Gradients, type TrainerOptions } from './trainer.js';
 import { UNet, weightSpecs, type UNetConfig } from './unet.js';
+import type { WorkerFailure } from './workers.js';
 
 interface Init {
   readonly backend: BackendChoice;
@@ -16,18 +18,32 @@ interface Init {
   readonly weights: [string, Float32Array][];
   readonly trainer?: TrainerOptions;
   readonly optimizerState?: readonly { shape: number[]; data: Float32Array }[];
+  /** Workers in the pool: engines that share the machine's memory. */
+  readonly engines: number;
 }
 
 type Request =
   | { id: number; kind: 'gradients'; batch: Batch; normaliser: number }
   | { id: number; kind: 'apply'; gradients: [string, Float32Array][] }
-  | { id: number; kind: 'predict'; images: Float32Array; count: number; size: number; height?: number; tta: Augmentation }
+  | { id: number; kind: 'predict'; images: Float32Array; count: number; size: number; height?: number; tta: Augmentation; passes?: [number, number] }
   | { id: number; kind: 'weights' }
   | { id: number; kind: 'optimizer-state' }
-  | { id: number; kind: 'info' };
+  | { id: number; kind: 'info' }
+  /** Makes this worker's wasm runtime abort, as a failed allocation does (tests the pool's recovery). */
+  | { id: number; kind: 'abort' };
 
 const init = workerData as Init;
 const port = parentPort!;
+
+// emscripten reports an abort (`Aborted(...)`) on console.warn before it throws: that
+// belongs in the failed request's detail, not on the terminal.
+let runtimeNotes: string[] = [];
+const WasmRuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: new () => Error } }).WebAssembly.RuntimeError;
+const warn = console.warn.bind(console);
+console.warn = (...args: unknown[]) => {
+  if (typeof args[0] === 'string' && args[0].startsWith('Aborted(')) runtimeNotes.push(args.join(' '));
+  else warn(...args);
+};
 const ready = (async () => {
   const backend = await useBackend(init.backend);
   const shapes = new Map(weightSpecs(init.config).map((s) => [s.name, s.shape]));
@@ -57,7 +73,11 @@ port.on('message', async (request: Request) => {
         break;
       }
       case 'predict': {
-        const p = predictProbabilities(model, request.images, request.count, request.size, request.tta, request.height);
+        const p = predictProbabilities(model, request.images, request.count, request.size, request.tta, {
+          height: request.height,
+          passes: request.passes,
+          budgetBytes: memoryBudget(backend.name, { engines: init.engines, weightBytes: 4 * model.parameterCount }),
+        });
         const copy = Float32Array.from(p);
         port.postMessage({ id: request.id, probabilities: copy, backend: backend.name }, [copy.buffer]);
         break;
@@ -75,8 +95,26 @@ port.on('message', async (request: Request) => {
       case 'info':
         port.postMessage({ id: request.id, backend: backend.name });
         break;
+      case 'abort': {
+        // A kernel asked for a tensor that does not exist: the runtime aborts, as on a failed allocation.
+        const wasm = (tf.backend() as { wasm?: { _Relu?: (x: number, dtype: number, out: number) => void } }).wasm;
+        if (!wasm?._Relu) throw new Error(`backend ${backend.name} has no wasm runtime to abort`);
+        wasm._Relu(-1, 0, -1);
+        throw new Error('the wasm runtime did not abort');
+      }
     }
   } catch (error) {
-    port.postMessage({ id: request.id, error: (error as Error).stack ?? String(error) });
+    port.postMessage({ id: request.id, error: failure(error) });
   }
 });
+
+/** A failed request as the pool takes it (WorkerFailure): one line, the rest as detail. */
+function failure(error: unknown): WorkerFailure {
+  const e = error instanceof Error ? error : new Error(String(error));
+  const detail = [e.stack ?? `${e.name}: ${e.message}`, ...runtimeNotes].join('\n');
+  runtimeNotes = [];
+  // emscripten's advice to rebuild the runtime is no use to a user: it stays in the detail.
+  const message = e.message.split('\n')[0].replace(/\.? Build with -sASSERTIONS for more info\.$/, '');
+  // A trap or an abort inside WebAssembly leaves the engine's heap in an unknown state.
+  return { name: e.name, message, detail, fatal: error instanceof WasmRuntimeError };
+}

@@ -17,13 +17,24 @@
  * Each band's loss weights are zero outside the rows it owns, so every output pixel
  * counts once.
  *
- * Inference spreads a batch's tiles (or, for a single tile, its bands) over the workers.
+ * Inference spreads a batch's tiles over the workers; with fewer tiles than workers,
+ * a tile's bands (no augmentation) or its augmentation's passes (a share each,
+ * averaged here). Each worker cuts its share into chunks that fit its memory budget
+ * (memory.ts; a wasm heap is 4 GiB at most).
+ *
+ * Failures come back as WorkerErrors: a one-line message, the worker's stack and
+ * anything its wasm runtime printed in `detail`. An error from WebAssembly itself
+ * (an out-of-bounds access, `Aborted()`) leaves that worker's engine unusable, so an
+ * inference worker is replaced by a fresh one with the same weights, and the requests
+ * queued on it are sent to the replacement. A training worker is not: its weights and
+ * optimiser state have moved on since the pool started, and a step that lost a share
+ * of its gradient cannot be completed, so the error ends the training run.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { BackendChoice } from './backend.js';
 import { bands, type Band } from './geometry.js';
-import type { Augmentation } from './predictor.js';
+import { symmetries, type Augmentation } from './predictor.js';
 import { learningRateAt } from './optimizer.js';
 import { dropoutSeeds, type Batch, type StepResult, type TrainerOptions } from './trainer.js';
 import type { UNetConfig } from './unet.js';
@@ -48,19 +59,46 @@ export interface PoolOptions {
 }
 
 interface Pending {
+  readonly worker: number;
+  readonly request: Record<string, unknown>;
   resolve(value: any): void;
   reject(error: Error): void;
 }
 
-/** A piece of work: whole tiles [from, to), or one band of tile `from`. */
+/** What a worker posts back when a request fails (worker.ts). */
+export interface WorkerFailure {
+  readonly name: string;
+  /** One line. */
+  readonly message: string;
+  /** The worker's stack, and what its wasm runtime printed (`Aborted(...)`). */
+  readonly detail: string;
+  /** The error came from WebAssembly itself: the worker's engine cannot be used again. */
+  readonly fatal: boolean;
+}
+
+/** A request a worker could not complete: one line to show, the rest in `detail` (for reports). */
+export class WorkerError extends Error {
+  override readonly name = 'WorkerError';
+
+  constructor(
+    message: string,
+    readonly detail: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A piece of work: whole tiles [from, to), one band of tile `from`, or some passes of tile `from`. */
 interface Item {
   readonly from: number;
   readonly to: number;
   readonly band?: Band;
+  readonly passes?: readonly [number, number];
 }
 
 export class WorkerPool {
-  private readonly workers: Worker[];
+  private readonly workers: Worker[] = [];
+  private readonly engines: number;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private step: number;
@@ -69,6 +107,13 @@ export class WorkerPool {
     const count = options.workers ?? availableParallelism();
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`workers must be a positive integer, got ${count}`);
     this.step = options.trainer?.startStep ?? 0;
+    this.engines = count;
+    for (let k = 0; k < count; k++) this.workers.push(this.spawn(k));
+  }
+
+  /** Starts worker `k` from the pool's initial state. */
+  private spawn(k: number): Worker {
+    const { options } = this;
     // From source (tsx) the worker is a .ts file and needs tsx's loader; built, it is .js.
     const fromSource = import.meta.url.endsWith('.ts');
     const url = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
@@ -78,29 +123,55 @@ export class WorkerPool {
       weights: [...options.weights.entries()],
       trainer: options.trainer,
       optimizerState: options.optimizerState,
+      engines: this.engines,
     };
-    this.workers = Array.from({ length: count }, () => {
-      // Node 20 will not start a worker at a .ts entry (execArgv --import tsx does not
-      // reach it), so from source a one-line script registers tsx, then imports it.
-      const w = fromSource
-        ? new Worker(
-            `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })`,
-            { eval: true, workerData },
-          )
-        : new Worker(url, { workerData });
-      w.on('message', (m: { id: number; error?: string }) => {
-        const p = this.pending.get(m.id);
-        if (!p) return;
-        this.pending.delete(m.id);
-        if (this.pending.size === 0) for (const v of this.workers) v.unref();
-        if (m.error) p.reject(new Error(`worker: ${m.error}`));
-        else p.resolve(m);
-      });
-      w.on('error', (error) => this.failAll(error));
-      // Idle workers do not keep the process alive; a pending request does (see call).
-      w.unref();
-      return w;
+    // Node 20 will not start a worker at a .ts entry (execArgv --import tsx does not
+    // reach it), so from source a one-line script registers tsx, then imports it.
+    const w = fromSource
+      ? new Worker(
+          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })`,
+          { eval: true, workerData },
+        )
+      : new Worker(url, { workerData });
+    w.on('message', (m: { id: number; error?: WorkerFailure }) => {
+      if (this.workers[k] !== w) return; // a replaced worker's last words
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.error?.fatal && !this.options.trainer) this.replace(k);
+      this.refresh();
+      if (!m.error) return p.resolve(m);
+      const restarted = m.error.fatal && !this.options.trainer ? '; its engine stopped and the worker was restarted' : '';
+      p.reject(new WorkerError(`worker ${k + 1}: ${m.error.name}: ${m.error.message}${restarted}`, m.error.detail));
     });
+    w.on('error', (error) => {
+      if (this.workers[k] !== w) return;
+      for (const [id, p] of this.pending) {
+        if (p.worker !== k) continue;
+        this.pending.delete(id);
+        p.reject(new WorkerError(`worker ${k + 1} stopped: ${error.message.split('\n')[0]}`, error.stack ?? String(error)));
+      }
+      if (!this.options.trainer) this.replace(k);
+      this.refresh();
+    });
+    // Idle workers do not keep the process alive; a pending request does (see refresh).
+    if (this.pending.size === 0) w.unref();
+    return w;
+  }
+
+  /** Replaces worker `k` by a fresh one; requests still queued on it go to the new one. */
+  private replace(k: number): void {
+    void this.workers[k].terminate();
+    this.workers[k] = this.spawn(k);
+    for (const [id, p] of this.pending) if (p.worker === k) this.workers[k].postMessage({ id, ...p.request });
+  }
+
+  /** Workers keep the process alive exactly while requests are pending. */
+  private refresh(): void {
+    for (const w of this.workers) {
+      if (this.pending.size > 0) w.ref();
+      else w.unref();
+    }
   }
 
   get size(): number {
@@ -120,7 +191,7 @@ export class WorkerPool {
     const perImage = batch.images.length / count;
     const o = Math.round(Math.sqrt(batch.labels.length / count));
     const seeds = batch.dropoutSeeds ?? dropoutSeeds(t.seed ?? 0, this.step, count);
-    const items = this.plan(count, s, true);
+    const items = this.plan(count, s, 'none');
     const replies = await this.spread(items, (item) => {
       if (!item.band) {
         const { from, to } = item;
@@ -177,19 +248,30 @@ export class WorkerPool {
 
   /**
    * Class probabilities for `count` square tiles, spread over the workers: whole tiles
-   * when there are enough of them, else bands of tiles (without augmentation only:
-   * a band of a flipped tile is not a flipped band).
+   * when there are enough of them, else bands of tiles without augmentation (a band of
+   * a flipped tile is not a flipped band), or shares of each tile's augmentation passes.
    */
   async predict(images: Float32Array, count: number, size: number, tta: Augmentation = 'none'): Promise<Float32Array> {
     const per = images.length / count;
     const cols = per / size;
-    const items = this.plan(count, size, tta === 'none');
+    const items = this.plan(count, size, tta);
     const parts = (await this.spread(items, (item) => {
       const b = item.band;
       return b
         ? { kind: 'predict', images: images.slice(item.from * per + b.inputTop * cols, item.from * per + (b.inputTop + b.inputRows) * cols), count: 1, size, height: b.inputRows, tta }
-        : { kind: 'predict', images: images.slice(item.from * per, item.to * per), count: item.to - item.from, size, tta };
+        : { kind: 'predict', images: images.slice(item.from * per, item.to * per), count: item.to - item.from, size, tta, passes: item.passes };
     })) as { probabilities: Float32Array }[];
+    if (items.some((item) => item.passes)) {
+      // Each share is the mean of its passes: weighted by their number, they make the mean of all.
+      const all = symmetries(tta).length;
+      const out = new Float32Array(count * parts[0].probabilities.length);
+      items.forEach((item, k) => {
+        const [a, b] = item.passes!;
+        const offset = item.from * parts[k].probabilities.length;
+        parts[k].probabilities.forEach((v, i) => (out[offset + i] += (v * (b - a)) / all));
+      });
+      return out;
+    }
     if (!items.some((item) => item.band)) {
       const out = new Float32Array(parts.reduce((n, p) => n + p.probabilities.length, 0));
       let o = 0;
@@ -226,13 +308,22 @@ export class WorkerPool {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
-  /** Whole tiles over the workers when there are enough, else bands (valid networks). */
-  private plan(count: number, size: number, mayBand: boolean): Item[] {
+  /**
+   * Whole tiles over the workers when there are enough, else bands (valid networks,
+   * no augmentation) or shares of the augmentation's passes.
+   */
+  private plan(count: number, size: number, tta: Augmentation): Item[] {
     const minParts = this.options.tileParts ?? 1;
     const parts = Math.max(minParts, Math.ceil(this.workers.length / count));
-    const list = mayBand && parts > 1 ? bands(size, this.options.config, parts) : [];
-    if (list.length <= 1) return split(count, this.workers.length).map(([from, to]) => ({ from, to }));
-    return Array.from({ length: count }, (_, i) => list.map((band) => ({ from: i, to: i + 1, band }))).flat();
+    const list = tta === 'none' && parts > 1 ? bands(size, this.options.config, parts) : [];
+    if (list.length > 1) return Array.from({ length: count }, (_, i) => list.map((band) => ({ from: i, to: i + 1, band }))).flat();
+    const passes = symmetries(tta).length;
+    const shares = Math.min(passes, Math.floor(this.workers.length / count));
+    if (shares > 1) {
+      const ranges = split(passes, shares);
+      return Array.from({ length: count }, (_, i) => ranges.map((passes) => ({ from: i, to: i + 1, passes }))).flat();
+    }
+    return split(count, this.workers.length).map(([from, to]) => ({ from, to }));
   }
 
   /** Sends item k to worker k mod size (a worker's items run one after another). */
@@ -243,15 +334,10 @@ export class WorkerPool {
   private call(worker: number, request: Record<string, unknown>): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      if (this.pending.size === 0) for (const v of this.workers) v.ref();
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { worker, request, resolve, reject });
+      this.refresh();
       this.workers[worker].postMessage({ id, ...request });
     });
-  }
-
-  private failAll(error: Error): void {
-    for (const p of this.pending.values()) p.reject(error);
-    this.pending.clear();
   }
 }
 

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/model/backend.js';
 import { UNet, weightSpecs, unetConfig } from '../../src/model/unet.js';
 import { Trainer } from '../../src/model/trainer.js';
+import { createRng } from '../../src/random.js';
 import { discBatch } from './helpers.js';
 
 const tiny = { depth: 2, baseFilters: 4, classes: 2, inputChannels: 1 } as const;
@@ -75,4 +76,32 @@ test('many SGD steps leave no tensors behind', async () => {
   assert.equal(trainer.step, 22);
   trainer.dispose();
   net.dispose();
+});
+
+test('infer gives apply\'s logits, valid and same padding, leaves only its result behind and peaks at under half of what apply holds', async () => {
+  for (const backend of ['wasm', 'cpu'] as const) {
+    await useBackend(backend);
+    for (const [padding, input] of [['valid', 92], ['same', 32]] as const) {
+      const net = UNet.create({ depth: 3, baseFilters: 8, classes: 3, inputChannels: 2, padding }, 2);
+      const rng = createRng(5);
+      const x = tf.tensor4d(Float32Array.from({ length: 2 * input * input * 2 }, () => rng.next()), [2, input, input, 2]);
+      const expected = tf.tidy(() => net.apply(x).dataSync());
+      const before = tf.memory();
+      const logits = net.infer(x);
+      assert.equal(tf.memory().numTensors, before.numTensors + 1, `${backend} ${padding}: only the result is left`);
+      const got = logits.dataSync();
+      logits.dispose();
+      let d = 0;
+      for (let i = 0; i < got.length; i++) d = Math.max(d, Math.abs(got[i] - expected[i]));
+      assert.ok(d < 1e-5, `${backend} ${padding}: max difference ${d}`);
+      if (backend === 'cpu') {
+        const peak = async (f: () => void) => (await tf.profile(f)).peakBytes - before.numBytes;
+        const lean = await peak(() => net.infer(x).dispose());
+        const held = await peak(() => tf.tidy(() => void net.apply(x)));
+        assert.ok(lean < held / 2, `${padding}: infer peaks at ${lean} bytes, apply at ${held}`);
+      }
+      x.dispose();
+      net.dispose();
+    }
+  }
 });

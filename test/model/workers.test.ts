@@ -4,7 +4,7 @@ import { useBackend } from '../../src/model/backend.js';
 import { predictProbabilities } from '../../src/model/predictor.js';
 import { Trainer, type TrainerOptions } from '../../src/model/trainer.js';
 import { UNet } from '../../src/model/unet.js';
-import { WorkerPool } from '../../src/model/workers.js';
+import { WorkerError, WorkerPool } from '../../src/model/workers.js';
 import { discBatch } from './helpers.js';
 
 const config = { depth: 2, baseFilters: 4, classes: 2, inputChannels: 1, padding: 'valid', dropout: 0.5 } as const;
@@ -88,6 +88,54 @@ test('a single tile split into bands over two workers is predicted as in one pla
     const { images } = discBatch(1, 76, 36, 2);
     assertClose(await pool.predict(images, 1, 76), predictProbabilities(net, images, 1, 76), 1e-5, 'probabilities');
     assert.equal(await pool.backend(), 'wasm');
+  } finally {
+    await pool.close();
+    net.dispose();
+  }
+});
+
+test('a worker whose wasm runtime aborts fails that request in one line, keeps the detail off the terminal, and is replaced with the same weights', async () => {
+  await useBackend('wasm');
+  const net = UNet.create(config, 6);
+  const pool = new WorkerPool({ workers: 2, backend: 'wasm', config: net.config, weights: new Map([...net.weights].map(([n, v]) => [n, v.dataSync() as Float32Array])) });
+  const printed: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    printed.push(String(chunk));
+    return write(chunk, ...rest);
+  }) as typeof process.stderr.write;
+  try {
+    const { images } = discBatch(4, 44, 4, 2);
+    const expected = predictProbabilities(net, images, 4, 44, 'flips');
+    // The abort goes to worker 0 first; the batch's share for worker 0 waits behind it.
+    const call = (pool as unknown as { call(worker: number, request: object): Promise<unknown> }).call.bind(pool);
+    const [aborted, predicted] = await Promise.allSettled([call(0, { kind: 'abort' }), pool.predict(images, 4, 44, 'flips')]);
+    assert.equal(aborted.status, 'rejected');
+    const error = (aborted as PromiseRejectedResult).reason as WorkerError;
+    assert.ok(error instanceof WorkerError);
+    assert.equal(error.message, 'worker 1: RuntimeError: Aborted(); its engine stopped and the worker was restarted');
+    assert.match(error.detail, /^RuntimeError: Aborted\(\)[^]*\n    at [^]*\nAborted\(\)$/);
+    assert.equal(predicted.status, 'fulfilled', 'the request queued behind the abort is served by the replacement');
+    assertClose((predicted as PromiseFulfilledResult<Float32Array>).value, expected, 1e-5, 'probabilities');
+    assertClose(await pool.predict(images, 4, 44, 'flips'), expected, 1e-5, 'probabilities afterwards');
+    await new Promise((r) => setTimeout(r, 50)); // worker output reaches the parent asynchronously
+    assert.deepEqual(printed.filter((s) => /Aborted|wasm:\/\//.test(s)), []);
+  } finally {
+    process.stderr.write = write;
+    await pool.close();
+    net.dispose();
+  }
+});
+
+test('a lone tile\'s augmentation passes are shared by the workers and averaged as in one place', async () => {
+  await useBackend('wasm');
+  const net = UNet.create(config, 6);
+  const pool = new WorkerPool({ workers: 2, backend: 'wasm', config: net.config, weights: new Map([...net.weights].map(([n, v]) => [n, v.dataSync() as Float32Array])) });
+  try {
+    const { images } = discBatch(1, 44, 4, 3);
+    for (const tta of ['flips', 'dihedral'] as const) {
+      assertClose(await pool.predict(images, 1, 44, tta), predictProbabilities(net, images, 1, 44, tta), 1e-5, tta);
+    }
   } finally {
     await pool.close();
     net.dispose();

@@ -4,11 +4,13 @@
  * and one session serves every tile size, batch and augmentation pass (its sizes are
  * dynamic). Same probabilities as predictProbabilities, NHWC in and out; the layout
  * change and the augmentations' symmetries are one gather before a pass and one
- * scatter after it. Also the choice between it and runner.ts's tfjs predictor.
+ * scatter after it; a batch runs in chunks of tiles within a memory budget, as on
+ * tfjs. Also the choice between it and runner.ts's tfjs predictor.
  */
 import { availableParallelism } from 'node:os';
 import type { InferenceBackend } from '../backend.js';
 import { sizeMap } from '../geometry.js';
+import { memoryBudget, predictionPeakBytes } from '../memory.js';
 import { symmetries, symmetryIndex, type Augmentation, type Symmetry } from '../predictor.js';
 import { defaultWorkers, openPredictor, type Predictor } from '../runner.js';
 import type { UNet } from '../unet.js';
@@ -36,6 +38,8 @@ export interface OnnxPredictorOptions {
   readonly threads: number;
   /** Names the model in errors and in the exported graph, e.g. its directory. */
   readonly name: string;
+  /** Bytes a chunk of tiles may hold (memory.ts). @default memoryBudget('onnxruntime') for the model */
+  readonly budgetBytes?: number;
 }
 
 /**
@@ -45,8 +49,9 @@ export interface OnnxPredictorOptions {
  * as held (its tensors) whichever engine runs it; freeing it right after the export
  * would save the size of its weights.
  */
-export async function openOnnxPredictor(model: UNet, ort: OnnxRuntime, { threads, name }: OnnxPredictorOptions): Promise<Predictor> {
+export async function openOnnxPredictor(model: UNet, ort: OnnxRuntime, { threads, name, budgetBytes }: OnnxPredictorOptions): Promise<Predictor> {
   const config = model.config;
+  budgetBytes ??= memoryBudget('onnxruntime', { weightBytes: 4 * model.parameterCount });
   let session: OrtSession;
   try {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`ONNX Runtime threads must be a positive integer, got ${threads}`);
@@ -70,11 +75,25 @@ export async function openOnnxPredictor(model: UNet, ort: OnnxRuntime, { threads
   // Square tiles, as the tfjs predictor's callers give (bands are a worker-pool matter).
   const predict = async (images: Float32Array, count: number, size: number, tta: Augmentation): Promise<Float32Array> => {
     const c = config.inputChannels;
-    const k = config.classes;
     if (images.length !== count * size * size * c) {
       throw new RangeError(`predict: ${images.length} values for ${count} tiles of ${size}x${size}x${c}`);
     }
     const out = sizeMap(size, config).output; // throws naming the nearest valid sizes
+    // Chunks of tiles within the budget (ONNX Runtime frees as it goes, much as UNet.infer
+    // does); a tile too large for it still runs alone: this engine has no hard ceiling.
+    const chunk = Math.max(1, Math.floor(budgetBytes / predictionPeakBytes(config, size)));
+    const result = new Float32Array(count * out * out * config.classes);
+    for (let from = 0; from < count; from += chunk) {
+      const n = Math.min(chunk, count - from);
+      const part = await predictChunk(images.subarray(from * size * size * c, (from + n) * size * size * c), n, size, out, tta);
+      result.set(part, from * out * out * config.classes);
+    }
+    return result;
+  };
+
+  const predictChunk = async (images: Float32Array, count: number, size: number, out: number, tta: Augmentation): Promise<Float32Array> => {
+    const c = config.inputChannels;
+    const k = config.classes;
     const inPixels = size * size;
     const outPixels = out * out;
     const passes = symmetries(tta);

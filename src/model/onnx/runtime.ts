@@ -1,9 +1,11 @@
 /**
  * onnxruntime-node, loaded on demand. It is an optional dependency (npm leaves it out
- * where it cannot install), so it is imported dynamically and its absence is an
- * answer, not an error: callers fall back to tfjs. The few parts of its API unetflow
- * uses are typed here, so that the code compiles without the package too.
+ * where it cannot install), so it is imported through optional.ts (which honours
+ * UNETFLOW_WITHOUT) and its absence is an answer, not an error: callers fall back to
+ * tfjs. The few parts of its API unetflow uses are typed here, so that the code
+ * compiles without the package too.
  */
+import { importOptional } from '../optional.js';
 import { floatValueInfo, model, node } from './messages.js';
 
 export interface OrtTensor {
@@ -35,9 +37,8 @@ export interface OnnxRuntime {
 /** Imports the package (what tests replace to simulate its absence). */
 export type OnnxRuntimeImport = () => Promise<unknown>;
 
-// A variable specifier keeps TypeScript from resolving the optional package.
 const packageName = 'onnxruntime-node';
-export const importOnnxRuntime: OnnxRuntimeImport = () => import(packageName);
+export const importOnnxRuntime: OnnxRuntimeImport = () => importOptional(packageName);
 
 interface OrtModule {
   readonly InferenceSession: { create(model: Uint8Array, options: object): Promise<OrtSession> };
@@ -49,7 +50,7 @@ interface OrtModule {
  * onnxruntime-node, checked by running a one-node model on its CPU execution
  * provider, so that a package that imports but cannot run (a missing native library)
  * is refused here rather than on the first tile. Throws, saying why, when it cannot
- * be used.
+ * be used (a PackageMissing when it is not installed or is disabled).
  */
 export async function loadOnnxRuntime(importer: OnnxRuntimeImport = importOnnxRuntime): Promise<OnnxRuntime> {
   const imported = (await importer()) as Partial<OrtModule> & { default?: Partial<OrtModule> };

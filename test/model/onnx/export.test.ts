@@ -6,6 +6,7 @@ import { loadOnnxRuntime, sessionOptions } from '../../../src/model/onnx/runtime
 import { predictProbabilities } from '../../../src/model/predictor.js';
 import { UNet, unetConfig, type UNetConfig } from '../../../src/model/unet.js';
 import { createRng } from '../../../src/random.js';
+import { needs } from '../../helpers/optional.js';
 import { maxDifference, network } from './helpers.js';
 
 function weightArrays(net: UNet): Map<string, Float32Array> {
@@ -25,7 +26,7 @@ test('the skip crops are the paper\'s (568 -> 392 at the top level) and none wit
   assert.deepEqual(cropMargins(unetConfig({ depth: 0 })), []);
 });
 
-test('the exported model gives the tfjs probabilities, valid and same padding, depths 0 to 2, one session for every tile size', async () => {
+test('the exported model gives the tfjs probabilities, valid and same padding, depths 0 to 2, one session for every tile size', needs('onnxruntime-node'), async () => {
   await useBackend('wasm');
   const ort = await loadOnnxRuntime();
   const cases: [Partial<UNetConfig>, number[]][] = [

@@ -17,6 +17,7 @@ import { loadOnnxRuntime } from '../../../src/model/onnx/runtime.js';
 import { predictProbabilities, symmetries, symmetryIndex } from '../../../src/model/predictor.js';
 import { defaultMetadata, loadModel, saveModel } from '../../../src/model/store.js';
 import { createRng } from '../../../src/random.js';
+import { needs, unavailable } from '../../helpers/optional.js';
 import { maxDifference, network } from './helpers.js';
 
 test('symmetry index maps gather a flipped or transposed image as the tfjs symmetries do', () => {
@@ -29,7 +30,7 @@ test('symmetry index maps gather a flipped or transposed image as the tfjs symme
   assert.equal(symmetries('dihedral').length, 8);
 });
 
-test('ONNX Runtime gives the tfjs probabilities with and without test-time augmentation, on any thread count', async () => {
+test('ONNX Runtime gives the tfjs probabilities with and without test-time augmentation, on any thread count, in chunks too', needs('onnxruntime-node'), async () => {
   await useBackend('wasm');
   const ort = await loadOnnxRuntime();
   for (const [i, padding] of (['valid', 'same'] as const).entries()) {
@@ -38,7 +39,9 @@ test('ONNX Runtime gives the tfjs probabilities with and without test-time augme
     const rng = createRng(i);
     const x = Float32Array.from({ length: 3 * size * size }, () => rng.next());
     const reference = network(config, 20 + i);
-    const predictors = await Promise.all([1, 2].map((threads) => openOnnxPredictor(network(config, 20 + i), ort, { threads, name: `net ${i}` })));
+    // Two thread counts, and chunks of one tile (a budget smaller than a tile).
+    const options = [{ threads: 1 }, { threads: 2 }, { threads: 1, budgetBytes: 1 }];
+    const predictors = await Promise.all(options.map((o) => openOnnxPredictor(network(config, 20 + i), ort, { ...o, name: `net ${i}` })));
     try {
       for (const tta of ['none', 'flips', 'dihedral'] as const) {
         const expected = predictProbabilities(reference, x, 3, size, tta);
@@ -55,7 +58,7 @@ test('ONNX Runtime gives the tfjs probabilities with and without test-time augme
   }
 });
 
-test('the ONNX predictor refuses impossible tiles naming the valid ones, and frees its model on close', async () => {
+test('the ONNX predictor refuses impossible tiles naming the valid ones, and frees its model on close', needs('onnxruntime-node'), async () => {
   await useBackend('wasm');
   const ort = await loadOnnxRuntime();
   const before = tf.memory().numTensors;
@@ -68,7 +71,7 @@ test('the ONNX predictor refuses impossible tiles naming the valid ones, and fre
   assert.equal(tf.memory().numTensors, before, 'a model handed to a predictor that fails to open is freed too');
 });
 
-test('the shipped model gives the same probabilities on ONNX Runtime as on tfjs for a 572 px tile', { timeout: 120000 }, async () => {
+test('the shipped model gives the same probabilities on ONNX Runtime as on tfjs for a 572 px tile', { timeout: 120000, ...needs('onnxruntime-node') }, async () => {
   await useBackend('wasm');
   const ort = await loadOnnxRuntime();
   const image = await readImage('fixtures/isbi2012/test/00.png');
@@ -87,7 +90,7 @@ test('the shipped model gives the same probabilities on ONNX Runtime as on tfjs 
   }
 });
 
-test('the unet operator runs on ONNX Runtime by default and reports it; backend: wasm keeps it on tfjs with the same results', async () => {
+test('the unet operator runs on ONNX Runtime by default where it is installed, else on tfjs saying why; backend: wasm gives the same results', async () => {
   await useBackend('wasm');
   const dir = await mkdtemp(join(tmpdir(), 'unetflow-onnx-'));
   try {
@@ -99,13 +102,23 @@ test('the unet operator runs on ONNX Runtime by default and reports it; backend:
     const run = async (params: { backend?: 'wasm'; workers?: number }) => {
       const events: RunEvent[] = [];
       const out = await firstValueFrom(from(tiles).pipe(unet({ model: dir, tta: 'flips', keepSeconds: 0, ...params }, { emit: (e) => events.push(e) }), toArray()));
-      return { out, backend: events.find((e) => e.type === 'backend') };
+      const backend = events.find((e) => e.type === 'backend');
+      assert.ok(backend);
+      return { out, backend };
     };
-    const ort = await run({});
-    assert.deepEqual(ort.backend && [ort.backend.name, ort.backend.package, ort.backend.workers], ['onnxruntime', 'onnxruntime-node', availableParallelism()]);
+    const auto = await run({});
+    const missing = unavailable('onnxruntime-node');
+    if (!missing) {
+      assert.deepEqual([auto.backend.name, auto.backend.package, auto.backend.workers], ['onnxruntime', 'onnxruntime-node', availableParallelism()]);
+    } else {
+      const tfjs = await useBackend('auto');
+      assert.deepEqual([auto.backend.name, auto.backend.package], [tfjs.name, tfjs.package]);
+      const reason = missing.endsWith('UNETFLOW_WITHOUT') ? 'not installed (UNETFLOW_WITHOUT)' : 'not installed';
+      assert.ok(auto.backend.skipped.includes(`onnxruntime: ${reason}`), auto.backend.skipped.join('; '));
+    }
     const wasm = await run({ backend: 'wasm', workers: 1 });
-    assert.deepEqual(wasm.backend && [wasm.backend.name, wasm.backend.workers], ['wasm', 1]);
-    for (const [i, s] of ort.out.entries()) {
+    assert.deepEqual([wasm.backend.name, wasm.backend.workers], ['wasm', 1]);
+    for (const [i, s] of auto.out.entries()) {
       const d = maxDifference(s.probabilities!.data as Float32Array, wasm.out[i].probabilities!.data as Float32Array);
       assert.ok(d < 1e-4, `${s.id}: max difference ${d}`);
     }
