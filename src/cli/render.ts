@@ -36,7 +36,7 @@ interface Streams {
 export function stderrLine(e: RunEvent): string | undefined {
   switch (e.type) {
     case 'backend':
-      return `${e.step}: backend ${e.name} (${e.package}), ${e.workers} worker${e.workers === 1 ? '' : 's'}${e.skipped.length ? `; skipped ${e.skipped.map((r) => r.replace(/: Cannot find package.*$/s, ': not installed')).join(', ')}` : ''}`;
+      return `${e.step}: backend ${e.name} (${e.package}), ${e.workers} worker${e.workers === 1 ? '' : 's'}${e.skipped.length ? `; skipped ${e.skipped.join(', ')}` : ''}`;
     case 'log':
       return `${e.level === 'warn' ? 'warning: ' : ''}${e.message}`;
     case 'file-failed':

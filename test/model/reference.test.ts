@@ -9,7 +9,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/model/backend.js';
 import { exportUNet, INPUT_NAME, OUTPUT_NAME } from '../../src/model/onnx/export.js';
@@ -18,6 +17,7 @@ import { predictProbabilities } from '../../src/model/predictor.js';
 import { Trainer, type Batch } from '../../src/model/trainer.js';
 import { sizeMap } from '../../src/model/geometry.js';
 import { UNet, unetConfig, weightSpecs } from '../../src/model/unet.js';
+import { needs } from '../helpers/optional.js';
 import { maxDifference } from './onnx/helpers.js';
 
 interface GoldenParameter {
@@ -157,18 +157,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
   });
 }
 
-function onnxRuntimeInstalled(): boolean {
-  try {
-    createRequire(import.meta.url).resolve('onnxruntime-node');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 test(
   `the exported ONNX model on ONNX Runtime gives PyTorch's probabilities within ${PROBABILITY_TOLERANCE}`,
-  { skip: onnxRuntimeInstalled() ? false : 'onnxruntime-node is not installed' },
+  needs('onnxruntime-node'),
   async (t) => {
     const ort = await loadOnnxRuntime();
     const session = await ort.createSession(exportUNet(config, initial, 'golden'), sessionOptions(1));
