@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { unavailable } from '../helpers/optional.js';
 import { useBackend } from '../../src/model/backend.js';
 
 /** Gradients of sum(conv2d(x, w) * r) with respect to x and w, on the current backend. */
@@ -67,11 +68,17 @@ test('the wasm kernels leave no tensors behind', async () => {
   assert.equal(tf.memory().numTensors, before);
 });
 
-/** Why importing a package fails from here (its first line, without Node's "imported from <file>"), or undefined when it loads. */
-async function importFailure(name: string): Promise<string | undefined> {
+/**
+ * What the loader must say of a package, found here without the loader: `not installed`
+ * where it does not resolve (or `not installed (UNETFLOW_WITHOUT)` where the variable
+ * names it), else the first line of its own import error; undefined when it loads.
+ */
+async function expectedFailure(name: string): Promise<string | undefined> {
+  const why = unavailable(name);
+  if (why) return why.endsWith('disabled by UNETFLOW_WITHOUT') ? 'not installed (UNETFLOW_WITHOUT)' : 'not installed';
   return import(name).then(
     () => undefined,
-    (error: Error) => error.message.split('\n')[0].replace(/ imported from .*$/, ''),
+    (error: Error) => error.message.split('\n')[0],
   );
 }
 
@@ -81,11 +88,11 @@ const tfjsNode = [
 ] as const;
 
 test('auto selection takes the first tfjs backend that loads, naming why each one before it was skipped', async () => {
-  // The expectation comes from importing the optional packages here, whether or not they are installed.
+  // The expectation comes from resolving and importing the optional packages here, whether or not they are installed.
   let expected: { name: string; package: string } = { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm' };
   const skipped: string[] = [];
   for (const [choice, name] of tfjsNode) {
-    const failure = await importFailure(name);
+    const failure = await expectedFailure(name);
     if (failure === undefined) {
       expected = { name: 'tensorflow', package: name };
       break;
@@ -93,22 +100,20 @@ test('auto selection takes the first tfjs backend that loads, naming why each on
     skipped.push(`${choice}: ${failure}`);
   }
   const info = await useBackend('auto');
-  assert.deepEqual(
-    { name: info.name, package: info.package, skipped: info.skipped.map((s) => s.replace(/ imported from .*$/, '')) },
-    { ...expected, skipped },
-  );
+  assert.deepEqual({ name: info.name, package: info.package, skipped: info.skipped }, { ...expected, skipped });
 });
 
 test('a tfjs-node backend asked for by name loads, or is refused with the reason it cannot', async () => {
   for (const [choice, name] of tfjsNode) {
-    const failure = await importFailure(name);
+    const failure = await expectedFailure(name);
     if (failure === undefined) {
       assert.deepEqual(await useBackend(choice), { choice, name: 'tensorflow', package: name, skipped: [] });
       continue;
     }
     await assert.rejects(useBackend(choice), (error: Error) => {
-      assert.equal(error.message.split('\n')[0].replace(/ imported from .*$/, ''), `backend '${choice}' is not available: ${failure}`);
-      assert.ok(error.cause instanceof Error, 'the import error is kept as the cause');
+      const reason = failure.startsWith('not installed') ? `${name}: ${failure}` : failure;
+      assert.equal(error.message.split('\n')[0], `backend '${choice}' is not available: ${reason}`);
+      assert.ok(error.cause instanceof Error, "the loader's error is kept as the cause");
       return true;
     });
   }
