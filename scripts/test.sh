@@ -8,5 +8,6 @@ npx tsc -p tsconfig.json --noEmit
 node --import tsx --test --test-reporter=spec $(find test -name '*.test.ts' | sort)
 echo
 echo "== again without ONNX Runtime (UNETFLOW_WITHOUT=onnxruntime-node): the tfjs fallback"
+# (test/pipelines/demo.test.ts is not repeated: it runs the demo on wasm in the first pass already.)
 UNETFLOW_WITHOUT=onnxruntime-node node --import tsx --test --test-reporter=spec \
-  $(find test/model test/operators test/models test/pipelines -name '*.test.ts' | sort) test/pipeline/model-steps.test.ts
+  $(find test/model test/operators test/models -name '*.test.ts' | sort) test/pipeline/model-steps.test.ts
