@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runPipeline } from '../../src/pipeline/run.js';
 import { encodeImage } from '../../src/io/write.js';
@@ -135,4 +135,26 @@ test('a watch run keeps the output names it gave across restarts: a later namesa
   const second = await watchUntil(1);
   assert.deepEqual(ofType(second, 'file-done').map((e) => e.outputs.image), [join(dir, 'out', 'slice.jpg.image.png')]);
   assert.deepEqual(pixels(await readImage(join(dir, 'out', 'slice.image.png'))), original);
+});
+
+test('in watch mode a file with a too-long name fails alone, is recorded as failed, and a restart goes on', { timeout: 30000 }, async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'in'));
+  const bad = `${'acquisition-'.repeat(20)}bad.png`;
+  await writeFile(join(dir, 'in', bad), 'not an image');
+  await writePng(join(dir, 'in', 'next.png'), 1, 16);
+  const definition = { version: 1, name: 'w', source: { watch: { dir: 'in', stableMs: 50 } }, steps: [{ load: {} }, { save: { dir: 'out', outputs: ['image'] } }] };
+  for (const expected of [{ done: 1, failed: 1 }, { done: 0, failed: 0 }]) {
+    const stop = new AbortController();
+    const events: RunEvent[] = [];
+    const run = collect(runPipeline(definition, { baseDir: dir, signal: stop.signal }).pipe(tap((e) => events.push(e))));
+    while (!events.some((e) => e.type === 'log' && e.message.startsWith('watching'))) await new Promise((r) => setTimeout(r, 20));
+    while (ofType(events, 'file-done').length + ofType(events, 'file-failed').length < expected.done + expected.failed) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300));
+    stop.abort();
+    await run;
+    assert.deepEqual([ofType(events, 'file-done').length, ofType(events, 'file-failed').length], [expected.done, expected.failed]);
+  }
+  const ledger = (await readFile(join(dir, 'out', '.unetflow-ledger.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(ledger.map((e) => [e.path, e.status]).sort(), [[bad, 'failed'], ['next.png', 'done']]);
 });
