@@ -1,6 +1,7 @@
 import * as t from 'io-ts';
 import { NonNegativeInt, Probability, oneOf, strict } from '../src/codec/strict.js';
 import { makeImage, type Image } from '../src/image/image.js';
+import { requireClass } from '../src/kernels/metrics/foreground.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
 export const ThresholdParams = strict(
@@ -49,8 +50,8 @@ export function threshold(params: ThresholdParams = {}, ctx: StepContext = {}): 
 
 /** Pixels whose probability of class `cls` is at least `at`, read in place (no per-class copy). */
 function above(probs: Image<'float32'>, cls: number, at: number): Uint8Array {
+  requireClass(probs, cls);
   const k = probs.channels;
-  if (cls >= k) throw new RangeError(`class ${cls} does not exist: the probabilities have ${k} classes (0-${k - 1})`);
   const out = new Uint8Array(probs.width * probs.height);
   for (let i = 0; i < out.length; i++) out[i] = probs.data[i * k + cls] >= at ? 1 : 0;
   return out;

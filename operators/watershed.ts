@@ -2,6 +2,7 @@ import * as t from 'io-ts';
 import { NonNegativeInt, PositiveInt, Probability, strict } from '../src/codec/strict.js';
 import { makeImage } from '../src/image/image.js';
 import { instanceImage } from '../src/kernels/components.js';
+import { requireClass } from '../src/kernels/metrics/foreground.js';
 import { seededWatershed } from '../src/kernels/watershed.js';
 import { ConfigError } from '../src/errors.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
@@ -48,7 +49,7 @@ export function watershed(params: WatershedParams = {}, ctx: StepContext = {}): 
     const probs = sample.probabilities;
     if (!probs) throw new Error('no probabilities to segment (a unet and stitch step must come before watershed)');
     const { width: w, height: h, channels } = probs;
-    if (cls >= channels) throw new RangeError(`class ${cls} does not exist: the probabilities have ${channels} classes (0-${channels - 1})`);
+    requireClass(probs, cls);
     // The class is read in place from the probabilities, and one id map is made, parted in place.
     const { labels, count } = seededWatershed(probs.data, w, h, { at, seeds, minSeedArea, channels, channel: cls, separate: true });
     const mask = new Uint8Array(w * h);
