@@ -10,7 +10,7 @@
  * cases also run on that commit's code (a `git archive` of it beside this checkout's
  * node_modules) as the reference, when free memory allows it.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -78,13 +78,17 @@ function referenceCheckout(ref: string): string {
   return referenceRoot;
 }
 
-function measure(image: string, post: Post, root = repo): Measured {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', child, '--image', image, '--post', post, '--root', root], {
+/** A run in a fresh process; one that dies says why and how far its memory had grown. */
+function measure(image: string, post: Post, root = repo): Measured | { failed: string } {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', child, '--image', image, '--post', post, '--root', root], {
     encoding: 'utf8',
     cwd: repo,
-    maxBuffer: 1 << 20,
+    maxBuffer: 64 << 20,
   });
-  return JSON.parse(out.trim().split('\n').at(-1)!) as Measured;
+  if (run.status === 0) return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Measured;
+  const peak = run.stderr.match(/^peak (\S+)$/gm)?.at(-1)?.slice(5);
+  const reason = run.stderr.match(/FATAL ERROR: (.*)|^(\w*Error: .*)$/m)?.slice(1).find(Boolean) ?? `exit ${run.status ?? run.signal}`;
+  return { failed: `${reason}${peak ? ` (peak ${Number(peak).toFixed(0)} MiB by then)` : ''}` };
 }
 
 const perPixel = (m: Measured, pixels: number) => ((m.peakMiB - m.baselineMiB) * 2 ** 20) / pixels;
@@ -97,11 +101,15 @@ export const benchmarks: Benchmark[] = cases.map(({ size, dtype, post }) => ({
     const image = await benchImage(size, dtype);
     const tag = `${size}-${dtype === 'uint8' ? 'u8' : 'u16'}${post === 'threshold' ? '' : `-${post}`}`;
     const now = measure(image, post);
+    if ('failed' in now) throw new Error(`${size}² ${dtype} ${post}: ${now.failed}`);
     // The pre-change code held ~70 B/px; run it only where that fits in free memory.
     const fits = os.freemem() > 70 * pixels + 2 ** 31;
-    const before = referenceRef && fits ? measure(image, post, referenceCheckout(referenceRef)) : undefined;
+    const ran = referenceRef && fits ? measure(image, post, referenceCheckout(referenceRef)) : undefined;
+    const before = ran && !('failed' in ran) ? ran : undefined;
     const reference = (name: string, value: number, ours: number) => (before ? { reference: { name: `${referenceRef} ${name}`, value, ratio: ours / value } } : {});
-    const parameters = { size, dtype, post, baselineMiB: now.baselineMiB, ...(referenceRef && !fits ? { reference: 'skipped: not enough free memory' } : {}) };
+    const note = !referenceRef ? undefined : !fits ? 'skipped: not enough free memory' : ran && 'failed' in ran ? `failed: ${ran.failed}` : undefined;
+    if (note) process.stderr.write(`  reference ${referenceRef}: ${note}\n`);
+    const parameters = { size, dtype, post, baselineMiB: now.baselineMiB, ...(note ? { reference: note } : {}) };
     return [
       { name: `predict-peak-${tag}`, value: now.peakMiB, unit: 'MiB', parameters, ...reference('peak', before?.peakMiB ?? 0, now.peakMiB) },
       { name: `predict-bytes-per-pixel-${tag}`, value: perPixel(now, pixels), unit: 'B/px', parameters, ...reference('above baseline', before ? perPixel(before, pixels) : 0, perPixel(now, pixels)) },

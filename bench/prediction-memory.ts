@@ -37,6 +37,9 @@ const postSteps: Record<string, object[]> = {
 const post = postSteps[values.post!];
 if (!post || !values.image) throw new Error(`usage: --image PATH --post ${Object.keys(postSteps).join('|')} [--root DIR]`);
 
+// The peak so far, on stderr, so that the parent can tell how far a run got that dies of memory.
+setInterval(() => process.stderr.write(`peak ${peakMiB()}\n`), 1000).unref();
+
 const dir = await mkdtemp(join(tmpdir(), 'unetflow-memory-'));
 try {
   // Sorted by name, the warm-up image first: 3x3 tiles, so batches of 4 and of 1 (ONNX Runtime keeps buffers per
