@@ -1,7 +1,7 @@
 import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { bufferCount, concatMap, from, lastValueFrom, map, mergeMap, of, tap, toArray, type Subscription } from 'rxjs';
+import { bufferCount, concatMap, defer, from, lastValueFrom, map, mergeMap, of, tap, toArray, type Subscription } from 'rxjs';
 import { mirror } from '../../operators/mirror.js';
 import { tile } from '../../operators/tile.js';
 import { stitch } from '../../operators/stitch.js';
@@ -59,6 +59,16 @@ test('with a stitch downstream, no more than inFlight tiles of an image are out 
   assert.equal(c.budgets.size, 1);
   assert.equal(budget.peak, 4);
   assert.equal(budget.inFlight, 0);
+});
+
+test('a tile subscribed late, by a step that first awaits something (as unet loads its model), is still held back', async () => {
+  const input = sample('a', 70, 50);
+  const { c, cut, arrived } = census();
+  const loading: SampleOperator = (source) => defer(() => new Promise<void>((resolve) => setTimeout(resolve, 5))).pipe(mergeMap(() => source));
+  const out = await lastValueFrom(from([input]).pipe(mirror(g), tile({ ...g, inFlight: 3 }), cut, loading, network(3), arrived, stitch()));
+  assert.deepEqual(pixels(out.image), pixels(input.image));
+  assert.equal(c.budgets.size, 1);
+  assert.equal(c.most, 3);
 });
 
 test('tiles of images cut at once interleave, each image within its own budget, and each stitches back exactly', async () => {
