@@ -2,8 +2,8 @@
  * Peak memory of the prediction pipeline on large images: the shipped model
  * (572 -> 388, ONNX Runtime where installed, tta none) on EM slices of 3000², 6000² and
  * 12000² px, each run in a fresh child process (prediction-memory.ts). Reported: peak
- * RSS, the bytes per pixel above the baseline of a run on one 512² slice in the same
- * process, and the seconds per image.
+ * RSS, the bytes per pixel above the baseline (the peak once a 1000² image is done, in
+ * the same run), and the seconds per image.
  *
  * The images are the fixture slice 00 mirrored out to the size (real EM texture, so the
  * watershed meets realistic cells). With UNETFLOW_BENCH_REFERENCE=<git ref> the same
@@ -62,7 +62,11 @@ async function benchImage(size: number, dtype: DType): Promise<string> {
   if (existsSync(path)) return path;
   const slice = await readImage(join(repo, 'fixtures/isbi2012/test/00.png'));
   let image: Image = mirrorPad(slice, { top: 0, left: 0, bottom: size - slice.height, right: size - slice.width });
-  if (dtype === 'uint16') image = makeImage(size, size, 1, 'uint16', Uint16Array.from(image.data, (v) => v * 257));
+  if (dtype === 'uint16') {
+    const wide = new Uint16Array(image.data.length);
+    for (let i = 0; i < wide.length; i++) wide[i] = image.data[i] * 257;
+    image = makeImage(size, size, 1, 'uint16', wide);
+  }
   writeFileSync(path, encodeTiff([image], 'none'));
   return path;
 }
