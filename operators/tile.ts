@@ -60,7 +60,8 @@ export function tile(params: TileParams, ctx: StepContext = {}): SampleOperator 
         level: 'warn',
         message:
           `${ctx.step ?? 'tile'}: ${sample.source.path}: no tile came back to stitch for ${Math.round(ms / 1000)} s, so its remaining tiles ` +
-          `are no longer held back (does a step between tile and stitch hold more than inFlight = ${inFlight} tiles, or drop tiles?)`,
+          `are no longer held back and its memory is not bounded. Harmless if the network is that slow; otherwise a step between ` +
+          `tile and stitch holds more than inFlight = ${inFlight} tiles (a larger unet batchSize?) or drops tiles without reporting them.`,
       }),
   };
   const cut = (sample: Sample, bounded: boolean) => {
