@@ -84,7 +84,7 @@ function referenceCheckout(ref: string): string {
 
 /** A run in a fresh process; one that dies says why and how far its memory had grown. */
 function measure(image: string, post: Post, root = repo): Measured | { failed: string } {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', child, '--image', image, '--post', post, '--root', root], {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', child, '--image', image, '--post', post, '--root', root, '--tmp', scratchDir()], {
     encoding: 'utf8',
     cwd: repo,
     maxBuffer: 64 << 20,

@@ -9,7 +9,8 @@
  *
  *   node --import tsx bench/prediction-memory.ts --image big.tif --post threshold [--root DIR]
  *
- * `--root` runs another checkout's code (the pre-change reference) with this script.
+ * `--root` runs another checkout's code (the pre-change reference) with this script;
+ * `--tmp` is where its files go (the parent's folder, cleared even if this run dies).
  */
 import { copyFile, link, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ import { encodeTiff } from '../src/io/tiff.js';
 import { mirrorPad } from '../src/kernels/mirror.js';
 
 const { values } = parseArgs({
-  options: { image: { type: 'string' }, post: { type: 'string', default: 'threshold' }, root: { type: 'string', default: '.' } },
+  options: { image: { type: 'string' }, post: { type: 'string', default: 'threshold' }, root: { type: 'string', default: '.' }, tmp: { type: 'string' } },
 });
 const root = resolve(values.root!);
 const model = join(root, 'models/isbi2012-em');
@@ -35,12 +36,12 @@ const postSteps: Record<string, object[]> = {
   'tile-threshold': [{ threshold: { class: 1, at: 0.5 } }, { stitch: { field: 'mask' } }],
 };
 const post = postSteps[values.post!];
-if (!post || !values.image) throw new Error(`usage: --image PATH --post ${Object.keys(postSteps).join('|')} [--root DIR]`);
+if (!post || !values.image) throw new Error(`usage: --image PATH --post ${Object.keys(postSteps).join('|')} [--root DIR] [--tmp DIR]`);
 
 // The peak so far, on stderr, so that the parent can tell how far a run got that dies of memory.
 setInterval(() => process.stderr.write(`peak ${peakMiB()}\n`), 1000).unref();
 
-const dir = await mkdtemp(join(tmpdir(), 'unetflow-memory-'));
+const dir = await mkdtemp(join(values.tmp ?? tmpdir(), 'unetflow-memory-'));
 try {
   // Sorted by name, the warm-up image first: 3x3 tiles, so batches of 4 and of 1 (ONNX Runtime keeps buffers per
   // batch shape). A link, not a copy, of the large image (the source skips symbolic links).
