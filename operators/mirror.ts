@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import { ConfigError } from '../src/errors.js';
 import { NonNegativeInt, oneOf, strict } from '../src/codec/strict.js';
-import { mirrorPad, uniformMargins } from '../src/kernels/mirror.js';
+import { uniformMargins } from '../src/kernels/mirror.js';
 import { tileGrid } from '../src/kernels/tiling.js';
 import { mapPaddedFields, type Margins } from '../src/sample.js';
 import { geometryProps, operatorGeometry } from './geometry.js';
@@ -24,9 +24,11 @@ export type MirrorParams = t.TypeOf<typeof MirrorParams>;
 
 /**
  * Extrapolates each image by mirroring it at its borders (paper, Fig. 2), by a fixed
- * margin or by exactly what a tile geometry needs, and records the margins in
- * `sample.padding` for `tile` and `stitch`. A label and weights are mirrored with the
- * image (mirroring copies values, so a label gains no new ones).
+ * margin or by exactly what a tile geometry needs. The mirroring is recorded in
+ * `sample.mirroring` and applied by `tile` as it cuts each tile through mirrored
+ * indices: the image keeps its size, and no mirrored copy of it is made. A label and
+ * weights are mirrored with the image (mirroring copies values, so a label gains no
+ * new ones).
  *
  * @example
  * files$.pipe(load(), mirror({ input: 572, output: 388 }), tile({ input: 572, output: 388 }), stitch())
@@ -45,8 +47,8 @@ export function mirror(params: MirrorParams = {}, ctx: StepContext = {}): Sample
     geometry ? tileGrid(height, width, geometry).padding : p.margins ?? uniformMargins(p.margin!);
 
   return perSample('mirror', ctx, (sample) => {
-    if (sample.padding) throw new Error('the image is already mirrored; mirror once, with the margins the network needs');
-    const padding = marginsFor(sample.image.height, sample.image.width);
-    return { ...sample, ...mapPaddedFields(sample, (image) => mirrorPad(image, padding, mode)), padding };
+    if (sample.padding || sample.mirroring) throw new Error('the image is already mirrored; mirror once, with the margins the network needs');
+    mapPaddedFields(sample, (image) => image); // a label or weights of another size is refused here, not at the first tile
+    return { ...sample, mirroring: { margins: marginsFor(sample.image.height, sample.image.width), mode } };
   });
 }

@@ -43,7 +43,7 @@ export function randomTiles(params: RandomTilesParams, ctx: StepContext = {}): S
   const count = p.count ?? 1;
   const seed = ctx.seed ?? 0;
   return flatPerSample('random-tiles', ctx, (sample: Sample) => {
-    if (sample.padding || sample.tile) throw new RangeError('random-tiles takes whole, unmirrored samples (it mirrors as needed): place it before mirror and tile');
+    if (sample.padding || sample.mirroring || sample.tile) throw new RangeError('random-tiles takes whole, unmirrored samples (it mirrors as needed): place it before mirror and tile');
     for (const [what, image] of [['label', sample.label], ['weights', sample.weights]] as const) {
       if (image && (image.width !== sample.image.width || image.height !== sample.image.height)) {
         throw new RangeError(`${what} is ${image.width}x${image.height}, the image ${sample.image.width}x${sample.image.height}`);

@@ -9,6 +9,7 @@ import { ConfigError, SampleError } from '../src/errors.js';
 import { formatIssues, toIssues } from '../src/codec/report.js';
 import type { RunEvent } from '../src/events.js';
 import type { Sample } from '../src/sample.js';
+import { releaseTile } from '../src/tile-budget.js';
 
 /** How an operator is placed in a run. All fields are optional for use from code. */
 export interface StepContext {
@@ -75,6 +76,7 @@ export function flatPerSample<A, B>(
       // defer: a throw in fn, or while iterating its result (a lazy tile generator), is caught below.
       defer(() => fn(item)).pipe(
         catchError((error: unknown) => {
+          releaseTile(item); // a dropped tile never reaches stitch: tile must not wait for it
           const wrapped = SampleError.wrap(where(item, step), error);
           if (!ctx.onSampleError) return throwError(() => wrapped);
           ctx.onSampleError(wrapped);

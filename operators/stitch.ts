@@ -5,6 +5,7 @@ import { oneOf, strict } from '../src/codec/strict.js';
 import { unpad } from '../src/kernels/mirror.js';
 import { createStitcher, type Stitcher } from '../src/kernels/stitch.js';
 import { imageFields, mapPaddedFields, type ImageField, type Sample } from '../src/sample.js';
+import { stitchDownstream } from '../src/tile-budget.js';
 import { decodeParams, type SampleOperator, type StepContext } from './step.js';
 
 export const StitchParams = strict(
@@ -21,6 +22,10 @@ export type StitchParams = t.TypeOf<typeof StitchParams>;
  * Regroups tiles by parent and emits each parent, with the stitched field at the
  * original size and its mirrored margins removed, as soon as its last tile arrives.
  * Tiles of different images may interleave. Non-tile samples pass through.
+ *
+ * Each tile is placed into its parent's result as it arrives and then let go, and its
+ * permit goes back to `tile`, which cuts the next one: the tiles in flight stay
+ * within `tile`'s `inFlight`, whatever the image size.
  *
  * If the stream completes while an image still misses tiles (one failed upstream),
  * that image is reported as failed through the context (or errors the stream).
@@ -39,7 +44,8 @@ export function stitch(params: StitchParams = {}, ctx: StepContext = {}): Sample
         if (ctx.onSampleError) ctx.onSampleError(error);
         else subscriber.error(error);
       };
-      const subscription = source.subscribe({
+      // Announces to a `tile` upstream, however it is subscribed, that its tiles come back here.
+      const subscription = stitchDownstream.run(true, () => source.subscribe({
         next(sample) {
           const info = sample.tile;
           if (!info) return subscriber.next(sample);
@@ -55,11 +61,14 @@ export function stitch(params: StitchParams = {}, ctx: StepContext = {}): Sample
             }
             const data = sample[group.field];
             if (!data) throw new Error(`tile ${sample.id} has no '${group.field}' to stitch`);
-            if (group.stitcher.add(info.index, data)) {
+            const complete = group.stitcher.add(info.index, data);
+            info.budget?.release(info.index);
+            if (complete) {
               open.delete(parentId);
               subscriber.next(finish(group.parent, group.field, group.stitcher));
             }
           } catch (error) {
+            info.budget?.release(info.index);
             open.delete(parentId);
             fail(SampleError.wrap({ step, file: sample.source.path, sample: parentId }, error));
           }
@@ -77,7 +86,7 @@ export function stitch(params: StitchParams = {}, ctx: StepContext = {}): Sample
           open.clear();
           subscriber.complete();
         },
-      });
+      }));
       return () => {
         subscription.unsubscribe();
         open.clear(); // drop partial images promptly
@@ -86,7 +95,8 @@ export function stitch(params: StitchParams = {}, ctx: StepContext = {}): Sample
 }
 
 function finish(parent: Sample, field: ImageField, stitcher: Stitcher): Sample {
-  const { padding, tile: _tile, ...rest } = parent;
+  // A parent that `mirror` only recorded mirroring for is at its original size already: nothing to copy.
+  const { padding, mirroring: _mirroring, tile: _tile, ...rest } = parent;
   const restored = padding ? mapPaddedFields(parent, (image) => unpad(image, padding)) : {};
   return { ...rest, ...restored, [field]: stitcher.result() } as Sample;
 }

@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import { NonNegativeInt, Probability, oneOf, strict } from '../src/codec/strict.js';
 import { makeImage, type Image } from '../src/image/image.js';
-import { foregroundOfProbability } from '../src/kernels/metrics/foreground.js';
+import { requireClass } from '../src/kernels/metrics/foreground.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
 export const ThresholdParams = strict(
@@ -22,8 +22,14 @@ export type ThresholdParams = t.TypeOf<typeof ThresholdParams>;
  * Turns class probabilities into a mask (uint8): 0/1 for a threshold on one class,
  * class indices for argmax. `save` writes a 0/1 mask as 0/255.
  *
+ * Tiles of a valid (unpadded) network can be thresholded before `stitch`, which then
+ * stitches the mask (`stitch: { field: mask }`): the same mask, without a float
+ * probability map of the whole image ever being held. Tiles of a same-padded network
+ * overlap and are blended, so they are thresholded after `stitch`.
+ *
  * @example
  * samples$.pipe(unet({ model }), stitch(), threshold({ class: 1, at: 0.5 }), save({ dir, outputs: ['mask'] }))
+ * samples$.pipe(unet({ model }), threshold({ class: 1, at: 0.5 }), stitch({ field: 'mask' })) // a valid network's tiles
  * @see instances
  */
 export function threshold(params: ThresholdParams = {}, ctx: StepContext = {}): SampleOperator {
@@ -34,9 +40,21 @@ export function threshold(params: ThresholdParams = {}, ctx: StepContext = {}): 
   return perSample('threshold', ctx, (sample) => {
     const probs = sample.probabilities;
     if (!probs) throw new Error('no probabilities to threshold (a unet and stitch step must come before threshold)');
-    const mask = mode === 'threshold' ? foregroundOfProbability(probs, cls, at) : argmax(probs);
+    if (sample.tile?.grid.geometry.kind === 'same') {
+      throw new Error('the tiles of a same-padded network are blended by stitch: threshold after stitch, not before');
+    }
+    const mask = mode === 'threshold' ? above(probs, cls, at) : argmax(probs);
     return { ...sample, mask: makeImage(probs.width, probs.height, 1, 'uint8', mask) };
   });
+}
+
+/** Pixels whose probability of class `cls` is at least `at`, read in place (no per-class copy). */
+function above(probs: Image<'float32'>, cls: number, at: number): Uint8Array {
+  requireClass(probs, cls);
+  const k = probs.channels;
+  const out = new Uint8Array(probs.width * probs.height);
+  for (let i = 0; i < out.length; i++) out[i] = probs.data[i * k + cls] >= at ? 1 : 0;
+  return out;
 }
 
 /** The most probable class of each pixel. */

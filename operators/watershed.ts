@@ -2,8 +2,8 @@ import * as t from 'io-ts';
 import { NonNegativeInt, PositiveInt, Probability, strict } from '../src/codec/strict.js';
 import { makeImage } from '../src/image/image.js';
 import { instanceImage } from '../src/kernels/components.js';
-import { probabilityOfClass } from '../src/kernels/metrics/foreground.js';
-import { renumberInRasterOrder, seededWatershed, separateTouching } from '../src/kernels/watershed.js';
+import { requireClass } from '../src/kernels/metrics/foreground.js';
+import { seededWatershed } from '../src/kernels/watershed.js';
 import { ConfigError } from '../src/errors.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
@@ -48,10 +48,12 @@ export function watershed(params: WatershedParams = {}, ctx: StepContext = {}): 
   return perSample('watershed', ctx, (sample) => {
     const probs = sample.probabilities;
     if (!probs) throw new Error('no probabilities to segment (a unet and stitch step must come before watershed)');
-    const { width: w, height: h } = probs;
-    const regions = seededWatershed(probabilityOfClass(probs, cls), w, h, { at, seeds, minSeedArea });
-    const { labels, count } = renumberInRasterOrder(separateTouching(regions.labels, w, h), regions.count);
-    const mask = Uint8Array.from(labels, (id) => (id === 0 ? 0 : 1));
+    const { width: w, height: h, channels } = probs;
+    requireClass(probs, cls);
+    // The class is read in place from the probabilities, and one id map is made, parted in place.
+    const { labels, count } = seededWatershed(probs.data, w, h, { at, seeds, minSeedArea, channels, channel: cls, separate: true });
+    const mask = new Uint8Array(w * h);
+    for (let i = 0; i < mask.length; i++) mask[i] = labels[i] === 0 ? 0 : 1;
     return {
       ...sample,
       instances: instanceImage(labels, count, w, h),

@@ -3,7 +3,9 @@
  * return a new Sample with fields added or replaced; they never mutate what they got.
  */
 import type { Image } from './image/image.js';
+import type { MirrorMode } from './kernels/mirror.js';
 import type { TileGrid } from './kernels/tiling.js';
+import type { TileBudget } from './tile-budget.js';
 
 /** Where a sample came from. */
 export interface Source {
@@ -44,8 +46,23 @@ export interface TileInfo {
   readonly col: number;
   /** The grid shared by all tiles of the parent. */
   readonly grid: TileGrid;
-  /** The parent sample as it entered `tile` (its image mirrored by `grid.padding`). */
+  /**
+   * The parent sample as it entered `tile`: its image at the original size with
+   * `mirroring` recorded (or, made by older code, mirrored by `grid.padding`).
+   */
   readonly parent: Sample;
+  /** Permits of the parent's tiles in flight, when a `stitch` downstream gives them back. */
+  readonly budget?: TileBudget;
+}
+
+/**
+ * Mirroring recorded by `mirror` for `tile` to apply as it cuts: the image keeps its
+ * original size, and each tile reads the margins through mirrored indices, so no
+ * mirrored copy of a large image is made.
+ */
+export interface Mirroring {
+  readonly margins: Margins;
+  readonly mode: MirrorMode;
 }
 
 export interface Sample {
@@ -63,8 +80,10 @@ export interface Sample {
   readonly mask?: Image;
   /** Instance ids per pixel, 0 = background. */
   readonly instances?: Image<'uint16'>;
-  /** Margins by which `image` was mirrored beyond the original. */
+  /** Margins by which `image` was mirrored beyond the original (an image already extended by code other than `mirror`). */
   readonly padding?: Margins;
+  /** Margins and mode to mirror by as tiles are cut; `image` is unmirrored (set by `mirror`). */
+  readonly mirroring?: Mirroring;
   readonly tile?: TileInfo;
   readonly metadata?: Readonly<Record<string, unknown>>;
 }

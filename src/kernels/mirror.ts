@@ -37,22 +37,37 @@ export function mirrorPad<D extends DType>(image: Image<D>, margins: Margins, mo
   for (const [side, m] of Object.entries(margins)) {
     if (!Number.isInteger(m) || m < 0) throw new RangeError(`mirror margin ${side} must be a non-negative integer, got ${m}`);
   }
+  const width = image.width + margins.left + margins.right;
+  const height = image.height + margins.top + margins.bottom;
+  return cropMirrored(image, { x: -margins.left, y: -margins.top, width, height }, mode);
+}
+
+/**
+ * Copies a rectangle of the image as if it were mirrored out without end: the
+ * rectangle may reach any distance outside the image, and what lies outside is read
+ * through mirrored indices. A tile of a mirrored image is cut this way straight from
+ * the original, so no mirrored copy of the whole image is ever made.
+ */
+export function cropMirrored<D extends DType>(image: Image<D>, rect: Rect, mode: MirrorMode = 'reflect'): Image<D> {
+  const { x, y, width: outW, height: outH } = rect;
+  if (![x, y, outW, outH].every(Number.isInteger) || outW < 1 || outH < 1) {
+    throw new RangeError(`cannot crop ${outW}x${outH} at (${x}, ${y}): integer position and positive size needed`);
+  }
   const { width, height, channels: c } = image;
-  const outW = width + margins.left + margins.right;
-  const outH = height + margins.top + margins.bottom;
   const out = allocate(image.dtype, outW * outH * c);
   const src = image.data;
-  // Column map once; the image's own columns are a contiguous copy per row.
+  // Columns inside the image are one contiguous copy per row; the others go through a column map.
+  const inLeft = Math.min(outW, Math.max(0, -x));
+  const inRight = Math.max(inLeft, Math.min(outW, width - x));
   const colMap = new Int32Array(outW);
-  for (let x = 0; x < outW; x++) colMap[x] = mirrorIndex(x - margins.left, width, mode);
+  for (let i = 0; i < outW; i++) colMap[i] = mirrorIndex(x + i, width, mode);
   const rowLen = width * c;
-  for (let y = 0; y < outH; y++) {
-    const sy = mirrorIndex(y - margins.top, height, mode);
-    const srcRow = sy * rowLen;
-    const dstRow = y * outW * c;
-    out.set(src.subarray(srcRow, srcRow + rowLen), dstRow + margins.left * c);
-    for (let x = 0; x < margins.left; x++) copyPixel(src, srcRow + colMap[x] * c, out, dstRow + x * c, c);
-    for (let x = margins.left + width; x < outW; x++) copyPixel(src, srcRow + colMap[x] * c, out, dstRow + x * c, c);
+  for (let r = 0; r < outH; r++) {
+    const srcRow = mirrorIndex(y + r, height, mode) * rowLen;
+    const dstRow = r * outW * c;
+    if (inRight > inLeft) out.set(src.subarray(srcRow + (x + inLeft) * c, srcRow + (x + inRight) * c), dstRow + inLeft * c);
+    for (let i = 0; i < inLeft; i++) copyPixel(src, srcRow + colMap[i] * c, out, dstRow + i * c, c);
+    for (let i = inRight; i < outW; i++) copyPixel(src, srcRow + colMap[i] * c, out, dstRow + i * c, c);
   }
   return makeImage(outW, outH, c, image.dtype, out, image.sourceType);
 }

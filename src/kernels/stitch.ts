@@ -2,13 +2,15 @@
  * Puts output tiles back together. Tiles may arrive in any order; the result has
  * exactly the original image's size.
  */
-import { allocate, makeImage, type DType, type Image } from '../image/image.js';
+import { allocate, makeImage, type DType, type Image, type PixelArray } from '../image/image.js';
 import { blendWindow, type TileGrid } from './tiling.js';
 
 export interface Stitcher<D extends DType = DType> {
   /** Adds the output of tile `index`; returns true once every tile is in. */
   add(index: number, tile: Image): boolean;
   readonly received: number;
+  /** Image rows whose blending sums are held: rows some tile has reached and not every tile covering them has (0 for valid geometry). */
+  readonly rowsHeld: number;
   /** The stitched image; only once complete. */
   result(): Image<D>;
 }
@@ -22,16 +24,19 @@ export interface Stitcher<D extends DType = DType> {
  * Same geometry: tiles are blended, each pixel the window-weighted mean of the tiles
  * covering it. The grid is cartesian and the window separable, so the weight sum is
  * the product of two 1-D sums and no weight image is stored. Sums are float64 so
- * that blending identical values gives back exactly those values.
+ * that blending identical values gives back exactly those values. They are kept per
+ * image row, only until every tile covering the row is in: the row is then divided
+ * into the result and its sums let go, so tiles arriving row by row hold a few tile
+ * rows of sums, not a float64 copy of the image.
  */
 export function createStitcher<D extends DType>(grid: TileGrid, channels: number, dtype: D): Stitcher<D> {
   const { height: H, width: W, outputSize: O } = grid;
   const seen = new Uint8Array(grid.count);
   let received = 0;
+  const out = allocate(dtype, H * W * channels);
   const blend = grid.geometry.kind === 'same' ? grid.geometry.window : undefined;
-  const out = blend ? undefined : allocate(dtype, H * W * channels);
-  const acc = blend ? new Float64Array(H * W * channels) : undefined;
   const window = blend ? blendWindow(O, blend) : undefined;
+  const rows = blend ? new BlendRows(grid, channels, window!, out) : undefined;
 
   const place = (index: number, tile: Image) => {
     if (tile.channels !== channels) {
@@ -54,36 +59,18 @@ export function createStitcher<D extends DType>(grid: TileGrid, channels: number
     const src = tile.data;
     for (let ty = 0; ty < h; ty++) {
       const from = ((ty + offset) * tile.width + offset) * c;
-      const to = ((y0 + ty) * W + x0) * c;
-      if (out) {
-        out.set(src.subarray(from, from + w * c), to);
-      } else {
-        const wy = window![ty];
-        for (let tx = 0; tx < w; tx++) {
-          const weight = wy * window![tx];
-          for (let k = 0; k < c; k++) acc![to + tx * c + k] += src[from + tx * c + k] * weight;
-        }
+      if (!rows) {
+        out.set(src.subarray(from, from + w * c), ((y0 + ty) * W + x0) * c);
+        continue;
+      }
+      const acc = rows.sums(y0 + ty);
+      const wy = window![ty];
+      for (let tx = 0; tx < w; tx++) {
+        const weight = wy * window![tx];
+        for (let k = 0; k < c; k++) acc[(x0 + tx) * c + k] += src[from + tx * c + k] * weight;
       }
     }
-  };
-
-  const finish = (): Image<D> => {
-    if (out) return makeImage(W, H, channels, dtype, out);
-    const sumY = windowSums(H, grid.rows, window!);
-    const sumX = windowSums(W, grid.cols, window!);
-    const result = allocate(dtype, H * W * channels);
-    const integer = dtype !== 'float32';
-    for (let y = 0; y < H; y++) {
-      for (let x = 0; x < W; x++) {
-        const norm = sumY[y] * sumX[x];
-        for (let k = 0; k < channels; k++) {
-          const i = (y * W + x) * channels + k;
-          const v = acc![i] / norm;
-          result[i] = integer ? Math.round(v) : v;
-        }
-      }
-    }
-    return makeImage(W, H, channels, dtype, result);
+    if (rows) for (let ty = 0; ty < h; ty++) rows.placed(y0 + ty);
   };
 
   return {
@@ -100,11 +87,63 @@ export function createStitcher<D extends DType>(grid: TileGrid, channels: number
     get received() {
       return received;
     },
+    get rowsHeld() {
+      return rows?.openRows ?? 0;
+    },
     result() {
       if (received !== grid.count) throw new RangeError(`stitch: only ${received} of ${grid.count} tiles arrived`);
-      return finish();
+      return makeImage(W, H, channels, dtype, out);
     },
   };
+}
+
+/** Blending sums of the image rows that some tile has reached and not every tile covering them has. */
+class BlendRows {
+  private readonly open = new Map<number, Float64Array>();
+  /** Tiles still to come per row: the tile rows covering it times the tile columns. */
+  private readonly missing: Int32Array;
+  private readonly sumY: Float64Array;
+  private readonly sumX: Float64Array;
+
+  constructor(
+    private readonly grid: TileGrid,
+    private readonly channels: number,
+    window: Float64Array,
+    private readonly out: PixelArray,
+  ) {
+    this.sumY = windowSums(grid.height, grid.rows, window);
+    this.sumX = windowSums(grid.width, grid.cols, window);
+    this.missing = new Int32Array(grid.height);
+    for (const y0 of grid.rows) for (let y = y0; y < Math.min(grid.height, y0 + grid.outputSize); y++) this.missing[y] += grid.cols.length;
+  }
+
+  sums(y: number): Float64Array {
+    let acc = this.open.get(y);
+    if (!acc) this.open.set(y, (acc = new Float64Array(this.grid.width * this.channels)));
+    return acc;
+  }
+
+  /** A tile has added its part of row y; after the last one, the row is divided into the result. */
+  placed(y: number): void {
+    if (--this.missing[y] > 0) return;
+    const acc = this.open.get(y)!;
+    this.open.delete(y);
+    const W = this.grid.width;
+    const c = this.channels;
+    const integer = !(this.out instanceof Float32Array);
+    for (let x = 0; x < W; x++) {
+      const norm = this.sumY[y] * this.sumX[x];
+      for (let k = 0; k < c; k++) {
+        const v = acc[x * c + k] / norm;
+        this.out[(y * W + x) * c + k] = integer ? Math.round(v) : v;
+      }
+    }
+  }
+
+  /** Rows holding sums now. */
+  get openRows(): number {
+    return this.open.size;
+  }
 }
 
 /** Sum of the window weights of all tiles covering each position along one axis. */

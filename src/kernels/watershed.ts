@@ -16,6 +16,12 @@ export interface WatershedOptions {
   readonly seeds: number;
   /** Cores smaller than this many pixels do not start an object (noise). @default 1 */
   readonly minSeedArea?: number;
+  /** Values per pixel in `probability`, interleaved (class probabilities, read in place). @default 1 */
+  readonly channels?: number;
+  /** Which of them is segmented. @default 0 */
+  readonly channel?: number;
+  /** Part touching objects by a 1 px background line, as `separateTouching` does. @default false */
+  readonly separate?: boolean;
 }
 
 export interface Regions {
@@ -32,14 +38,17 @@ const levelOf = (p: number) => Math.min(LEVELS - 1, Math.max(0, Math.floor(p * L
  * path. Foreground regions that hold no seed stay objects of their own: nothing a
  * threshold at `at` would keep is dropped. Ids are numbered in raster order.
  *
- * @param probability one value per pixel in [0, 1], width * height
+ * @param values probabilities in [0, 1]: `channels` per pixel, width * height pixels
  */
-export function seededWatershed(probability: ArrayLike<number>, width: number, height: number, options: WatershedOptions): Regions {
-  const { at, seeds, minSeedArea = 1 } = options;
+export function seededWatershed(values: ArrayLike<number>, width: number, height: number, options: WatershedOptions): Regions {
+  const { at, seeds, minSeedArea = 1, channels = 1, channel = 0, separate = false } = options;
   const n = width * height;
-  if (probability.length !== n) throw new RangeError(`watershed: ${probability.length} values for ${width}x${height} pixels`);
+  if (values.length !== n * channels) throw new RangeError(`watershed: ${values.length} values for ${width}x${height} pixels of ${channels}`);
+  if (!(channel >= 0 && channel < channels)) throw new RangeError(`watershed: channel ${channel} of ${channels}`);
   if (!(seeds >= at)) throw new RangeError(`watershed: the seed threshold (${seeds}) must be at least the foreground threshold (${at})`);
-  const inside = (i: number) => probability[i] >= at;
+  const probability = (i: number) => values[i * channels + channel];
+  const inside = (i: number) => probability(i) >= at;
+  // Object ids; -1 marks core pixels visited while looking for cores (reset to 0 once found).
   const labels = new Int32Array(n);
   // Bucket queue: one FIFO list per level, threaded through `next`.
   const next = new Int32Array(n).fill(-1);
@@ -53,11 +62,10 @@ export function seededWatershed(probability: ArrayLike<number>, width: number, h
 
   // Cores: 4-connected regions of p >= seeds that are large enough.
   const stack = new Int32Array(n);
-  const core = new Int32Array(n);
   let count = 0;
   for (let start = 0; start < n; start++) {
-    if (probability[start] < seeds || core[start] !== 0) continue;
-    core[start] = -1;
+    if (probability(start) < seeds || labels[start] !== 0) continue;
+    labels[start] = -1;
     let top = 0;
     let size = 0;
     stack[top++] = start;
@@ -67,8 +75,8 @@ export function seededWatershed(probability: ArrayLike<number>, width: number, h
       members.push(i);
       size++;
       forNeighbours(i, width, height, (j) => {
-        if (core[j] === 0 && probability[j] >= seeds) {
-          core[j] = -1;
+        if (labels[j] === 0 && probability(j) >= seeds) {
+          labels[j] = -1;
           stack[top++] = j;
         }
       });
@@ -77,9 +85,10 @@ export function seededWatershed(probability: ArrayLike<number>, width: number, h
     const id = ++count;
     for (const i of members) {
       labels[i] = id;
-      push(i, levelOf(probability[i]));
+      push(i, levelOf(probability(i)));
     }
   }
+  for (let i = 0; i < n; i++) if (labels[i] < 0) labels[i] = 0; // small cores: flooded like any foreground
 
   // Flood, never climbing above the level being processed, so a pixel is claimed by
   // the first core whose flood reaches it.
@@ -91,7 +100,7 @@ export function seededWatershed(probability: ArrayLike<number>, width: number, h
       forNeighbours(i, width, height, (j) => {
         if (labels[j] !== 0 || !inside(j)) return;
         labels[j] = labels[i];
-        push(j, Math.min(level, levelOf(probability[j])));
+        push(j, Math.min(level, levelOf(probability(j))));
       });
     }
   }
@@ -112,7 +121,8 @@ export function seededWatershed(probability: ArrayLike<number>, width: number, h
       });
     }
   }
-  return renumberInRasterOrder(labels, count);
+  if (separate) separateInPlace(labels, width, height);
+  return { labels, count: renumberInPlace(labels, count) };
 }
 
 /**
@@ -123,6 +133,12 @@ export function seededWatershed(probability: ArrayLike<number>, width: number, h
  */
 export function separateTouching(labels: Int32Array, width: number, height: number): Int32Array {
   const out = Int32Array.from(labels);
+  separateInPlace(out, width, height);
+  return out;
+}
+
+/** separateTouching over the array itself: a pixel depends only on itself and its right and lower neighbours, not yet visited in raster order. */
+function separateInPlace(labels: Int32Array, width: number, height: number): void {
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const i = y * width + x;
@@ -130,10 +146,9 @@ export function separateTouching(labels: Int32Array, width: number, height: numb
       if (id === 0) continue;
       const right = x + 1 < width ? labels[i + 1] : 0;
       const below = y + 1 < height ? labels[i + width] : 0;
-      if ((right !== 0 && right !== id) || (below !== 0 && below !== id)) out[i] = 0;
+      if ((right !== 0 && right !== id) || (below !== 0 && below !== id)) labels[i] = 0;
     }
   }
-  return out;
 }
 
 function forNeighbours(i: number, width: number, height: number, visit: (j: number) => void): void {
@@ -148,11 +163,18 @@ function forNeighbours(i: number, width: number, height: number, visit: (j: numb
 
 /** Ids 1..count in raster order of each object's first pixel, as connected components are numbered. */
 export function renumberInRasterOrder(labels: Int32Array, count: number): Regions {
+  const out = Int32Array.from(labels);
+  return { labels: out, count: renumberInPlace(out, count) };
+}
+
+/** renumberInRasterOrder over the array itself (one the caller owns); returns the new count. */
+function renumberInPlace(labels: Int32Array, count: number): number {
   const map = new Int32Array(count + 1);
   let next = 0;
   for (let i = 0; i < labels.length; i++) {
     const id = labels[i];
     if (id !== 0 && map[id] === 0) map[id] = ++next;
+    labels[i] = map[id];
   }
-  return { labels: labels.map((id) => map[id]), count: next };
+  return next;
 }

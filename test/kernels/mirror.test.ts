@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { crop, mirrorIndex, mirrorPad, unpad, uniformMargins } from '../../src/kernels/mirror.js';
+import fc from 'fast-check';
+import { crop, cropMirrored, mirrorIndex, mirrorPad, unpad, uniformMargins } from '../../src/kernels/mirror.js';
 import { makeImage } from '../../src/image/image.js';
 import { pixels, positionImage, randomImage } from '../helpers/images.js';
 
@@ -78,4 +79,32 @@ test('mirrorPad does not modify its input and rejects negative margins', () => {
 
 test('crop refuses a rectangle outside the image and names it', () => {
   assert.throws(() => crop(positionImage(4, 4), { x: 2, y: 0, width: 3, height: 1 }), /crop 3x1 at \(2, 0\) does not fit in a 4x4 image/);
+});
+
+test('cropMirrored cuts from the original exactly what crop cuts from the mirrored copy, anywhere', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 12 }),
+      fc.integer({ min: 1, max: 12 }),
+      fc.integer({ min: 1, max: 3 }),
+      fc.constantFrom('reflect', 'symmetric' as const),
+      fc.record({ x: fc.integer({ min: -30, max: 30 }), y: fc.integer({ min: -30, max: 30 }), width: fc.integer({ min: 1, max: 30 }), height: fc.integer({ min: 1, max: 30 }) }),
+      (width, height, channels, mode, rect) => {
+        const image = randomImage(width, height, channels, 'uint16', width * 31 + height);
+        // The reference: the image mirrored far enough that rect lies inside, then a plain crop.
+        const m = 60;
+        const padded = mirrorPad(image, uniformMargins(m), mode);
+        const expected = crop(padded, { ...rect, x: rect.x + m, y: rect.y + m });
+        assert.deepEqual(pixels(cropMirrored(image, rect, mode)), pixels(expected));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test('cropMirrored reads a 1-D reflection as numpy pads it', () => {
+  // np.pad([1, 2, 3], 4, mode='reflect')[2:9] -> [3 2 1 2 3 2 1]; 'symmetric' -> [2 1 1 2 3 3 2]
+  assert.deepEqual(pixels(cropMirrored(row([1, 2, 3]), { x: -2, y: 0, width: 7, height: 1 }, 'reflect')), [3, 2, 1, 2, 3, 2, 1]);
+  assert.deepEqual(pixels(cropMirrored(row([1, 2, 3]), { x: -2, y: 0, width: 7, height: 1 }, 'symmetric')), [2, 1, 1, 2, 3, 3, 2]);
+  assert.throws(() => cropMirrored(row([1]), { x: 0.5, y: 0, width: 2, height: 1 }), /cannot crop 2x1 at \(0.5, 0\)/);
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { connectedComponents } from '../../src/kernels/components.js';
-import { seededWatershed, separateTouching } from '../../src/kernels/watershed.js';
+import { renumberInRasterOrder, seededWatershed, separateTouching } from '../../src/kernels/watershed.js';
 
 /** A probability map from rows of digits: '9' = 0.95, '6' = 0.6, '0' = 0.05, ... */
 const map = (rows: string[]) => ({
@@ -91,5 +91,32 @@ test('on any map, objects cover the thresholded foreground and, once separated, 
         });
       },
     ),
+  );
+});
+
+test('one class of interleaved probabilities is segmented in place, as the same class extracted', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 14 }), fc.integer({ min: 1, max: 14 }), fc.integer({ min: 1, max: 3 }), fc.integer(), (width, height, channels, seed) => {
+      const values = Float32Array.from({ length: width * height * channels }, (_, i) => ((Math.imul(i + 1, 2654435761 ^ seed) >>> 0) % 1000) / 1000);
+      const channel = (seed >>> 0) % channels;
+      const extracted = Float32Array.from({ length: width * height }, (_, i) => values[i * channels + channel]);
+      const options = { at: 0.3, seeds: 0.7, minSeedArea: 2 };
+      const inPlace = seededWatershed(values, width, height, { ...options, channels, channel });
+      assert.deepEqual(inPlace, seededWatershed(extracted, width, height, options));
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('separate: true parts touching objects as separateTouching then renumbering does', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 14 }), fc.integer({ min: 1, max: 14 }), fc.integer(), (width, height, seed) => {
+      const p = Float32Array.from({ length: width * height }, (_, i) => ((Math.imul(i + 7, 2246822519 ^ seed) >>> 0) % 1000) / 1000);
+      const options = { at: 0.2, seeds: 0.6 };
+      const plain = seededWatershed(p, width, height, options);
+      const expected = renumberInRasterOrder(separateTouching(plain.labels, width, height), plain.count);
+      assert.deepEqual(seededWatershed(p, width, height, { ...options, separate: true }), expected);
+    }),
+    { numRuns: 200 },
   );
 });

@@ -76,3 +76,10 @@ test('an image smaller than the output fails alone, and bad parameters fail at c
   assert.throws(() => randomTiles({ count: 2 } as never), /needs a geometry/);
   assert.throws(() => randomTiles({ input: 44, output: 4, cout: 2 } as never), /did you mean 'count'/);
 });
+
+test('a sample that mirror has marked is refused, as it mirrors by itself', async () => {
+  const failures: SampleError[] = [];
+  const mirrored: Sample = { ...sample('m', 30, 30), mirroring: { margins: { top: 20, bottom: 20, left: 20, right: 20 }, mode: 'reflect' } };
+  assert.deepEqual(await run([mirrored], { input: 44, output: 4 }, 1, (e) => failures.push(e)), []);
+  assert.match(failures[0].message, /random-tiles takes whole, unmirrored samples/);
+});

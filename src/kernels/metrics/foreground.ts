@@ -23,10 +23,16 @@ export function foregroundOfProbability(probabilities: Image, cls: number, at: n
 
 /** The probability of class `cls` per pixel, from class probabilities (one channel per class). */
 export function probabilityOfClass(probabilities: Image, cls: number): Float32Array {
+  requireClass(probabilities, cls);
   const k = probabilities.channels;
-  if (cls >= k) throw new RangeError(`class ${cls} does not exist: the probabilities have ${k} classes (0-${k - 1})`);
   const n = probabilities.width * probabilities.height;
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = probabilities.data[i * k + cls];
   return out;
+}
+
+/** Refuses a class that the probabilities (one channel per class) do not have. */
+export function requireClass(probabilities: Image, cls: number): void {
+  const k = probabilities.channels;
+  if (cls >= k) throw new RangeError(`class ${cls} does not exist: the probabilities have ${k} classes (0-${k - 1})`);
 }
