@@ -11,7 +11,8 @@ import { outputPath } from '../src/io/output-path.js';
 import { encodeImage, extensionOf, type ImageFormat } from '../src/io/write.js';
 import { measureObjects, measurementsCsv } from '../src/kernels/measure.js';
 import { renderOverlay } from '../src/kernels/overlay.js';
-import type { Sample } from '../src/sample.js';
+import { mapPaddedFields, type Sample } from '../src/sample.js';
+import { mirrorPad } from '../src/kernels/mirror.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
 interface Encoded {
@@ -71,7 +72,8 @@ export function save(params: SaveParams, ctx: StepContext = {}): SampleOperator 
   return perSample(
     'save',
     ctx,
-    async (sample) => {
+    async (recorded) => {
+      const sample = mirrored(recorded);
       // Encode everything first: a sample that cannot give every output writes none.
       const files: [OutputName, string, Encoded][] = [];
       for (const name of p.outputs) {
@@ -91,7 +93,7 @@ export function save(params: SaveParams, ctx: StepContext = {}): SampleOperator 
         await Promise.all(Object.values(written).map((path) => rm(path, { force: true })));
         throw error;
       }
-      return { ...sample, metadata: { ...sample.metadata, outputs: { ...(sample.metadata?.outputs as object), ...written } } };
+      return { ...recorded, metadata: { ...recorded.metadata, outputs: { ...(recorded.metadata?.outputs as object), ...written } } };
     },
     p.concurrency ?? 2,
   );
@@ -104,6 +106,12 @@ async function image(data: Image, format: ImageFormat | undefined): Promise<Enco
     ? Array.from({ length: data.channels }, (_, c) => extractChannel(data, c))
     : data;
   return { bytes: await encodeImage(pages, f), ext: extensionOf[f] };
+}
+
+/** A sample that `mirror` only recorded mirroring for (tile applies it) is saved as the mirrored image it stands for. */
+function mirrored(sample: Sample): Sample {
+  const m = sample.mirroring;
+  return m ? { ...sample, ...mapPaddedFields(sample, (image) => mirrorPad(image, m.margins, m.mode)) } : sample;
 }
 
 /** A two-class mask (values 0/1) is written 0/255 so that it can be seen; class indices stay as they are. */

@@ -24,7 +24,7 @@ export const TileParams = strict(
 );
 export type TileParams = t.TypeOf<typeof TileParams>;
 
-/** With no tile back for this long (and 4x the slowest round trip so far), held-back tiles are let go. */
+/** With no tile back for this long (and 4x the slowest round trip so far), and none being computed, held-back tiles are let go. */
 const STALL_MS = 60_000;
 
 /**
@@ -127,10 +127,13 @@ function tiles(parent: Sample, grid: TileGrid, fields: (rect: Rect) => Partial<S
       if (subscriber.closed) return;
       if (next === grid.count) return subscriber.complete();
       const ms = watch.stallMs();
-      stall = setTimeout(() => {
+      const check = () => {
+        // The network is computing some of this image's tiles: slow, not stalled.
+        if (budget!.busy) return void (stall = setTimeout(check, ms));
         watch.stalled(parent, ms);
         budget!.lift();
-      }, ms);
+      };
+      stall = setTimeout(check, ms);
     };
     budget?.onRelease(() => {
       watch.seen(budget);

@@ -14,6 +14,7 @@ import type { UNetConfig } from '../src/model/unet.js';
 import { sizeMap } from '../src/model/geometry.js';
 import type { Sample } from '../src/sample.js';
 import { intensityWarnings } from './intensity-warning.js';
+import { releaseTile, whileWorkingOn } from '../src/tile-budget.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
 export const UnetParams = strict(
@@ -127,10 +128,11 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
       run.forEach((r, i) => images.set(r.input, i * per));
       let probabilities: Float32Array;
       try {
-        probabilities = await predictor.predict(images, run.length, size, tta);
+        probabilities = await whileWorkingOn(run.map((r) => r.sample), () => predictor.predict(images, run.length, size, tta));
       } catch (error) {
-        // The whole run failed: each of its tiles is reported (or the stream errors).
+        // The whole run failed: each of its tiles is reported (or the stream errors), and gives its permit back to tile.
         for (const r of run) {
+          releaseTile(r.sample);
           const wrapped = SampleError.wrap({ step, file: r.sample.source.path, sample: r.sample.id }, error);
           if (!ctx.onSampleError) throw wrapped;
           ctx.onSampleError(wrapped);

@@ -16,6 +16,7 @@ export class TileBudget {
   private mostHeld = 0;
   private slowest = 0;
   private lifted = false;
+  private working = 0;
   private listener: (() => void) | undefined;
 
   /**
@@ -85,6 +86,30 @@ export class TileBudget {
 
   get isLifted(): boolean {
     return this.lifted;
+  }
+
+  /** Whether a step (the network) is computing tiles of this image now: a wait then is no stall. */
+  get busy(): boolean {
+    return this.working > 0;
+  }
+
+  /** Marks the image's tiles as being computed from now (+1) or no longer (-1). */
+  setWorking(delta: 1 | -1): void {
+    this.working = Math.max(0, this.working + delta);
+  }
+}
+
+/**
+ * Runs `work` on tiles with their images marked busy, so that a slow network (a big
+ * batch on a slow backend) is not taken for a stalled step that holds tiles back.
+ */
+export async function whileWorkingOn<T>(items: readonly unknown[], work: () => Promise<T>): Promise<T> {
+  const budgets = new Set(items.map((item) => (item as Partial<Sample> | undefined)?.tile?.budget).filter((b): b is TileBudget => Boolean(b)));
+  for (const b of budgets) b.setWorking(1);
+  try {
+    return await work();
+  } finally {
+    for (const b of budgets) b.setWorking(-1);
   }
 }
 

@@ -91,7 +91,9 @@ export async function readImage(path: string, page = 0, step = 'load', info?: Im
   const { data, info: out } = decoded;
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
   if (shifted) {
-    const pixels = Float32Array.from(new Uint16Array(bytes.buffer), (v) => v - 32768);
+    const stored = new Uint16Array(bytes.buffer);
+    const pixels = new Float32Array(stored.length);
+    for (let i = 0; i < stored.length; i++) pixels[i] = stored[i] - 32768;
     return makeImage(out.width, out.height, out.channels, 'float32', pixels, 'int16');
   }
   const pixels =

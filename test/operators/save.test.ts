@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { from, lastValueFrom, toArray } from 'rxjs';
+import { from, lastValueFrom, of, toArray } from 'rxjs';
+import { mirror } from '../../operators/mirror.js';
+import { makeImage } from '../../src/image/image.js';
 import { save } from '../../operators/save.js';
 import { inspectImage, readImage } from '../../src/io/read.js';
 import { outputPath } from '../../src/io/output-path.js';
@@ -55,4 +57,17 @@ test('bad save parameters are refused up front', () => {
   assert.throws(() => save({ dir: 'x', outputs: ['masks' as never] }), /outputs\[0\]: expected 'image' \| 'label'/);
   assert.throws(() => save({ dir: 'x', outputs: [] }), /outputs is empty/);
   assert.throws(() => save({ outputs: ['mask'] } as never), /dir: expected string, got nothing/);
+});
+
+test('an image that mirror has only recorded mirroring for is saved mirrored, and passes on unchanged', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'unetflow-save-'));
+  const image = makeImage(3, 2, 1, 'uint8', Uint8Array.of(1, 2, 3, 4, 5, 6));
+  const source = { path: '/in/m.png' };
+  const [out] = await lastValueFrom(of({ id: 'm', source, image }).pipe(mirror({ margin: 1 }), save({ dir, outputs: ['image'] }), toArray()));
+  // reflect: the edge pixel is not repeated.
+  const saved = await readImage(join(dir, 'm.image.png'));
+  assert.deepEqual([saved.width, saved.height], [5, 4]);
+  assert.deepEqual(Array.from(saved.data), [5, 4, 5, 6, 5, 2, 1, 2, 3, 2, 5, 4, 5, 6, 5, 2, 1, 2, 3, 2]);
+  assert.equal(out.image, image);
+  assert.ok(out.mirroring);
 });

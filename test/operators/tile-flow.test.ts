@@ -13,7 +13,7 @@ import { makeImage } from '../../src/image/image.js';
 import { crop } from '../../src/kernels/mirror.js';
 import type { SampleError } from '../../src/errors.js';
 import type { Sample } from '../../src/sample.js';
-import type { TileBudget } from '../../src/tile-budget.js';
+import { whileWorkingOn, type TileBudget } from '../../src/tile-budget.js';
 import { pixels, randomImage } from '../helpers/images.js';
 
 const g = { input: 20, output: 12 };
@@ -164,6 +164,28 @@ test('a step that holds more tiles than inFlight does not hang the image: after 
   assert.deepEqual(pixels(out.image), pixels(input.image));
   assert.equal(events.length, 1);
   assert.match((events[0] as { message: string }).message, /a\.png: no tile came back to stitch for 60 s.*inFlight = 2/);
+});
+
+test('a network slower than the stall limit is not taken for a stall while it computes the tiles', async (t) => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  t.after(() => mock.timers.reset());
+  const input = sample('a', 70, 50); // 30 tiles, 2 at a time, 90 s each
+  const events: RunEvent[] = [];
+  const slow: SampleOperator = (source) =>
+    source.pipe(
+      bufferCount(2),
+      concatMap((batch) => whileWorkingOn(batch, () => new Promise<Sample[]>((resolve) => setTimeout(() => resolve(batch), 90_000)))),
+      mergeMap((batch) => from(batch)),
+    );
+  let finished = false;
+  const done = lastValueFrom(from([input]).pipe(mirror(g), tile({ ...g, inFlight: 2 }, { emit: (e) => events.push(e) }), slow, stitch())).then((out) => ((finished = true), out));
+  for (let i = 0; i < 200 && !finished; i++) {
+    for (let k = 0; k < 3; k++) await tick();
+    mock.timers.tick(30_000);
+  }
+  const out = await done;
+  assert.deepEqual(pixels(out.image), pixels(input.image));
+  assert.deepEqual(events, [], 'no stall warning');
 });
 
 test('without a stitch downstream, tile cuts every tile with no budget (tiles collected, saved or trained on)', async () => {

@@ -4,21 +4,31 @@
  */
 import { requireChannels, type Image } from '../../image/image.js';
 
+/**
+ * 1 where `keep` holds. A loop, not `Uint8Array.from(values, fn)`, which first makes a
+ * JavaScript array of every value (some 40 bytes a pixel: out of heap on a 12000² image).
+ */
+export function binaryWhere(values: ArrayLike<number>, keep: (v: number) => boolean): Uint8Array {
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = keep(values[i]) ? 1 : 0;
+  return out;
+}
+
 /** Pixels of a single-channel image whose value is greater than `threshold`. */
 export function foregroundAbove(image: Image, threshold: number, what = 'image'): Uint8Array {
   requireChannels(image, 1, what);
-  return Uint8Array.from(image.data, (v) => (v > threshold ? 1 : 0));
+  return binaryWhere(image.data, (v) => v > threshold);
 }
 
 /** Pixels of a class mask (class index per pixel) that hold class `cls`. */
 export function foregroundOfClass(mask: Image, cls: number): Uint8Array {
   requireChannels(mask, 1, 'the mask');
-  return Uint8Array.from(mask.data, (v) => (v === cls ? 1 : 0));
+  return binaryWhere(mask.data, (v) => v === cls);
 }
 
 /** Pixels whose probability of class `cls` is at least `at` (like the threshold operator). */
 export function foregroundOfProbability(probabilities: Image, cls: number, at: number): Uint8Array {
-  return Uint8Array.from(probabilityOfClass(probabilities, cls), (p) => (p >= at ? 1 : 0));
+  return binaryWhere(probabilityOfClass(probabilities, cls), (p) => p >= at);
 }
 
 /** The probability of class `cls` per pixel, from class probabilities (one channel per class). */

@@ -6,6 +6,7 @@
  * its topology never changes; what still differs afterwards are topological mistakes.
  */
 import { connectedComponents } from '../components.js';
+import { binaryWhere } from './foreground.js';
 import { RING_DX, RING_DY, SIMPLE, ringCode } from './simple-point.js';
 
 export interface WarpingResult {
@@ -29,8 +30,8 @@ export interface WarpingResult {
  * and flips in place, as Fiji does; where flips compete, that order decides.
  */
 export function simplePointWarp(source: ArrayLike<number>, target: ArrayLike<number>, width: number, height: number): Uint8Array {
-  const warped = Uint8Array.from(source, (v) => (v !== 0 ? 1 : 0));
-  const goal = Uint8Array.from(target, (v) => (v !== 0 ? 1 : 0));
+  const warped = binaryWhere(source, (v) => v !== 0);
+  const goal = binaryWhere(target, (v) => v !== 0);
   let pending: number[] = [];
   for (let x = 0; x < width; x++) for (let y = 0; y < height; y++) if (warped[y * width + x] !== goal[y * width + x]) pending.push(y * width + x);
   for (;;) {
