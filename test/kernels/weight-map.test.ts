@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { classWeightValues, separateTouching, weightMap, type WeightMapOptions } from '../../src/kernels/weight-map.js';
 import { crop } from '../../src/kernels/mirror.js';
-import { makeImage, type Image } from '../../src/image/image.js';
+import { makeImage } from '../../src/image/image.js';
 import { readImage } from '../../src/io/read.js';
 
 // Made by fixtures/golden/make_golden.py: scipy distance_transform_edt per instance + np.sort.
