@@ -86,6 +86,34 @@ function weightMapRow(name: string, what: string, cells: string, referenceText: 
 
 const INFERENCE = ['unet-inference-tiles-per-s-572-f16', 'unet-inference-tiles-per-s-572-f16-tfjs-wasm', 'unet-inference-2048-f16', 'unet-inference-2048-f16-tfjs-wasm'];
 
+/** How a reference run that died reads in the table: `out of JavaScript heap at 3412 MiB`. */
+function failure(note: string): string {
+  const peak = /peak (\d+) MiB/.exec(note)?.[1];
+  if (/heap out of memory/.test(note)) return `out of JavaScript heap${peak ? ` at ${peak} MiB` : ''}`;
+  return note.replace(/^failed: /, '');
+}
+
+/** Peak memory rows: several cases of the memory group in one row, each `peak MiB: B/px; s`. */
+function memoryRow(what: string, tags: string[], labels: string): Row {
+  const names = tags.flatMap((t) => [`predict-peak-${t}`, `predict-bytes-per-pixel-${t}`, `predict-seconds-${t}`]);
+  return {
+    cites: names,
+    cells(get) {
+      const cases = tags.map((t) => ({ peak: get(`predict-peak-${t}`), perPixel: get(`predict-bytes-per-pixel-${t}`), seconds: get(`predict-seconds-${t}`) }));
+      const before = cases.map(({ peak, perPixel }) =>
+        peak.reference && perPixel.reference
+          ? `${figure(peak.reference.value)} MiB (${figure(perPixel.reference.value)} B/px)`
+          : failure(String(peak.parameters?.reference ?? 'not run')),
+      );
+      return [
+        `prediction peak memory, shipped model on ONNX Runtime (tta none), ${what} ${labels}`,
+        `${cases.map((c) => figure(c.peak.value)).join(' / ')} MiB: ${cases.map((c) => figure(c.perPixel.value)).join(' / ')} B/px above a 1000² run; ${cases.map((c) => figure(c.seconds.value)).join(' / ')} s per image`,
+        `the code before streaming: ${before.join(' / ')}`,
+      ];
+    },
+  };
+}
+
 export const ROWS: Row[] = [
   {
     cites: ['tile-stitch-4096-u16'],
@@ -140,6 +168,26 @@ export const ROWS: Row[] = [
       ];
     },
   },
+  {
+    cites: ['demo-seconds-per-slice-onnxruntime', 'demo-seconds-per-slice-wasm'],
+    cells(get) {
+      const [ort, wasm] = [get('demo-seconds-per-slice-onnxruntime'), get('demo-seconds-per-slice-wasm')];
+      return [
+        '`npm start`: the demo, 512x512 slices, dihedral TTA, watershed: ONNX Runtime / tfjs wasm',
+        `${figure(ort.value)} / ${figure(wasm.value)} s per slice`,
+        `tfjs wasm takes ${times(reference(wasm).ratio)} ONNX Runtime's time`,
+      ];
+    },
+  },
+  {
+    cites: ['unet-predict-572-f64-dihedral-batch4-tfjs-wasm', 'unet-predict-572-f64-dihedral-batch4-tfjs-wasm-peak-rss'],
+    cells(get) {
+      const [time, rss] = [get('unet-predict-572-f64-dihedral-batch4-tfjs-wasm'), get('unet-predict-572-f64-dihedral-batch4-tfjs-wasm-peak-rss')];
+      return ['U-Net 572 -> 388, 64 filters, 4 tiles with dihedral TTA on tfjs wasm (2 workers)', `${figure(time.value)} s, ${figure(rss.value)} MiB peak RSS`, ''];
+    },
+  },
+  memoryRow('uint8', ['3000-u8', '6000-u8', '12000-u8'], '3000² / 6000² / 12000²'),
+  memoryRow('6000²', ['6000-u16', '6000-u8-watershed', '6000-u8-tile-threshold'], 'uint16 / watershed / threshold before stitch'),
   {
     cites: ['watershed-2048'],
     cells(get) {

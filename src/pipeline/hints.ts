@@ -17,7 +17,7 @@ export function inferenceHints(backends: readonly BackendEvent[]): string[] {
       : /not installed/.test(reason)
         ? "install it: `npm ci` keeps onnxruntime-node where npm honours package.json's allowScripts (npm 11.19 does); with an older npm, `ONNXRUNTIME_NODE_INSTALL=skip npm ci`"
         : "see the README's section on the U-Net and its backends";
-    hints.add(`${b.step} ran on ${b.name} because ONNX Runtime was skipped (${reason}); ONNX Runtime runs the U-Net about 5x faster on a CPU: ${fix}`);
+    hints.add(`${b.step} ran on ${b.name} because ONNX Runtime was skipped (${reason}); ONNX Runtime runs the U-Net several times faster on a CPU (the README's benchmarks give the figures): ${fix}`);
   }
   return [...hints];
 }

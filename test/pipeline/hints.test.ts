@@ -6,7 +6,7 @@ const backend = (name: string, skipped: string[]) => ({ type: 'backend' as const
 
 test('inference on wasm because ONNX Runtime is missing gets a hint saying how to install it', () => {
   const [hint] = inferenceHints([backend('wasm', ['node-gpu: not installed', 'onnxruntime: not installed'])]);
-  assert.match(hint, /^steps\[3\]\.unet ran on wasm because ONNX Runtime was skipped \(not installed\); ONNX Runtime runs the U-Net about 5x faster/);
+  assert.match(hint, /^steps\[3\]\.unet ran on wasm because ONNX Runtime was skipped \(not installed\); ONNX Runtime runs the U-Net several times faster/);
   assert.match(hint, /`npm ci` keeps onnxruntime-node/);
 });
 
