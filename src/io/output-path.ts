@@ -7,11 +7,10 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname, extname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Source } from '../sample.js';
+import { NAME_MAX_BYTES, truncateUtf8 } from './atomic.js';
 
-/** Most bytes in one file name on Linux, macOS and Windows file systems. */
-const NAME_MAX = 255;
 /** Bytes a stem may take: what is left after the longest suffix, `.p99999.probabilities.tif`, with room to spare. */
-export const STEM_MAX = NAME_MAX - 40;
+export const STEM_MAX = NAME_MAX_BYTES - 40;
 
 /**
  * The input's default stem: its subfolders below the scanned root (recursive sources)
@@ -34,12 +33,7 @@ export function defaultStem(source: Pick<Source, 'path' | 'root'>): string {
 export function fitName(name: string, max = STEM_MAX): string {
   if (Buffer.byteLength(name) <= max) return name;
   const tag = `~${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
-  let kept = '';
-  for (const ch of name) {
-    if (Buffer.byteLength(kept + ch) + tag.length > max) break;
-    kept += ch;
-  }
-  return kept + tag;
+  return truncateUtf8(name, max - tag.length) + tag;
 }
 
 export function outputPath(dir: string, source: Source, output: string, ext: string): string {
