@@ -8,10 +8,10 @@
 import { stat } from 'node:fs/promises';
 import { dirname, relative, resolve, isAbsolute } from 'node:path';
 import { messageOf } from '../errors.js';
-import { folderQuery, type FolderQuery } from '../io/folders.js';
 import { whyNotWritable } from '../io/writable.js';
 import type { Plan } from './compile.js';
 import type { Problem } from './document.js';
+import { sourceFolders, type Listed } from './sources/open.js';
 
 type Path = readonly (string | number)[];
 type Locate = (path: Path) => { line: number; column: number } | undefined;
@@ -26,13 +26,6 @@ export interface Note {
 export interface PlanCheck {
   readonly problems: Problem[];
   readonly notes: Note[];
-}
-
-/** A folder the source lists, with the pipeline path naming it and whether it lists subfolders. */
-interface Listed {
-  readonly path: Path;
-  readonly query: FolderQuery;
-  readonly watch: boolean;
 }
 
 export async function checkPlan(plan: Plan, locate: Locate): Promise<PlanCheck> {
@@ -75,25 +68,6 @@ export async function checkPlan(plan: Plan, locate: Locate): Promise<PlanCheck> 
     if (why) problem(['source', 'watch', 'ledger'], why);
   }
   return { problems, notes };
-}
-
-function sourceFolders(plan: Plan): Listed[] {
-  const { source } = plan.definition;
-  if ('files' in source) {
-    const path = typeof source.files === 'string' ? ['source', 'files'] : ['source', 'files', 'dir'];
-    return [{ path, query: folderQuery(source.files, plan.baseDir), watch: false }];
-  }
-  if ('pairs' in source) {
-    const p = source.pairs;
-    return (['images', 'labels'] as const).map((key) => ({
-      path: ['source', 'pairs', key],
-      query: folderQuery(p.pattern ? { dir: p[key], pattern: p.pattern } : p[key], plan.baseDir),
-      watch: false,
-    }));
-  }
-  const w = typeof source.watch === 'string' ? { dir: source.watch } : source.watch;
-  const path = typeof source.watch === 'string' ? ['source', 'watch'] : ['source', 'watch', 'dir'];
-  return [{ path, query: { ...w, dir: resolve(plan.baseDir, w.dir) }, watch: true }];
 }
 
 /** Whether listing the source would come across files written to `dir`. */

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { Observable } from 'rxjs';
 import type { RunEvent } from '../../events.js';
-import { filesSource, folderQuery, pairsSource } from '../../io/folders.js';
+import { filesSource, folderQuery, pairsSource, type FolderQuery } from '../../io/folders.js';
 import type { SourceRef } from '../../sample.js';
 import { PipelineError, type Plan } from '../compile.js';
 import { watchFolder } from './watch.js';
@@ -30,15 +30,13 @@ export async function openSource(plan: Plan, signal: AbortSignal, emit: (e: RunE
     });
   const onSkip = (path: string, why: string) => emit({ type: 'log', level: 'warn', file: path, message: `${path}: skipped, ${why}` });
   if ('files' in source) {
-    const query = folderQuery(source.files, plan.baseDir);
+    const [{ query }] = sourceFolders(plan);
     const refs = await filesSource(query, onSkip);
     if (refs.length === 0) emit({ type: 'log', level: 'warn', message: `no image files in ${query.dir}${query.pattern ? ` matching ${query.pattern}` : ''}` });
     return { refs: stopAware(refs), watch: false, root: query.dir, total: refs.length * epochs };
   }
   if ('pairs' in source) {
-    const p = source.pairs;
-    const images = folderQuery(p.pattern ? { dir: p.images, pattern: p.pattern } : p.images, plan.baseDir);
-    const labels = folderQuery(p.pattern ? { dir: p.labels, pattern: p.pattern } : p.labels, plan.baseDir);
+    const [images, labels] = sourceFolders(plan).map((f) => f.query);
     const { refs, unmatchedImages, unmatchedLabels } = await pairsSource(images, labels, onSkip);
     for (const path of unmatchedImages) emit({ type: 'log', level: 'warn', message: `${path}: no label with the same name in ${labels.dir}; skipped` });
     for (const path of unmatchedLabels) emit({ type: 'log', level: 'warn', message: `${path}: no image with the same name in ${images.dir}; skipped` });
@@ -58,4 +56,31 @@ export async function openSource(plan: Plan, signal: AbortSignal, emit: (e: RunE
     onWarning: (message) => emit({ type: 'log', level: 'warn', message }),
   });
   return { refs, watch: true, root: dir, ledgerFile };
+}
+
+/** A folder the source lists, with the pipeline path naming it and whether it lists subfolders. */
+export interface Listed {
+  readonly path: readonly (string | number)[];
+  readonly query: FolderQuery;
+  readonly watch: boolean;
+}
+
+/** The folders a plan's source lists: one resolution, shared by the run and by its start-up checks. */
+export function sourceFolders(plan: Plan): Listed[] {
+  const { source } = plan.definition;
+  if ('files' in source) {
+    const path = typeof source.files === 'string' ? ['source', 'files'] : ['source', 'files', 'dir'];
+    return [{ path, query: folderQuery(source.files, plan.baseDir), watch: false }];
+  }
+  if ('pairs' in source) {
+    const p = source.pairs;
+    return (['images', 'labels'] as const).map((key) => ({
+      path: ['source', 'pairs', key],
+      query: folderQuery(p.pattern ? { dir: p[key], pattern: p.pattern } : p[key], plan.baseDir),
+      watch: false,
+    }));
+  }
+  const w = typeof source.watch === 'string' ? { dir: source.watch } : source.watch;
+  const path = typeof source.watch === 'string' ? ['source', 'watch'] : ['source', 'watch', 'dir'];
+  return [{ path, query: { ...w, dir: resolve(plan.baseDir, w.dir) }, watch: true }];
 }
