@@ -8,7 +8,9 @@ import { open, stat } from 'node:fs/promises';
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { SampleError, messageOf } from '../errors.js';
 import { makeImage, type DType, type Image, type SourceType } from '../image/image.js';
-import { explainTiff, looksLikeTiff, unsupportedSamples } from './tiff-layout.js';
+import { calibrationFromDensity, calibrationFromTiff, type Calibration } from './pixel-size.js';
+import { looksLikeTiff, readFirstDirectory, type TiffField } from './tiff-directory.js';
+import { explainTiff, unsupportedSamples } from './tiff-layout.js';
 
 export interface ImageInfo {
   readonly format: string;
@@ -24,6 +26,8 @@ export interface ImageInfo {
   /** The file's sample type as libvips names it (`uchar`, `short`, `float`, ...). */
   readonly sourceDepth: string;
   readonly pages: number;
+  /** The pixel size the file records (TIFF: OME-XML, ImageJ, resolution tags; PNG: pHYs), and problems with it. */
+  readonly calibration: Calibration;
 }
 
 const FORMATS = ['png', 'jpeg', 'tiff'] as const;
@@ -70,7 +74,42 @@ export async function inspectImage(path: string, step = 'load'): Promise<ImageIn
     ...(kept.sourceType ? { sourceType: kept.sourceType } : {}),
     sourceDepth: depth,
     pages: meta.pages ?? 1,
+    calibration: format === 'tiff' ? await tiffCalibration(path, step) : format === 'png' ? calibrationFromDensity(meta.density) : { problems: [] },
   };
+}
+
+const CALIBRATION_TAGS = { ImageDescription: 270, XResolution: 282, YResolution: 283, ResolutionUnit: 296 } as const;
+
+/** The pixel size in a TIFF's first directory, which sharp reads only in part (density in whole dots per inch, no description). */
+async function tiffCalibration(path: string, step: string): Promise<Calibration> {
+  let fields: Map<number, TiffField>;
+  try {
+    const file = await open(path, 'r');
+    try {
+      const directory = await readFirstDirectory(file, (await file.stat()).size, Object.values(CALIBRATION_TAGS));
+      if (!directory || 'truncated' in directory) return { problems: [] }; // sharp has read the file; nothing to calibrate from
+      fields = directory.fields;
+    } finally {
+      await file.close();
+    }
+  } catch (error) {
+    throw new SampleError({ step, file: path }, `cannot read the TIFF's image directory: ${messageOf(error)}`, { cause: error });
+  }
+  const text = (tag: number) => {
+    const f = fields.get(tag);
+    return f?.kind === 'ascii' ? f.text : undefined;
+  };
+  const rational = (tag: number) => {
+    const f = fields.get(tag);
+    return f?.kind === 'rationals' ? f.values[0] : undefined;
+  };
+  const unit = fields.get(CALIBRATION_TAGS.ResolutionUnit);
+  return calibrationFromTiff({
+    description: text(CALIBRATION_TAGS.ImageDescription),
+    xResolution: rational(CALIBRATION_TAGS.XResolution),
+    yResolution: rational(CALIBRATION_TAGS.YResolution),
+    resolutionUnit: unit?.kind === 'integers' ? unit.values[0] : undefined,
+  });
 }
 
 /** Decodes one page (0-based) of an image file. */
