@@ -1,7 +1,7 @@
 /**
  * The physical size of a pixel, as microscope files record it: OME-XML in the TIFF's
  * ImageDescription, an ImageJ description (`unit=`) over XResolution / YResolution,
- * or the resolution tags with ResolutionUnit inch or centimetre. Pure functions over
+ * or the resolution tags with ResolutionUnit inch or centimetre; a PNG's pHYs. Pure functions over
  * the fields read from the file; a value that is there but unusable (zero, negative,
  * not a number, an unknown unit) or two sources that disagree come back as problems
  * to warn about, never as a silently wrong calibration.
@@ -61,12 +61,26 @@ export function calibrationFromTiff(fields: CalibrationFields): Calibration {
   return { ...(chosen ? { pixelSize: chosen.size } : {}), problems };
 }
 
-/** The pixel size a PNG's pHYs chunk gives, as sharp reports it (`density`, dots per inch, x only). */
-export function calibrationFromDensity(dpi: number | undefined): Calibration {
-  if (dpi === undefined || isDefaultDpi(dpi, dpi)) return { problems: [] };
-  const size = { y: 25400 / dpi, x: 25400 / dpi };
+/** The pixel size a PNG's pHYs chunk gives: pixels per metre along x and y (`unit` 1), or none (`unit` 0, an aspect ratio). */
+export function calibrationFromPhys(density: { readonly x: number; readonly y: number; readonly unit: number } | undefined): Calibration {
+  if (!density || density.unit !== 1 || isDefaultDpi(density.x * 0.0254, density.y * 0.0254)) return { problems: [] };
+  const size = { y: shortestDecimal(density.y), x: shortestDecimal(density.x) };
   const problem = pixelSizeProblem(size);
-  return problem ? { problems: [`its pHYs chunk (${dpi} dpi) ${problem}`] } : { pixelSize: size, problems: [] };
+  return problem ? { problems: [`its pHYs chunk (${density.x} x ${density.y} pixels per metre) gives no usable pixel size: expected positive numbers`] } : { pixelSize: size, problems: [] };
+}
+
+/**
+ * pHYs stores whole pixels per metre: the shortest decimal micrometres that round to
+ * `perMetre`, so that the 0.65 µm a writer meant comes back rather than 0.6500002.
+ */
+function shortestDecimal(perMetre: number): number {
+  if (perMetre === 0) return NaN;
+  const exact = 1e6 / perMetre;
+  for (let digits = 1; digits < 17; digits++) {
+    const candidate = Number(exact.toPrecision(digits));
+    if (Math.round(1e6 / candidate) === perMetre) return candidate;
+  }
+  return exact;
 }
 
 /** Why a pixel size cannot be used, or undefined when it can. */

@@ -8,7 +8,8 @@ import { open, stat } from 'node:fs/promises';
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { SampleError, messageOf } from '../errors.js';
 import { makeImage, type DType, type Image, type SourceType } from '../image/image.js';
-import { calibrationFromDensity, calibrationFromTiff, type Calibration } from './pixel-size.js';
+import { calibrationFromPhys, calibrationFromTiff, type Calibration } from './pixel-size.js';
+import { readPngDensity } from './png-density.js';
 import { looksLikeTiff, readFirstDirectory, type TiffField } from './tiff-directory.js';
 import { explainTiff, unsupportedSamples } from './tiff-layout.js';
 
@@ -74,7 +75,7 @@ export async function inspectImage(path: string, step = 'load'): Promise<ImageIn
     ...(kept.sourceType ? { sourceType: kept.sourceType } : {}),
     sourceDepth: depth,
     pages: meta.pages ?? 1,
-    calibration: format === 'tiff' ? await tiffCalibration(path, step) : format === 'png' ? calibrationFromDensity(meta.density) : { problems: [] },
+    calibration: format === 'tiff' ? await tiffCalibration(path, step) : format === 'png' ? calibrationFromPhys(await readPngDensity(path)) : { problems: [] },
   };
 }
 
