@@ -5,7 +5,7 @@ import { ConfigError } from '../src/errors.js';
 import { NonNegativeInt, PositiveInt, PositiveNumber, oneOf, strict } from '../src/codec/strict.js';
 import { toFloat32, toGrey, type Normalisation } from '../src/image/convert.js';
 import { nonFinite, requireChannels, sameSize, type Image } from '../src/image/image.js';
-import { describe, type PixelSize } from '../src/io/pixel-size.js';
+import { describePixelSize, type PixelSize } from '../src/io/pixel-size.js';
 import { inspectImage, readImage, type ImageInfo } from '../src/io/read.js';
 import type { Sample, SourceRef } from '../src/sample.js';
 import { decodeParams, flatPerSample, type StepContext } from './step.js';
@@ -67,7 +67,7 @@ export function load(params: LoadParams = {}, ctx: StepContext = {}): OperatorFu
   const pixelSizeOf = (path: string, info: ImageInfo): PixelSize | undefined => {
     const { pixelSize, problems } = info.calibration;
     if (!given && problems.length) {
-      const outcome = pixelSize ? `using ${describe(pixelSize)}` : `the image stays uncalibrated: give load a pixelSize: [y, x] in micrometres to calibrate it`;
+      const outcome = pixelSize ? `using ${describePixelSize(pixelSize)}` : `the image stays uncalibrated: give load a pixelSize: [y, x] in micrometres to calibrate it`;
       const message = `${step}: ${path}: the pixel size the file records: ${problems.join('; ')} — ${outcome}`;
       ctx.emit?.({ type: 'log', level: 'warn', message, file: path });
     }

@@ -55,7 +55,7 @@ export function calibrationFromTiff(fields: CalibrationFields): Calibration {
   const [chosen, ...others] = sizes;
   for (const other of others) {
     if (!agree(chosen.size, other.size)) {
-      problems.push(`its ${chosen.from} gives ${describe(chosen.size)} but its ${other.from} ${describe(other.size)}: using the ${chosen.from}`);
+      problems.push(`its ${chosen.from} gives ${describePixelSize(chosen.size)} but its ${other.from} ${describePixelSize(other.size)}: using the ${chosen.from}`);
     }
   }
   return { ...(chosen ? { pixelSize: chosen.size } : {}), problems };
@@ -86,11 +86,11 @@ function shortestDecimal(perMetre: number): number {
 /** Why a pixel size cannot be used, or undefined when it can. */
 export function pixelSizeProblem(size: PixelSize): string | undefined {
   const bad = [size.y, size.x].filter((v) => !(Number.isFinite(v) && v > 0));
-  return bad.length ? `is not a usable pixel size (${describe(size)}): expected positive numbers` : undefined;
+  return bad.length ? `is not a usable pixel size (${describePixelSize(size)}): expected positive numbers` : undefined;
 }
 
 /** `0.65 x 0.5 µm` (height x width) for messages. */
-export function describe(size: PixelSize): string {
+export function describePixelSize(size: PixelSize): string {
   const show = (v: number) => String(Number.isFinite(v) ? Number(v.toPrecision(6)) : v);
   return `${show(size.y)} x ${show(size.x)} µm (y x x)`;
 }
