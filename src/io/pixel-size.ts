@@ -65,8 +65,7 @@ export function calibrationFromTiff(fields: CalibrationFields): Calibration {
 export function calibrationFromPhys(density: { readonly x: number; readonly y: number; readonly unit: number } | undefined): Calibration {
   if (!density || density.unit !== 1 || isDefaultDpi(density.x * 0.0254, density.y * 0.0254)) return { problems: [] };
   const size = { y: shortestDecimal(density.y), x: shortestDecimal(density.x) };
-  const problem = pixelSizeProblem(size);
-  return problem ? { problems: [`its pHYs chunk (${density.x} x ${density.y} pixels per metre) gives no usable pixel size: expected positive numbers`] } : { pixelSize: size, problems: [] };
+  return !isUsablePixelSize(size) ? { problems: [`its pHYs chunk (${density.x} x ${density.y} pixels per metre) gives no usable pixel size: expected positive numbers`] } : { pixelSize: size, problems: [] };
 }
 
 /**
@@ -83,10 +82,9 @@ function shortestDecimal(perMetre: number): number {
   return exact;
 }
 
-/** Why a pixel size cannot be used, or undefined when it can. */
-export function pixelSizeProblem(size: PixelSize): string | undefined {
-  const bad = [size.y, size.x].filter((v) => !(Number.isFinite(v) && v > 0));
-  return bad.length ? `is not a usable pixel size (${describePixelSize(size)}): expected positive numbers` : undefined;
+/** Whether both sizes are positive, finite numbers. */
+export function isUsablePixelSize(size: PixelSize): boolean {
+  return [size.y, size.x].every((v) => Number.isFinite(v) && v > 0);
 }
 
 /** `0.65 x 0.5 µm` (height x width) for messages. */
@@ -133,7 +131,7 @@ function fromResolution(fields: CalibrationFields): Found {
 }
 
 function checked(size: PixelSize, from: string, raw: string): Found {
-  return pixelSizeProblem(size) ? { problem: `its ${from} (${raw}) gives no usable pixel size: expected positive numbers` } : { size, from };
+  return !isUsablePixelSize(size) ? { problem: `its ${from} (${raw}) gives no usable pixel size: expected positive numbers` } : { size, from };
 }
 
 /** Units per pixel: the reciprocal of a resolution (pixels per unit), NaN for a zero one. */

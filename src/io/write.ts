@@ -7,7 +7,7 @@
 import sharp from 'sharp';
 import type { Image } from '../image/image.js';
 import { writeFileAtomic } from './atomic.js';
-import type { PixelSize } from './pixel-size.js';
+import { describePixelSize, isUsablePixelSize, type PixelSize } from './pixel-size.js';
 import { encodeTiff, type TiffCompression } from './tiff.js';
 
 /** `ome-tiff` is TIFF described by OME-XML, named `.ome.tif`. */
@@ -32,6 +32,7 @@ export async function encodeImage(
 ): Promise<Buffer> {
   const list = Array.isArray(pages) ? (pages as readonly Image[]) : [pages as Image];
   const { compression, pixelSize } = options;
+  if (pixelSize && !isUsablePixelSize(pixelSize)) throw new RangeError(`cannot record a pixel size of ${describePixelSize(pixelSize)}: expected positive numbers`);
   if (format === 'tiff' || format === 'ome-tiff') return encodeTiff(list, compression, { pixelSize, ome: format === 'ome-tiff' });
   if (list.length !== 1) throw new RangeError(`${format.toUpperCase()} holds one page, got ${list.length}: save as TIFF`);
   const image = list[0];
