@@ -89,7 +89,7 @@ def written_by_tifffile():
         'tifffile-imagej.tif': (ramp((4, 6), np.uint16), dict(imagej=True, resolution=(1 / 0.25, 1 / 0.5), metadata={'unit': 'um'})),
         'tifffile-imagej-stack.tif': (ramp((3, 5, 4), np.float32), dict(imagej=True, resolution=(1 / 0.65, 1 / 0.65), metadata={'unit': 'micron', 'spacing': 2.0, 'axes': 'ZYX'})),
         # OME-XML in nanometres.
-        'tifffile-ome.ome.tif': (ramp((5, 7), np.uint8), dict(metadata={'axes': 'YX', 'PhysicalSizeX': 325, 'PhysicalSizeXUnit': 'nm', 'PhysicalSizeY': 400, 'PhysicalSizeYUnit': 'nm'})),
+        'tifffile-ome.ome.tif': (ramp((5, 7), np.uint8), dict(metadata={'axes': 'YX', 'PhysicalSizeX': 325, 'PhysicalSizeXUnit': 'nm', 'PhysicalSizeY': 400, 'PhysicalSizeYUnit': 'nm', 'UUID': 'urn:uuid:00000000-0000-0000-0000-000000000000'})),  # a fixed UUID keeps the file reproducible
         # Plain TIFF resolution tags, in centimetres and in inches.
         'tifffile-centimetre.tif': (ramp((4, 4), np.float32), dict(resolution=(1e4 / 0.8, 1e4 / 1.6), resolutionunit='CENTIMETER', metadata=None)),
         'tifffile-inch.tif': (ramp((3, 5), np.uint8), dict(resolution=(25400 / 2.0, 25400 / 2.0), resolutionunit='INCH', metadata=None)),
