@@ -87,10 +87,10 @@ export function isUsablePixelSize(size: PixelSize): boolean {
   return [size.y, size.x].every((v) => Number.isFinite(v) && v > 0);
 }
 
-/** `0.65 x 0.5 µm` (height x width) for messages. */
+/** `y 0.65 µm, x 0.5 µm` for messages. */
 export function describePixelSize(size: PixelSize): string {
   const show = (v: number) => String(Number.isFinite(v) ? Number(v.toPrecision(6)) : v);
-  return `${show(size.y)} x ${show(size.x)} µm (y x x)`;
+  return `y ${show(size.y)} µm, x ${show(size.x)} µm`;
 }
 
 function fromOme(xml: string): Found {

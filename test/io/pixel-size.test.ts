@@ -75,7 +75,7 @@ test('an unusable source gives way to the next one, with the problem kept', () =
 test('sources that disagree are reported, and OME-XML wins over the resolution tags', () => {
   const { pixelSize, problems } = calibrationFromTiff({ description: ome('PhysicalSizeX="0.5" PhysicalSizeY="0.5"'), xResolution: [12500, 1], yResolution: [12500, 1], resolutionUnit: 3 });
   assert.deepEqual(pixelSize, { y: 0.5, x: 0.5 });
-  assert.deepEqual(problems, ['its OME-XML gives 0.5 x 0.5 µm (y x x) but its resolution tags 0.8 x 0.8 µm (y x x): using the OME-XML']);
+  assert.deepEqual(problems, ['its OME-XML gives y 0.5 µm, x 0.5 µm but its resolution tags y 0.8 µm, x 0.8 µm: using the OME-XML']);
   // Agreeing to within rounding of the rationals is not a contradiction.
   assert.deepEqual(calibrationFromTiff({ description: ome('PhysicalSizeX="0.65" PhysicalSizeY="0.65"'), xResolution: [15385, 1], yResolution: [15385, 1], resolutionUnit: 3 }).problems, []);
 });

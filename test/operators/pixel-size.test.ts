@@ -145,6 +145,6 @@ test('an OME-TIFF whose OME-XML says 0 falls back to its resolution tags, with a
   assert.equal(events.length, 1);
   assert.match(
     (events[0] as Extract<RunEvent, { type: 'log' }>).message,
-    /zero\.ome\.tif: the pixel size the file records: its OME-XML \(PhysicalSizeY="0\.5", PhysicalSizeX="0\.00"\) gives no usable pixel size: expected positive numbers — using 0\.5 x 0\.25 µm \(y x x\)$/,
+    /zero\.ome\.tif: the pixel size the file records: its OME-XML \(PhysicalSizeY="0\.5", PhysicalSizeX="0\.00"\) gives no usable pixel size: expected positive numbers — using y 0\.5 µm, x 0\.25 µm$/,
   );
 });
