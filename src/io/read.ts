@@ -10,7 +10,7 @@ import { SampleError, messageOf } from '../errors.js';
 import { makeImage, type DType, type Image, type SourceType } from '../image/image.js';
 import { calibrationFromPhys, calibrationFromTiff, type Calibration } from './pixel-size.js';
 import { readPngDensity } from './png-density.js';
-import { looksLikeTiff, readFirstDirectory, type TiffField } from './tiff-directory.js';
+import { ascii, integers, looksLikeTiff, rational, readFirstDirectory, type TiffField } from './tiff-directory.js';
 import { explainTiff, unsupportedSamples } from './tiff-layout.js';
 
 export interface ImageInfo {
@@ -96,20 +96,11 @@ async function tiffCalibration(path: string, step: string): Promise<Calibration>
   } catch (error) {
     throw new SampleError({ step, file: path }, `cannot read the TIFF's image directory: ${messageOf(error)}`, { cause: error });
   }
-  const text = (tag: number) => {
-    const f = fields.get(tag);
-    return f?.kind === 'ascii' ? f.text : undefined;
-  };
-  const rational = (tag: number) => {
-    const f = fields.get(tag);
-    return f?.kind === 'rationals' ? f.values[0] : undefined;
-  };
-  const unit = fields.get(CALIBRATION_TAGS.ResolutionUnit);
   return calibrationFromTiff({
-    description: text(CALIBRATION_TAGS.ImageDescription),
-    xResolution: rational(CALIBRATION_TAGS.XResolution),
-    yResolution: rational(CALIBRATION_TAGS.YResolution),
-    resolutionUnit: unit?.kind === 'integers' ? unit.values[0] : undefined,
+    description: ascii(fields, CALIBRATION_TAGS.ImageDescription),
+    xResolution: rational(fields, CALIBRATION_TAGS.XResolution),
+    yResolution: rational(fields, CALIBRATION_TAGS.YResolution),
+    resolutionUnit: integers(fields, CALIBRATION_TAGS.ResolutionUnit)?.[0],
   });
 }
 

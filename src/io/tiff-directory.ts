@@ -41,10 +41,10 @@ export async function readFirstDirectory(file: FileHandle, size: number, tags: r
   const ifd = big ? int(head, 8, 8) : int(head, 4, 4);
   const countBytes = big ? 8 : 2;
   const entryBytes = big ? 20 : 12;
-  if (ifd + countBytes > size) return { truncated: `its image directory starts at byte ${n(ifd)}, past the end of the file (${n(size)} bytes)` };
+  if (ifd + countBytes > size) return { truncated: `its image directory starts at byte ${thousands(ifd)}, past the end of the file (${thousands(size)} bytes)` };
   const count = int(await readAt(file, ifd, countBytes), 0, countBytes);
   const table = await readAt(file, ifd + countBytes, count * entryBytes);
-  if (table.length < count * entryBytes) return { truncated: `its image directory runs past the end of the file (${n(size)} bytes)` };
+  if (table.length < count * entryBytes) return { truncated: `its image directory runs past the end of the file (${thousands(size)} bytes)` };
 
   const fields = new Map<number, TiffField>();
   for (let k = 0; k < count; k++) {
@@ -58,7 +58,7 @@ export async function readFirstDirectory(file: FileHandle, size: number, tags: r
     const inline = big ? 8 : 4;
     const where = at + (big ? 12 : 8);
     const data = length * bytes <= inline ? table.subarray(where, where + length * bytes) : await readAt(file, int(table, where, inline), length * bytes);
-    if (data.length < length * bytes) return { truncated: `its image directory points past the end of the file (${n(size)} bytes)` };
+    if (data.length < length * bytes) return { truncated: `its image directory points past the end of the file (${thousands(size)} bytes)` };
     if (type === 2) {
       const end = data.indexOf(0);
       fields.set(tag, { kind: 'ascii', text: data.subarray(0, end < 0 ? data.length : end).toString('utf8') });
@@ -77,12 +77,24 @@ export function integers(fields: Map<number, TiffField>, tag: number): number[] 
   return field?.kind === 'integers' ? field.values : undefined;
 }
 
+/** The text of a field, when it holds ASCII. */
+export function ascii(fields: Map<number, TiffField>, tag: number): string | undefined {
+  const field = fields.get(tag);
+  return field?.kind === 'ascii' ? field.text : undefined;
+}
+
+/** The first rational of a field, when it holds rationals. */
+export function rational(fields: Map<number, TiffField>, tag: number): [number, number] | undefined {
+  const field = fields.get(tag);
+  return field?.kind === 'rationals' ? field.values[0] : undefined;
+}
+
 async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
   const buffer = Buffer.alloc(length);
   const { bytesRead } = await file.read(buffer, 0, length, position);
   return buffer.subarray(0, bytesRead);
 }
 
-export function n(value: number): string {
+export function thousands(value: number): string {
   return value.toLocaleString('en-US');
 }

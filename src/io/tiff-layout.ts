@@ -4,7 +4,7 @@
  * as a dozen libtiff warnings, neither of which tells a user what to do.
  */
 import { open } from 'node:fs/promises';
-import { integers, n, readFirstDirectory } from './tiff-directory.js';
+import { integers, readFirstDirectory, thousands } from './tiff-directory.js';
 
 const TAG = { BitsPerSample: 258, StripOffsets: 273, StripByteCounts: 279, TileOffsets: 324, TileByteCounts: 325, SampleFormat: 339 } as const;
 
@@ -29,7 +29,7 @@ export async function explainTiff(path: string): Promise<string | undefined> {
     const offsets = integers(values, TAG.StripOffsets) ?? integers(values, TAG.TileOffsets) ?? [];
     const counts = integers(values, TAG.StripByteCounts) ?? integers(values, TAG.TileByteCounts) ?? [];
     const end = offsets.reduce((m, o, i) => Math.max(m, o + (counts[i] ?? 0)), 0);
-    if (end > size) return truncated(`the file has ${n(size)} bytes, its pixel data runs to byte ${n(end)}`);
+    if (end > size) return truncated(`the file has ${thousands(size)} bytes, its pixel data runs to byte ${thousands(end)}`);
     return undefined;
   } finally {
     await file.close();
