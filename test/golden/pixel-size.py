@@ -14,7 +14,8 @@ Two directions, each independent of unetflow's reader:
   conventions give (OME-XML PhysicalSize, else ImageJ `unit` over 1 / resolution, else
   the resolution tags in their ResolutionUnit), the series shape and the pixels' sha256.
 - `written_by_tifffile`: files tifffile.imwrite makes in the ways microscopy software
-  calibrates a TIFF (ImageJ, OME in nm, resolution tags in cm and in inch), with the
+  calibrates a TIFF (ImageJ, OME in nm, resolution tags in cm and in inch; big-endian,
+  BigTIFF), with the
   physical size tifffile reads back, for unetflow's reader to match.
 """
 import hashlib
@@ -93,6 +94,9 @@ def written_by_tifffile():
         # Plain TIFF resolution tags, in centimetres and in inches.
         'tifffile-centimetre.tif': (ramp((4, 4), np.float32), dict(resolution=(1e4 / 0.8, 1e4 / 1.6), resolutionunit='CENTIMETER', metadata=None)),
         'tifffile-inch.tif': (ramp((3, 5), np.uint8), dict(resolution=(25400 / 2.0, 25400 / 2.0), resolutionunit='INCH', metadata=None)),
+        # Big-endian ImageJ, and BigTIFF with OME-XML: the other byte order and directory layout.
+        'tifffile-big-endian.tif': (ramp((4, 5), np.uint16), dict(imagej=True, byteorder='>', resolution=(1 / 0.2, 1 / 0.3), metadata={'unit': 'micron'})),
+        'tifffile-bigtiff.ome.tif': (ramp((5, 4), np.uint16), dict(bigtiff=True, metadata={'axes': 'YX', 'PhysicalSizeX': 0.7, 'PhysicalSizeY': 0.9, 'UUID': 'urn:uuid:00000000-0000-0000-0000-000000000001'})),
     }
     out = {}
     for name, (data, options) in files.items():
