@@ -140,7 +140,8 @@ function perPixel([numerator, denominator]: readonly [number, number]): number {
 }
 
 function inMicrometres(value: number, unit: string): number | string {
-  const factor = MICROMETRES[unit.trim()] ?? MICROMETRES[unit.trim().toLowerCase()];
+  const known = (name: string) => (Object.hasOwn(MICROMETRES, name) ? MICROMETRES[name] : undefined);
+  const factor = known(unit.trim()) ?? known(unit.trim().toLowerCase());
   return factor === undefined ? `names the unit '${unit}', which unetflow does not know: expected one of nm, µm (micron), mm, cm, m, inch` : value * factor;
 }
 

@@ -61,6 +61,8 @@ test('an unknown unit is named in the problem', () => {
   const furlong = calibrationFromTiff({ description: 'ImageJ=1.54f\nunit=furlong\n', xResolution: [1, 1], yResolution: [1, 1], resolutionUnit: 1 });
   assert.equal(furlong.pixelSize, undefined);
   assert.match(furlong.problems[0], /ImageJ description names the unit 'furlong', which unetflow does not know/);
+  // A unit named like an Object property is unknown too, not a lookup of it.
+  assert.match(calibrationFromTiff({ description: 'ImageJ=1.54f\nunit=constructor\n', xResolution: [1, 1], yResolution: [1, 1], resolutionUnit: 1 }).problems[0], /names the unit 'constructor'/);
   const ome_ = calibrationFromTiff({ description: ome('PhysicalSizeX="1" PhysicalSizeXUnit="pixel" PhysicalSizeY="1"') });
   assert.match(ome_.problems[0], /OME-XML names the unit 'pixel'/);
   assert.match(calibrationFromTiff({ xResolution: [1, 1], yResolution: [1, 1], resolutionUnit: 7 }).problems[0], /ResolutionUnit is 7: expected 1 \(none\), 2 \(inch\) or 3 \(centimetre\)/);
