@@ -2,12 +2,13 @@
  * Encoding and saving images. Lossless unless asked: PNG (8/16-bit) and deflate TIFF
  * (any dtype, several pages); JPEG only when requested by name. A known pixel size
  * goes into TIFF (ImageJ description and resolution tags, or OME-XML for `ome-tiff`
- * and `.ome.tif` names) and into PNG's pHYs chunk when the pixels are square.
+ * and `.ome.tif` names) and into PNG's pHYs chunk.
  */
 import sharp from 'sharp';
 import type { Image } from '../image/image.js';
 import { writeFileAtomic } from './atomic.js';
 import { describePixelSize, isUsablePixelSize, type PixelSize } from './pixel-size.js';
+import { withPngDensity } from './png-density.js';
 import { encodeTiff, type TiffCompression } from './tiff.js';
 
 /** `ome-tiff` is TIFF described by OME-XML, named `.ome.tif`. */
@@ -18,7 +19,7 @@ export interface EncodeOptions {
   compression?: TiffCompression;
   /** JPEG only (lossy: never chosen by default). @default 90 */
   quality?: number;
-  /** Micrometres per pixel, [y, x] as `PixelSize`, recorded in TIFF and PNG. @default uncalibrated */
+  /** Micrometres per pixel, recorded in TIFF and PNG. @default uncalibrated (a PNG's pHYs then says only that pixels are square) */
   pixelSize?: PixelSize;
 }
 
@@ -49,10 +50,8 @@ export async function encodeImage(
   });
   const space = image.channels === 1 ? (image.dtype === 'uint16' ? 'grey16' : 'b-w') : image.dtype === 'uint16' ? 'rgb16' : 'srgb';
   const coloured = input.toColourspace(space);
-  // PNG's pHYs holds one density for both axes here (sharp sets it in dots per inch).
-  const square = pixelSize && pixelSize.x === pixelSize.y;
   return format === 'png'
-    ? (square ? coloured.withDensity(25400 / pixelSize.x) : coloured).png({ compressionLevel: 6 }).toBuffer()
+    ? withPngDensity(await coloured.png({ compressionLevel: 6 }).toBuffer(), pixelSize)
     : coloured.jpeg({ quality: options.quality ?? 90 }).toBuffer();
 }
 

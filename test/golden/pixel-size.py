@@ -1,18 +1,19 @@
 #!/usr/bin/env python3
-"""Golden pixel sizes, read and written by tifffile: writes pixel-size.json and the small
-TIFFs in pixel-size/ beside this script.
+"""Golden pixel sizes, read and written by tifffile (and PNGs read by Pillow): writes
+pixel-size.json and the small TIFFs in pixel-size/ beside this script.
 
 Run from the repository root:  /usr/bin/python3 test/golden/pixel-size.py
 Needs numpy, tifffile (Debian bookworm's python3-tifffile 20230203 was used:
-apt-get install python3-tifffile) and node, which writes unetflow's files through
-test/golden/pixel-size-cases.ts. Tests read only the JSON and pixel-size/*.tif, so CI
-needs no Python.
+apt-get install python3-tifffile), Pillow (python3-pil 9.4) and node, which writes
+unetflow's files through test/golden/pixel-size-cases.ts. Tests read only the JSON and
+pixel-size/*.tif, so CI needs no Python.
 
 Two directions, each independent of unetflow's reader:
 - `written_by_unetflow`: for each file unetflow's writer makes, what tifffile reads from
   it: the raw ImageDescription and resolution tags, the physical pixel size tifffile's
   conventions give (OME-XML PhysicalSize, else ImageJ `unit` over 1 / resolution, else
-  the resolution tags in their ResolutionUnit), the series shape and the pixels' sha256.
+  the resolution tags in their ResolutionUnit), the series shape and the pixels' sha256;
+  for PNGs, the dots per inch Pillow reads from pHYs.
 - `written_by_tifffile`: files tifffile.imwrite makes in the ways microscopy software
   calibrates a TIFF (ImageJ, OME in nm, resolution tags in cm and in inch; big-endian,
   BigTIFF), with the
@@ -25,7 +26,9 @@ import subprocess
 import tempfile
 
 import numpy as np
+import PIL
 import tifffile
+from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, '..', '..')
@@ -76,10 +79,24 @@ def reading(path):
         }
 
 
+def png_reading(path):
+    with Image.open(path) as image:
+        x_dpi, y_dpi = image.info['dpi']
+        data = np.asarray(image)
+        # Pillow opens 16-bit grey as 32-bit integers.
+        data = data.astype('<u2') if image.mode.startswith('I') else data
+        return {
+            'dpi': [x_dpi, y_dpi],
+            'physical_size': {'y': 25400.0 / y_dpi, 'x': 25400.0 / x_dpi},
+            'shape': list(data.shape),
+            'pixels_sha256': hashlib.sha256(np.ascontiguousarray(data).tobytes()).hexdigest(),
+        }
+
+
 def written_by_unetflow():
     with tempfile.TemporaryDirectory() as folder:
         subprocess.run(['node', '--import', 'tsx', 'test/golden/pixel-size-cases.ts', folder], cwd=ROOT, check=True)
-        return {name: reading(os.path.join(folder, name)) for name in sorted(os.listdir(folder))}
+        return {name: (png_reading if name.endswith('.png') else reading)(os.path.join(folder, name)) for name in sorted(os.listdir(folder))}
 
 
 def written_by_tifffile():
@@ -109,6 +126,7 @@ def written_by_tifffile():
 def main():
     golden = {
         'tifffile': tifffile.__version__,
+        'pillow': PIL.__version__,
         'numpy': np.__version__,
         'written_by_unetflow': written_by_unetflow(),
         'written_by_tifffile': written_by_tifffile(),

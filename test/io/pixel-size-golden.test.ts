@@ -10,7 +10,7 @@ import { inspectImage, readImage } from '../../src/io/read.js';
 import { readFirstDirectory, type TiffField } from '../../src/io/tiff-directory.js';
 import { encodeCase, fileName, goldenCases } from '../golden/pixel-size-cases.js';
 
-/** What tifffile read (test/golden/pixel-size.py). */
+/** What tifffile (TIFF) or Pillow (PNG: physical size, pixels) read (test/golden/pixel-size.py). */
 interface Reading {
   description: string | null;
   x_resolution: [number, number] | null;
@@ -51,7 +51,7 @@ test('the golden file covers every calibrated case unetflow writes', () => {
   assert.deepEqual(Object.keys(golden.written_by_unetflow).sort(), goldenCases.map(fileName).sort());
 });
 
-for (const c of goldenCases) {
+for (const c of goldenCases.filter((c) => c.format !== 'png')) {
   test(`tifffile reads the pixel size unetflow writes into ${fileName(c)}, and so does unetflow`, async () => {
     const seen = golden.written_by_unetflow[fileName(c)];
     const path = join(tmp, fileName(c));
@@ -74,6 +74,19 @@ for (const c of goldenCases) {
     const info = await inspectImage(path);
     assert.deepEqual(info.calibration, { pixelSize: c.pixelSize, problems: [] });
     assert.equal(info.pages, c.pages.length);
+  });
+}
+
+for (const c of goldenCases.filter((c) => c.format === 'png')) {
+  test(`Pillow reads the pixel size unetflow writes into ${fileName(c)}, to within pHYs's whole pixels per metre, and unetflow reads it exactly`, async () => {
+    const seen = golden.written_by_unetflow[fileName(c)];
+    const path = join(tmp, fileName(c));
+    await writeFile(path, await encodeCase(c));
+    // Half a pixel per metre of rounding: at most 0.5e-6 x size relative, 6e-8 for 0.1234 µm.
+    const near = (a: number, b: number) => Math.abs(a - b) <= 0.5e-6 * b * b;
+    assert.ok(seen.physical_size && near(seen.physical_size.y, c.pixelSize.y) && near(seen.physical_size.x, c.pixelSize.x), `Pillow read ${JSON.stringify(seen.physical_size)}`);
+    assert.equal(seen.pixels_sha256, sha256(c.pages), 'Pillow decodes the same pixels');
+    assert.deepEqual((await inspectImage(path)).calibration, { pixelSize: c.pixelSize, problems: [] });
   });
 }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import type { DType } from '../../src/image/image.js';
 import { inspectImage, readImage } from '../../src/io/read.js';
+import { readPngDensity } from '../../src/io/png-density.js';
 import { rational } from '../../src/io/tiff-calibration.js';
 import { readFirstDirectory } from '../../src/io/tiff-directory.js';
 import { writeImage, type ImageFormat } from '../../src/io/write.js';
@@ -73,16 +74,18 @@ test('an uncalibrated .ome.tif still carries OME-XML, without physical sizes', a
   assert.deepEqual((await inspectImage(path)).calibration, { problems: [] });
 });
 
-test('a square pixel size goes into a PNG and comes back as the same decimal, though pHYs counts whole pixels per metre', async () => {
-  for (const size of [0.5, 0.123, 6.45, 0.0917]) {
-    const path = join(tmp, `calibrated-${size}.png`);
-    await writeImage(path, randomImage(6, 5, 1, 'uint16'), 'png', { pixelSize: { y: size, x: size } });
-    const back = (await inspectImage(path)).calibration.pixelSize;
-    assert.deepEqual(back, { y: size, x: size });
+test('a pixel size goes into a PNG and comes back as the same decimals, though pHYs counts whole pixels per metre', async () => {
+  for (const size of [{ y: 0.5, x: 0.5 }, { y: 0.123, x: 0.123 }, { y: 6.45, x: 0.0917 }]) {
+    const path = join(tmp, `calibrated-${size.y}-${size.x}.png`);
+    await writeImage(path, randomImage(6, 5, 1, 'uint16'), 'png', { pixelSize: size });
+    assert.deepEqual((await inspectImage(path)).calibration, { pixelSize: size, problems: [] });
   }
-  // pHYs here holds one density: a PNG is left uncalibrated rather than given the wrong height.
-  const path = join(tmp, 'anisotropic.png');
-  await writeImage(path, randomImage(6, 5, 1, 'uint8'), 'png', { pixelSize: { y: 0.5, x: 0.25 } });
+});
+
+test('an uncalibrated PNG says only that its pixels are square, not libvips\'s 1 mm', async () => {
+  const path = join(tmp, 'uncalibrated.png');
+  await writeImage(path, randomImage(6, 5, 3, 'uint8'), 'png');
+  assert.deepEqual(await readPngDensity(path), { x: 1, y: 1, unit: 0 });
   assert.deepEqual((await inspectImage(path)).calibration, { problems: [] });
 });
 
