@@ -1,10 +1,10 @@
 /**
  * The physical size of a pixel, as microscope files record it: OME-XML in the TIFF's
  * ImageDescription, an ImageJ description (`unit=`) over XResolution / YResolution,
- * or the resolution tags with ResolutionUnit inch or centimetre; a PNG's pHYs. Pure functions over
- * the fields read from the file; a value that is there but unusable (zero, negative,
- * not a number, an unknown unit) or two sources that disagree come back as problems
- * to warn about, never as a silently wrong calibration.
+ * the resolution tags with ResolutionUnit inch or centimetre, or a PNG's pHYs. Pure
+ * functions over the fields read from the file; a value that is there but unusable
+ * (zero, negative, not a number, an unknown unit) or two sources that disagree come
+ * back as problems to warn about, never as a silently wrong calibration.
  */
 
 /** Micrometres per pixel along y (row height) and x (column width). */
