@@ -13,6 +13,7 @@ import { inferenceBackendChoices } from '../model/backend.js';
 import { exitCodeOf, messageOf } from '../errors.js';
 import { jsonRenderer, textRenderer } from './render.js';
 import { evaluateCommand } from './evaluate.js';
+import { checkModelCommand } from './check-model.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -62,6 +63,14 @@ export function createProgram(): Command {
     .action(async (opts: { truth: string; pred: string; threshold?: string; json?: boolean }) => {
       const threshold = opts.threshold === undefined ? undefined : Number(opts.threshold);
       process.exitCode = await evaluateCommand(opts.truth, opts.pred, { json: opts.json, threshold });
+    });
+
+  program
+    .command('check-model')
+    .description("test a bioimage.io package (folder or zip) as bioimageio.core does: sha256 of its files, its test tensors at batch 1 and 2, several valid sizes, and which tools run its weights")
+    .argument('<path>', 'package folder or zip (rdf.yaml / bioimageio.yaml), or a unetflow model folder')
+    .action(async (path: string) => {
+      process.exitCode = await checkModelCommand(path);
     });
   return program;
 }
