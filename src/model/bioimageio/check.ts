@@ -10,9 +10,10 @@ import { npyToFloat32, readNpy } from '../../io/npy.js';
 import type { OnnxRuntime } from '../onnx/runtime.js';
 import { sizeGrid, validInputs } from './axes.js';
 import { consumers } from './consumers.js';
-import { sha256, type Package } from './package.js';
+import { describedFiles, sha256, type Package } from './package.js';
+import { brokenRules } from './rules.js';
 import type { NamedTensor } from './processing.js';
-import { tensorId, weightFormats } from './rdf.js';
+import { tensorId } from './rdf.js';
 import { openPackageSession, predictSample, type PackageSession } from './session.js';
 
 export interface CheckLine {
@@ -47,26 +48,16 @@ export async function checkPackage(pkg: Package, options: { threads?: number; or
   return { lines, ok: lines.every((l) => l.ok) };
 }
 
-/** Every `{ source, sha256 }` in the description; a missing file of a weights entry only makes that format unavailable. */
+/** The description's rules, then every file with a sha256; a missing file of a weights entry only makes that format unavailable. */
 function checksums(pkg: Package, lines: CheckLine[]): void {
-  const visit = (value: unknown, path: string, weights?: string) => {
-    if (Array.isArray(value)) return value.forEach((v, i) => visit(v, `${path}[${i}]`, weights));
-    if (!value || typeof value !== 'object') return;
-    const o = value as Record<string, unknown>;
-    if (typeof o.source === 'string' && typeof o.sha256 === 'string') {
-      const what = `${path}: ${o.source}`;
-      if (/^https?:\/\//.test(o.source)) lines.push({ ok: true, warn: true, message: `${what}: a URL, not checked (offline)` });
-      else if (!pkg.has(o.source)) lines.push({ ok: weights !== undefined, warn: true, message: `${what}: not in the package${weights ? ` (${weights} weights cannot be used from this copy)` : ''}` });
-      else {
-        const actual = sha256(pkg.read(o.source));
-        lines.push(actual === o.sha256.toLowerCase() ? { ok: true, message: `${what}: sha256 matches` } : { ok: false, message: `${what}: sha256 is ${actual}, the description says ${o.sha256}` });
-      }
-    }
-    for (const [k, v] of Object.entries(o)) {
-      if (k !== 'source') visit(v, path ? `${path}.${k}` : k, weights ?? (path === 'weights' && (weightFormats as readonly string[]).includes(k) ? k : undefined));
-    }
-  };
-  visit(pkg.rdf, '');
+  const broken = brokenRules(pkg);
+  lines.push(broken.length ? { ok: false, message: `description rules: ${broken.join('; ')}` } : { ok: true, message: 'description rules (ids, parents, size references, halo, test tensor shapes, sha256): all hold' });
+  for (const f of describedFiles(pkg.rdf)) {
+    const what = `${f.path}: ${f.source}`;
+    if (/^https?:\/\//.test(f.source)) lines.push({ ok: true, warn: true, message: `${what}: a URL, not checked (offline)` });
+    else if (!pkg.has(f.source)) lines.push({ ok: f.weights !== undefined, warn: true, message: `${what}: not in the package${f.weights ? ` (${f.weights} weights cannot be used from this copy)` : ''}` });
+    else if (sha256(pkg.read(f.source)) === f.sha256) lines.push({ ok: true, message: `${what}: sha256 matches` });
+  }
 }
 
 async function testTensors(session: PackageSession, lines: CheckLine[]): Promise<void> {

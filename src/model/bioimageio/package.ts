@@ -105,3 +105,25 @@ function zipFiles(path: string) {
   unzipSync(zip, { filter: (f) => (names.push(f.name), false) });
   return { names, read: (name: string) => unzipSync(zip, { filter: (f) => f.name === name })[name] };
 }
+
+/** A file the description names with a sha256, where it names it, and the weights format it belongs to (if any). */
+export interface DescribedFile {
+  readonly path: string;
+  readonly source: string;
+  readonly sha256: string;
+  readonly weights?: string;
+}
+
+/** Every `{ source, sha256 }` anywhere in the description (weights, test tensors, architecture, attachments, ...). */
+export function describedFiles(rdf: Rdf): DescribedFile[] {
+  const out: DescribedFile[] = [];
+  const visit = (value: unknown, path: string, weights?: string) => {
+    if (Array.isArray(value)) return value.forEach((v, i) => visit(v, `${path}[${i}]`, weights));
+    if (!value || typeof value !== 'object') return;
+    const o = value as Record<string, unknown>;
+    if (typeof o.source === 'string' && typeof o.sha256 === 'string') out.push({ path, source: o.source, sha256: o.sha256.toLowerCase(), ...(weights ? { weights } : {}) });
+    for (const [k, v] of Object.entries(o)) visit(v, path ? `${path}.${k}` : k, weights ?? (path === 'weights' ? k : undefined));
+  };
+  visit(rdf, '');
+  return out;
+}
