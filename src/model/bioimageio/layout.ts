@@ -4,9 +4,6 @@
  */
 import type { NamedTensor } from './processing.js';
 
-/** unetflow's layout of a batch of tiles. */
-export const NHWC = ['batch', 'y', 'x', 'channel'] as const;
-
 /**
  * `x` with its axes in the order `axes`. An axis of `x` that `axes` lacks must have
  * extent 1 and is dropped; an axis of `axes` that `x` lacks is added with extent 1.
@@ -36,18 +33,14 @@ export function transpose(x: NamedTensor, axes: readonly string[]): NamedTensor 
   return { data: out, shape, axes: [...axes] };
 }
 
-/** The centre of `x` with `margin` px removed from both sides of y and x (a halo). */
-export function cropSpatial(x: NamedTensor, margin: number): NamedTensor {
-  if (margin === 0) return x;
-  const nhwc = transpose(x, NHWC);
-  const [n, h, w, c] = nhwc.shape;
-  const [oh, ow] = [h - 2 * margin, w - 2 * margin];
-  const out = new Float32Array(n * oh * ow * c);
-  for (let b = 0; b < n; b++) {
-    for (let y = 0; y < oh; y++) {
-      const from = ((b * h + y + margin) * w + margin) * c;
-      out.set(nhwc.data.subarray(from, from + ow * c), (b * oh + y) * ow * c);
-    }
+/** The centre of one NHWC tile (`size` x `size` x `channels`) with `margin` px removed from each side. */
+export function cropTile(data: Float32Array, size: number, channels: number, margin: number): Float32Array {
+  if (margin === 0) return data;
+  const out = size - 2 * margin;
+  const result = new Float32Array(out * out * channels);
+  for (let y = 0; y < out; y++) {
+    const from = ((y + margin) * size + margin) * channels;
+    result.set(data.subarray(from, from + out * channels), y * out * channels);
   }
-  return { data: out, shape: [n, oh, ow, c], axes: [...NHWC] };
+  return result;
 }
