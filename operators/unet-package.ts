@@ -29,6 +29,7 @@ export function unetPackage(p: UnetParams, path: string, ctx: StepContext = {}):
     throw new ConfigError(`${step}: a bioimage.io package runs on onnxruntime, not ${backend}`);
   }
   const batchSize = p.batchSize ?? 4;
+  let announced = false; // the backend and model lines come once, however often the package is reopened after idle periods
   const shared = new Shared<Loaded>(
     () => open().catch((error: unknown) => {
       throw new ConfigError(`${step}: cannot run the model ${path}: ${messageOf(error)}`, { cause: error });
@@ -47,7 +48,11 @@ export function unetPackage(p: UnetParams, path: string, ctx: StepContext = {}):
     const grid = sizeGrid(pkg.rdf, pkg.where);
     const threads = p.workers ?? ctx.workers ?? availableParallelism();
     const session = await openPackageSession(pkg, threads);
-    ctx.emit?.({ type: 'log', level: 'info', message: `${step}: bioimage.io package ${path} (${pkg.rdf.name}) on onnxruntime ${session.runtime}, ${threads} threads` });
+    if (!announced) {
+      announced = true;
+      ctx.emit?.({ type: 'backend', step, name: 'onnxruntime', package: 'onnxruntime-node', workers: threads, skipped: [] });
+      ctx.emit?.({ type: 'log', level: 'info', message: `${step}: model ${path} (bioimage.io package '${pkg.rdf.name}')` });
+    }
     const id = (type: string, axes: readonly { type: string }[], fallback: string) => {
       const axis = axes.find((a) => a.type === type);
       return axis ? axisId(axis as never) : fallback;
