@@ -99,10 +99,17 @@ export async function exportPackage(modelDir: string, out: string, options: Expo
   return { files, rdf };
 }
 
-/** The input grid of a unetflow network: valid sizes step by 2^depth; a same-padded one keeps a halo of half its overlap. */
+/**
+ * The input grid of a unetflow network: valid sizes step by 2^depth. A same-padded one
+ * keeps a halo of half its overlap (its tiles' borders are what blending played down),
+ * so its smallest input is the smallest multiple of 2^depth that leaves some output.
+ */
 export function gridOfModel(config: UNetConfig, metadata: ModelMetadata): SizeGrid {
   const step = 2 ** config.depth;
-  if (config.padding === 'same') return { min: step, step, offset: 0, halo: Math.floor((metadata.overlap ?? Math.floor(metadata.tile.input / 4)) / 2) };
+  if (config.padding === 'same') {
+    const halo = Math.floor((metadata.overlap ?? Math.floor(metadata.tile.input / 4)) / 2);
+    return { min: step * (Math.floor((2 * halo) / step) + 1), step, offset: 0, halo };
+  }
   const min = validSizes(config, 4096)[0].input;
   return { min, step, offset: outputSize(min, config)! - min, halo: 0 };
 }
@@ -234,7 +241,8 @@ function firstParagraph(dir: string): string | undefined {
 
 function readme(dir: string, name: string, description: string, metadata: ModelMetadata, size: number, outShape: readonly number[]): string {
   const path = join(dir, 'README.md');
-  const card = existsSync(path) ? readFileSync(path, 'utf8').replace(/^# .*\n/, '') : `${description}\n`;
+  // The model folder's README, its title replaced and its links into the repository (which the package lacks) kept as text.
+  const card = existsSync(path) ? readFileSync(path, 'utf8').replace(/^# .*\n/, '').replace(/\[([^\]]+)\]\((?!https?:)[^)]*\)/g, '$1') : `${description}\n`;
   const last = metadata.provenance?.lastValidation as Record<string, unknown> | undefined;
   const scores = last ? Object.entries(last).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${Number(v).toPrecision(4)}`).join(', ') : undefined;
   return [

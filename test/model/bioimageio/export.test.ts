@@ -25,7 +25,9 @@ import { exportPackage } from '../../../src/model/bioimageio/export.js';
 import { openPackage } from '../../../src/model/bioimageio/package.js';
 import { brokenRules } from '../../../src/model/bioimageio/rules.js';
 import { loadPackageTfjs } from '../../../src/model/bioimageio/tfjs.js';
-import { loadModel } from '../../../src/model/store.js';
+import { useBackend } from '../../../src/model/backend.js';
+import { defaultMetadata, loadModel, saveModel } from '../../../src/model/store.js';
+import { UNet } from '../../../src/model/unet.js';
 import { needs } from '../../helpers/optional.js';
 
 const MODEL = 'models/isbi2012-em';
@@ -154,6 +156,27 @@ test('`unetflow export --bioimageio x.zip` writes a zip that `unetflow check-mod
   out.length = 0;
   assert.equal(await checkModelCommand(zip, sink, sink), 0, out.join(''));
   assert.match(out.join(''), /em\.zip: passed\n$/);
+});
+
+test('a same-padded model exports with a halo of half its overlap and percentile preprocessing, and its package checks', ort, async () => {
+  await useBackend('wasm');
+  const dir = await mkdtemp(join(work, 'same-'));
+  const net = UNet.create({ depth: 2, baseFilters: 4, classes: 2, inputChannels: 1, padding: 'same' }, 7);
+  try {
+    await saveModel(dir, net, defaultMetadata(net.config, { tile: { input: 64, output: 64 }, overlap: 16, normalisation: { method: 'percentile', low: 1, high: 99 } }));
+  } finally {
+    net.dispose();
+  }
+  const metadata = JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8'));
+  metadata.card = { authors: [{ name: 'A. Tester' }], cite: [{ text: 'Ronneberger et al. 2015', doi: '10.1007/978-3-319-24574-4_28' }], license: 'CC-BY-4.0' };
+  await writeFile(join(dir, 'metadata.json'), JSON.stringify(metadata));
+  const { rdf } = await exportPackage(dir, join(work, 'same-package'), { testImage: IMAGE });
+  assert.deepEqual(rdf.inputs[0].axes[2].size, { min: 20, step: 4 }, 'the smallest multiple of 4 that outlives a halo of 8 on both sides');
+  assert.equal(rdf.outputs[0].axes[2].halo, 8);
+  assert.deepEqual(rdf.inputs[0].preprocessing!.map((p) => p.id), ['ensure_dtype', 'scale_range', 'clip', 'ensure_dtype']);
+  assert.deepEqual(schemaErrors(parse(await readFile(join(work, 'same-package', 'rdf.yaml'), 'utf8'))), []);
+  const report = await checkPackage(openPackage(join(work, 'same-package')));
+  assert.ok(report.ok, report.lines.map((l) => l.message).join('\n'));
 });
 
 test('export refuses a model without a card, and says it needs ONNX Runtime when it is missing', async () => {
