@@ -4,6 +4,7 @@ import { gridGeometry, sizeGrid } from '../../../src/model/bioimageio/axes.js';
 import { transpose, cropTile } from '../../../src/model/bioimageio/layout.js';
 import { openPackage } from '../../../src/model/bioimageio/package.js';
 import { decodeRdf } from '../../../src/model/bioimageio/rdf.js';
+import { geometryOfModel } from '../../../src/model/store.js';
 
 const EXAMPLE = '../shared/data/bioimageio/unet2d_nuclei_broad';
 
@@ -27,6 +28,10 @@ test("the example package is a fixed 512 px input whose output keeps 448 px once
   assert.deepEqual(grid, { min: 512, step: 0, offset: 0, halo: 32 });
   assert.deepEqual(gridGeometry(grid, EXAMPLE), { kind: 'valid', input: 512, output: 448 });
   assert.throws(() => gridGeometry(grid, EXAMPLE, 256), /cannot take a 256 px tile; it takes only 512/);
+});
+
+test('geometryOfModel reads a package\'s geometry from its axes, as mirror and tile do', async () => {
+  assert.deepEqual(await geometryOfModel(EXAMPLE), { kind: 'valid', input: 512, output: 448 });
 });
 
 test('{ min, step } inputs with an offset output give the largest tile up to 572 px, and any other size on the grid', () => {
