@@ -54,12 +54,13 @@ export interface ExportResult {
 /** Writes the package of `modelDir` to `out`: a zip when it ends in `.zip`, else a folder. */
 export async function exportPackage(modelDir: string, out: string, options: ExportOptions): Promise<ExportResult> {
   const card = readCard(modelDir);
+  const folder = basename(modelDir.replace(/\/+$/, ''));
   const { model, metadata } = await loadModel(modelDir);
   const config = model.config;
   let onnx: Uint8Array;
   try {
     const weights = new Map([...model.weights.entries()].map(([key, v]) => [key, Float32Array.from(v.dataSync())]));
-    onnx = exportUNet(config, weights, basename(modelDir));
+    onnx = exportUNet(config, weights, folder);
   } finally {
     model.dispose();
   }
@@ -75,7 +76,7 @@ export async function exportPackage(modelDir: string, out: string, options: Expo
   files.set('weights.onnx', onnx);
   files.set('tfjs.zip', tfjsZip(modelDir));
   files.set('test_input.npy', writeNpy({ type: NPY_TYPE[crop.dtype], shape: [1, crop.channels, size, size], data: planar(crop) as never }));
-  const name = card.name ?? basename(modelDir.replace(/\/$/, ''));
+  const name = card.name ?? folder;
   const description = card.description ?? firstParagraph(modelDir) ?? `A U-Net trained with unetflow (${name})`;
   const describe = (withOutput: boolean) =>
     describeModel({ name, description, card, metadata, grid, dtype: crop.dtype, files, withOutput });
