@@ -129,6 +129,7 @@ test('an unknown operation and a package without ONNX weights are clear errors n
     const session = await openPackageSession(pkg, 1);
     const x = readNpy(pkg.read('test_input.npy'));
     await assert.rejects(predictSample(session, { data: npyToFloat32(x), shape: x.shape, axes: session.inputAxes }).finally(() => session.release()), /raw\.preprocessing\[1\] scale_mean_variance: unetflow does not run the operation 'scale_mean_variance'; it runs ensure_dtype, scale_range, zero_mean_unit_variance/);
+    await assert.rejects(checkUnet({ model: unknown }), /inputs\[0\]\.preprocessing uses the operation 'scale_mean_variance', which unetflow does not run; it runs ensure_dtype, /);
     await assert.rejects(openPackageSession(openPackage(torch), 1), /the package offers torchscript, pytorch_state_dict; unetflow runs onnx weights only/);
     await assert.rejects(checkUnet({ model: torch }), /the package offers torchscript, pytorch_state_dict/);
     await assert.rejects(loadPackageTfjs(EXAMPLE), /no tensorflow_js weights \(it offers onnx, torchscript, pytorch_state_dict\): unetflow fine-tunes only packages it exported/);
