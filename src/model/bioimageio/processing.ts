@@ -99,6 +99,7 @@ function bind(op: Processing, ref: NamedTensor, where: string): Transform {
     case 'clip': {
       const min = k.min_percentile != null ? undefined : ((k.min as number | null | undefined) ?? -Infinity);
       const max = k.max_percentile != null ? undefined : ((k.max as number | null | undefined) ?? Infinity);
+      if (min !== undefined && max !== undefined) return pointwise((v) => Math.min(Math.max(v, min), max)); // fixed bounds: no statistics to gather
       const stats = groupStats(ref, reduced(k.axes, ref, where), (values) =>
         percentiles(values, (k.min_percentile as number | undefined) ?? 0, (k.max_percentile as number | undefined) ?? 100),
       );
