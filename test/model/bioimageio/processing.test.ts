@@ -29,6 +29,7 @@ test('scale_range maps the percentiles to 0 and 1 (numpy linear percentiles), cl
   // sorted 1, 3, 10, 30: 25th = 1 + 0.75 * 2 = 2.5, 75th = 10 + 0.25 * 20 = 15.
   close(p.data, [1, 3, 10, 30].map((v) => (v - 2.5) / (12.5 + 1e-6)));
   close(applyProcessing([{ id: 'clip', kwargs: { min: 2, max: 12 } }], x, 't').data, [2, 3, 10, 12]);
+  close(applyProcessing([{ id: 'clip', kwargs: { min_percentile: 25, max_percentile: 75 } }], x, 't').data, [2.5, 3, 10, 15]);
   close(applyProcessing([{ id: 'scale_linear', kwargs: { axis: 'channel', gain: [2, 0.5], offset: [1, -1] } }], x, 't').data, [3, 7, 4, 14]);
   close(applyProcessing([{ id: 'fixed_zero_mean_unit_variance', kwargs: { mean: 1, std: 2 } }], x, 't').data, [0, 1, 4.5, 14.5].map((v) => (v * 2) / (2 + 1e-6)));
 });
