@@ -13,3 +13,6 @@ export { toFloat32, toInteger, toGrey, type Normalisation } from './image/conver
 export { readImage, inspectImage } from './io/read.js';
 export { writeImage, encodeImage } from './io/write.js';
 export { createRng, deriveSeed, type Rng } from './random.js';
+export { exportPackage } from './model/bioimageio/export.js';
+export { openPackage } from './model/bioimageio/package.js';
+export { checkPackage } from './model/bioimageio/check.js';
