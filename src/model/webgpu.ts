@@ -51,9 +51,10 @@ let gpu: Promise<{ adapter: GpuAdapter }> | undefined;
  * Dawn's adapter (`navigator.gpu` set up once). Throws PackageMissing (optional.ts)
  * where `webgpu` is missing, or an error saying that Dawn found no adapter.
  */
-export function openGpu(): Promise<{ adapter: GpuAdapter }> {
+export async function openGpu(): Promise<{ adapter: GpuAdapter }> {
+  // Asked every time, so that UNETFLOW_WITHOUT disables it even after a first use.
+  const dawn = (await importOptional('webgpu')) as Dawn;
   gpu ??= (async () => {
-    const dawn = (await importOptional('webgpu')) as Dawn;
     const g = globalThis as { navigator?: { gpu?: Gpu } };
     if (!g.navigator?.gpu) {
       // The GPU* classes tfjs checks against (GPUBuffer, GPUBufferUsage, …) must be globals too.
