@@ -32,7 +32,7 @@ export interface Predictor {
  * (the model's weights are copied to them and freed here).
  */
 export function openPredictor(model: UNet, backend: BackendInfo, workers: number): Predictor {
-  inProcessOnGpu(backend, workers);
+  onlyInProcessOnWebGpu(backend, workers);
   if (workers <= 1) {
     return {
       description: `${backend.name}, in-process`,
@@ -71,7 +71,7 @@ export async function openStepRunner(
   workers: number,
   tileParts = 1,
 ): Promise<StepRunner> {
-  inProcessOnGpu(backend, workers, tileParts);
+  onlyInProcessOnWebGpu(backend, workers, tileParts);
   if (workers <= 1 && tileParts <= 1) {
     return {
       description: `${backend.name}, in-process`,
@@ -113,7 +113,7 @@ export async function openStepRunner(
  * webgpu runs in this thread: its one device does the work (replicas would share it),
  * and the worker protocol reads tensors synchronously, which WebGPU in Node cannot.
  */
-function inProcessOnGpu(backend: BackendInfo, workers: number, tileParts = 1): void {
+function onlyInProcessOnWebGpu(backend: BackendInfo, workers: number, tileParts = 1): void {
   if (backend.name === 'webgpu' && (workers > 1 || tileParts > 1)) {
     throw new RangeError(`backend webgpu runs in one thread on one device: set workers to 1 (got ${workers})${tileParts > 1 ? ` and tileParts to 1 (got ${tileParts})` : ''}`);
   }

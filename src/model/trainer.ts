@@ -117,9 +117,9 @@ export class Trainer {
 
   /** One optimisation step on the whole batch here. */
   trainStep(batch: Batch): StepResult {
-    const { value, result } = this.applyBatch(batch);
+    const { value, ...taken } = this.applyBatch(batch);
     try {
-      return { ...result, loss: value.dataSync()[0] };
+      return { ...taken, loss: value.dataSync()[0] };
     } finally {
       value.dispose();
     }
@@ -127,23 +127,23 @@ export class Trainer {
 
   /** trainStep, reading the loss back with `data()`, as a GPU backend (webgpu) needs. */
   async trainStepAsync(batch: Batch): Promise<StepResult> {
-    const { value, result } = this.applyBatch(batch);
+    const { value, ...taken } = this.applyBatch(batch);
     try {
-      return { ...result, loss: (await value.data())[0] };
+      return { ...taken, loss: (await value.data())[0] };
     } finally {
       value.dispose();
     }
   }
 
-  /** Applies the batch's gradients; the loss is left on the backend for the caller to read. */
-  private applyBatch(batch: Batch): { value: tf.Scalar; result: StepResult } {
+  /** Applies the batch's gradients; the loss stays on the backend for the caller to read. */
+  private applyBatch(batch: Batch): { value: tf.Scalar; step: number; learningRate: number } {
     const learningRate = this.learningRate;
     const { value, grads } = this.variableGradients(batch);
     try {
       this.optimizer.setLearningRate(learningRate);
       // In the weights' own order, which the optimiser's state follows.
       this.optimizer.tf.applyGradients([...this.model.weights.values()].map((v) => ({ name: v.name, tensor: grads[v.name] })));
-      return { value, result: { step: ++this.step, loss: NaN, learningRate } };
+      return { value, step: ++this.step, learningRate };
     } catch (error) {
       value.dispose();
       throw error;
