@@ -14,8 +14,9 @@
  * reasoned, not measured; the benchmarks (bench/unet.bench.ts) have entries for both.
  *
  * `auto` never takes a software WebGPU adapter (Mesa's lavapipe, SwiftShader): it is
- * correct but 5-90x slower than wasm on the same CPU. `--backend webgpu` takes any
- * adapter and reports which (BackendInfo.adapter).
+ * correct but 3-16x slower than wasm on the same CPU (bench/unet.bench.ts's webgpu
+ * entries on lavapipe). `--backend webgpu` takes any adapter and reports which
+ * (BackendInfo.adapter).
  *
  * Inference may also run on ONNX Runtime (onnxruntime-node, optional too), which
  * threads each operator over every core where wasm uses one per engine: `auto`

@@ -27,8 +27,8 @@ export function needs(name: string): { skip: string | false } {
 export const LAVAPIPE_ICD = '/usr/share/vulkan/icd.d/lvp_icd.json';
 
 /**
- * Whether this machine has a lavapipe that Dawn accepts: Mesa >= 25, whose manifest
- * declares Vulkan 1.4 (bookworm's Mesa 22 declares 1.3 and is refused by Dawn). Where
+ * Whether this machine has a lavapipe that Dawn accepts: Mesa 25's manifest declares
+ * Vulkan 1.4; older ones declare less, and bookworm's Mesa 22 is refused by Dawn. Where
  * it is installed — CI's .ci/run installs it — a WebGPU test must find an adapter.
  */
 export function lavapipeInstalled(icd = LAVAPIPE_ICD): boolean {
