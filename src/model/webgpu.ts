@@ -75,7 +75,7 @@ export async function openGpu(): Promise<{ adapter: GpuAdapter }> {
   return gpu;
 }
 
-export function describe(info: AdapterInfo): GpuAdapter {
+function describe(info: AdapterInfo): GpuAdapter {
   return {
     vendor: info.vendor || 'unknown',
     architecture: info.architecture || 'unknown',
