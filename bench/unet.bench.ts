@@ -22,9 +22,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { medianSeconds, type Benchmark, type BenchResult } from './harness.js';
+import { adapterLine } from '../src/events.js';
 import { useBackend, useInferenceBackend, type InferenceBackendChoice } from '../src/model/backend.js';
 import { defaultInferenceWorkers, openInferencePredictor } from '../src/model/onnx/predictor.js';
-import { defaultWorkers, openStepRunner } from '../src/model/runner.js';
+import { defaultWorkers, openPredictor, openStepRunner } from '../src/model/runner.js';
 import { Trainer } from '../src/model/trainer.js';
 import { UNet } from '../src/model/unet.js';
 
@@ -184,5 +185,76 @@ function failed(name: string, parameters: Record<string, unknown>, error: unknow
   return { name, value: NaN, unit: 's', parameters: { ...parameters, error: message } };
 }
 
+/**
+ * The 16-filter forward pass or training step on WebGPU, in-process (one device), where
+ * Dawn finds an adapter; none where it finds none. The adapter is named in the
+ * parameters: on a software one (lavapipe: the CPU running GPU shaders) a figure is a
+ * correctness run's cost, not a GPU's speed, and the cases run once (the forward pass
+ * after one warm-up for shader compilation; the training step without, so that it fits
+ * in a couple of minutes: its figure includes compiling). The reference is the same
+ * case on wasm in this thread, measured in the same run and as often (first: tfjs
+ * cannot move webgpu tensors back synchronously).
+ */
+function onWebGpu(kind: 'forward' | 'train'): Benchmark {
+  const name = `unet-${kind}-572-f16-webgpu`;
+  return {
+    group: 'unet',
+    name,
+    async run() {
+      const config = { depth: 4, baseFilters: 16, classes: 2, inputChannels: 1, padding: 'valid' } as const;
+      const x = input(1);
+      const batch = { count: 1, inputSize: INPUT, images: x, labels: new Int32Array(OUTPUT * OUTPUT).fill(1), weights: new Float32Array(OUTPUT * OUTPUT).fill(1) };
+      const options = { optimizer: { kind: 'sgd' as const, learningRate: 1e-3, momentum: 0.99 } };
+      const timed = async (choice: 'wasm' | 'webgpu', reps: number, warmup: number) => {
+        const backend = await useBackend(choice);
+        const net = UNet.create(config, 1);
+        if (kind === 'forward') {
+          const predictor = openPredictor(net, backend, 1);
+          try {
+            return await medianSeconds(() => predictor.predict(x, 1, INPUT, 'none'), reps, warmup);
+          } finally {
+            await predictor.close();
+          }
+        }
+        const trainer = new Trainer(net, options);
+        const runner = await openStepRunner(trainer, options, backend, 1);
+        try {
+          return await medianSeconds(() => runner.trainStep(batch), reps, warmup);
+        } finally {
+          await runner.close();
+          trainer.dispose();
+          net.dispose();
+        }
+      };
+      const adapter = await useBackend('webgpu').then((b) => b.adapter!, (error: Error) => error);
+      if (adapter instanceof Error) {
+        process.stderr.write(`${name}: not run: ${adapter.message.split('\n')[0]}\n`);
+        return [];
+      }
+      const reps = adapter.software ? 1 : repeats;
+      const warmup = adapter.software && kind === 'train' ? 0 : 1;
+      const wasm = await timed('wasm', reps, warmup);
+      const parameters = { backend: '@tensorflow/tfjs-backend-webgpu', adapter: adapterLine(adapter), software: adapter.software, workers: 1, filters: 16, input: INPUT, output: OUTPUT, batch: 1, repeats: reps, warmup };
+      try {
+        const seconds = await timed('webgpu', reps, warmup);
+        return [{ name, value: seconds, unit: 's', parameters, reference: { name: 'tfjs-wasm-in-process (same run)', value: wasm, ratio: seconds / wasm } }];
+      } catch (error) {
+        return [failed(name, parameters, error)];
+      } finally {
+        await useBackend('wasm');
+      }
+    },
+  };
+}
+
 // The 64-filter training step runs last: running out of wasm memory can leave a backend unusable.
-export const benchmarks: Benchmark[] = [forward(16), forward(16, 'wasm'), trainStep(16), forward(64), forward(64, 'wasm'), trainStep(64)];
+export const benchmarks: Benchmark[] = [
+  forward(16),
+  forward(16, 'wasm'),
+  trainStep(16),
+  onWebGpu('forward'),
+  onWebGpu('train'),
+  forward(64),
+  forward(64, 'wasm'),
+  trainStep(64),
+];

@@ -109,7 +109,7 @@ export function train(params: TrainParams, ctx: StepContext = {}): SampleOperato
       try {
         const workers = p.workers ?? ctx.workers ?? defaultWorkers(backend);
         const runner = await openStepRunner(trainer, options, backend, workers, p.tileParts ?? 1);
-        ctx.emit?.({ type: 'backend', step, name: backend.name, package: backend.package, workers, skipped: backend.skipped });
+        ctx.emit?.({ type: 'backend', step, name: backend.name, package: backend.package, workers, skipped: backend.skipped, ...(backend.adapter && { adapter: backend.adapter }) });
         return { backend, trainer, runner, metadata };
       } catch (error) {
         trainer.dispose();

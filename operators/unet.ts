@@ -102,7 +102,7 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
     const predictor = await openInferencePredictor(model, engine, workers, dir);
     if (!announced) {
       announced = true;
-      ctx.emit?.({ type: 'backend', step, name: backend.name, package: backend.package, workers, skipped: backend.skipped });
+      ctx.emit?.({ type: 'backend', step, name: backend.name, package: backend.package, workers, skipped: backend.skipped, ...(backend.adapter && { adapter: backend.adapter }) });
       ctx.emit?.({ type: 'log', level: 'info', message: `${step}: model ${dir}` });
     }
     return { predictor, metadata, config, sizeMap: (input: number) => sizeMap(input, config) };

@@ -16,8 +16,15 @@ const type = <N extends string>(name: N) => ({ type: t.literal(name) });
 export const eventCodecs = {
   /** The first event of every run that starts. */
   started: strict('started', { ...type('started'), pipeline: t.string, file: t.string, time: t.string, watch: t.boolean }, { total: t.number }),
-  /** A model step chose where it runs; `skipped` says why each preferred backend was passed over. */
-  backend: strict('backend', { ...type('backend'), step: t.string, name: t.string, package: t.string, workers: t.number, skipped: t.readonlyArray(t.string) }, {}),
+  /**
+   * A model step chose where it runs; `skipped` says why each preferred backend was passed
+   * over; `adapter` is the GPU that webgpu runs on (`software`: a CPU driver such as lavapipe).
+   */
+  backend: strict(
+    'backend',
+    { ...type('backend'), step: t.string, name: t.string, package: t.string, workers: t.number, skipped: t.readonlyArray(t.string) },
+    { adapter: strict('adapter', { vendor: t.string, architecture: t.string, description: t.string, software: t.boolean }, {}) },
+  ),
   /** Something a person should know (`warn`) or may like to (`info`); `file` when it is about one input. */
   log: strict('log', { ...type('log'), level: Level, message: t.string }, { file: t.string }),
   'file-done': strict(
@@ -44,6 +51,12 @@ export const eventCodecs = {
   /** The last event of a run that ends on an error (a pipeline that cannot run, or `on-error: stop`); `exitCode` is the CLI's. */
   'run-failed': strict('run-failed', { ...type('run-failed'), message: t.string, exitCode: t.number }, {}),
 };
+
+/** A backend event's GPU adapter in one line, e.g. `mesa software adapter (llvmpipe: Mesa 25.0.7 …)`. */
+export function adapterLine(a: t.TypeOf<typeof eventCodecs.backend.optional.adapter>): string {
+  const software = a.software && a.architecture !== 'software' ? ' (software)' : '';
+  return `${a.vendor} ${a.architecture} adapter${software} (${a.description})`;
+}
 
 export type EventType = keyof typeof eventCodecs;
 export const eventTypes = Object.keys(eventCodecs) as EventType[];

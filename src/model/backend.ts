@@ -2,22 +2,35 @@
  * Backend selection. tfjs keeps one engine per process (per worker thread), so the
  * backend is process-wide state: choose it once, before building a model.
  *
- * Preference: tfjs-node-gpu, tfjs-node (optional dependencies that npm drops
- * silently where libtensorflow cannot be fetched, imported through optional.ts, which
- * also honours UNETFLOW_WITHOUT), then wasm (with the gradient kernels it lacks
- * registered), then cpu.
+ * Preference (`auto`): tfjs-node-gpu, then WebGPU on a hardware adapter, then
+ * tfjs-node, then wasm (with the gradient kernels it lacks registered), then cpu. The
+ * GPU packages are optional dependencies that npm drops silently where they cannot
+ * install, imported through optional.ts, which also honours UNETFLOW_WITHOUT.
+ *
+ * Why tfjs-node-gpu before WebGPU: it runs TensorFlow's own CUDA kernels (cuDNN
+ * convolutions), where tfjs-backend-webgpu runs tfjs's portable WGSL shaders through
+ * Dawn. No machine this project has had could measure the two side by side
+ * (tfjs-node-gpu does not install here, and no GPU was lent), so the order is
+ * reasoned, not measured; the benchmarks (bench/unet.bench.ts) have entries for both.
+ *
+ * `auto` never takes a software WebGPU adapter (Mesa's lavapipe, SwiftShader): it is
+ * correct but 3-16x slower than wasm on the same CPU (bench/unet.bench.ts's webgpu
+ * entries on lavapipe). `--backend webgpu` takes any adapter and reports which
+ * (BackendInfo.adapter).
  *
  * Inference may also run on ONNX Runtime (onnxruntime-node, optional too), which
  * threads each operator over every core where wasm uses one per engine: `auto`
- * prefers it to everything but tfjs-node-gpu (a GPU beats its CPU provider).
+ * prefers it to every tfjs backend but the GPU ones (a GPU beats its CPU provider;
+ * for WebGPU on a hardware adapter that too is reasoned, not measured here).
  */
 import * as tf from '@tensorflow/tfjs';
 import { loadOnnxRuntime, type OnnxRuntime, type OnnxRuntimeImport } from './onnx/runtime.js';
 import { importOptional, PackageMissing } from './optional.js';
 import { registerWasmKernels } from './wasm-kernels.js';
+import { openGpu, setWebGpu, type GpuAdapter } from './webgpu.js';
 
 /** tfjs backends: what training can run on. */
-export const backendChoices = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
+export const backendChoices = ['auto', 'node-gpu', 'webgpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof backendChoices)[number];
 
 /** What inference can run on: a tfjs backend or ONNX Runtime. */
@@ -27,7 +40,7 @@ export type InferenceBackendChoice = (typeof inferenceBackendChoices)[number];
 export interface BackendInfo {
   /** What was asked for. */
   readonly choice: BackendChoice;
-  /** The tfjs backend name in use: `tensorflow`, `wasm` or `cpu`. */
+  /** The tfjs backend name in use: `tensorflow`, `webgpu`, `wasm` or `cpu`. */
   readonly name: string;
   /** The package providing it, for reports, e.g. `@tensorflow/tfjs-backend-wasm`. */
   readonly package: string;
@@ -36,15 +49,22 @@ export interface BackendInfo {
    * `onnxruntime: not installed` or `node: not installed (UNETFLOW_WITHOUT)`.
    */
   readonly skipped: readonly string[];
+  /** The GPU adapter (webgpu only). */
+  readonly adapter?: GpuAdapter;
 }
 
-type Loader = () => Promise<{ name: string; package: string }>;
+type Loaded = { name: string; package: string; adapter?: GpuAdapter };
+type Loader = () => Promise<Loaded>;
 
 const loaders: Record<Exclude<BackendChoice, 'auto'>, Loader> = {
   'node-gpu': async () => {
     await importOptional('@tensorflow/tfjs-node-gpu');
     await setOrThrow('tensorflow');
     return { name: 'tensorflow', package: '@tensorflow/tfjs-node-gpu' };
+  },
+  webgpu: async () => {
+    const adapter = await setWebGpu();
+    return { name: 'webgpu', package: '@tensorflow/tfjs-backend-webgpu', adapter };
   },
   node: async () => {
     await importOptional('@tensorflow/tfjs-node');
@@ -102,15 +122,25 @@ async function select(choice: BackendChoice): Promise<BackendInfo> {
     }
   }
   const skipped: string[] = [];
-  for (const name of ['node-gpu', 'node', 'wasm', 'cpu'] as const) {
+  for (const name of ['node-gpu', 'webgpu', 'node', 'wasm', 'cpu'] as const) {
     try {
-      return { choice, skipped, ...(await loaders[name]()) };
+      return { choice, skipped, ...(await (name === 'webgpu' ? hardwareWebGpu() : loaders[name]())) };
     } catch (error) {
       skipped.push(`${name}: ${skipReason(error)}`);
     }
   }
   throw new Error(`no tfjs backend could be loaded:\n  ${skipped.join('\n  ')}`);
 }
+
+/** The webgpu loader for `auto`: refuses a software adapter before switching to it. */
+async function hardwareWebGpu(): Promise<Loaded> {
+  const { adapter } = await openGpu();
+  if (adapter.software) throw new Error(`software adapter (${adapter.vendor}, ${adapter.description}), not chosen automatically`);
+  return loaders.webgpu();
+}
+
+/** Whether a skipped line is about a GPU backend, which `auto` prefers to ONNX Runtime. */
+const isGpuLine = (line: string) => line.startsWith('node-gpu:') || line.startsWith('webgpu:');
 
 /** What inference runs on: a tfjs backend, or ONNX Runtime (reported as BackendInfo is). */
 export type InferenceBackend =
@@ -124,10 +154,11 @@ export type InferenceBackend =
 let onnxRuntime: Promise<OnnxRuntime> | undefined;
 
 /**
- * Selects where inference runs. `auto`: tfjs-node-gpu where it loads, else ONNX
- * Runtime where it is installed and works, else tfjs's own `auto`; `onnxruntime`
- * requires it (throwing why not); a tfjs name uses that tfjs backend, never ONNX
- * Runtime. `skipped` lists what `auto` passed over, in order of preference.
+ * Selects where inference runs. `auto`: a GPU backend that tfjs's `auto` takes
+ * (tfjs-node-gpu, WebGPU on a hardware adapter), else ONNX Runtime where it is installed
+ * and works, else tfjs's own `auto`; `onnxruntime` requires it (throwing why not); a
+ * tfjs name uses that tfjs backend, never ONNX Runtime. `skipped` lists what `auto`
+ * passed over, in order of preference.
  * @param importer imports onnxruntime-node; tests replace it @default a dynamic import
  */
 export async function useInferenceBackend(choice: InferenceBackendChoice = 'auto', importer?: OnnxRuntimeImport): Promise<InferenceBackend> {
@@ -150,16 +181,16 @@ export async function useInferenceBackend(choice: InferenceBackendChoice = 'auto
     return onOrt(runtime, []);
   }
   if (choice !== 'auto') return { engine: 'tfjs', info: await useBackend(choice) };
-  const skipped: string[] = [];
-  try {
-    return { engine: 'tfjs', info: { ...(await useBackend('node-gpu')), choice } };
-  } catch (error) {
-    skipped.push(`node-gpu: ${skipReason((error as Error).cause ?? error)}`);
+  // tfjs's auto tries the GPU backends first: where it lands on one, that is the answer.
+  const tfjs = await useBackend('auto');
+  const gpuSkipped = tfjs.skipped.filter(isGpuLine);
+  if (tfjs.name === 'webgpu' || tfjs.package === '@tensorflow/tfjs-node-gpu') {
+    return { engine: 'tfjs', info: { ...tfjs, choice } };
   }
+  const skipped = [...gpuSkipped];
   const runtime = await ort().catch((error: Error) => void skipped.push(`onnxruntime: ${skipReason(error)}`));
   if (runtime) return onOrt(runtime, skipped);
-  const tfjs = await useBackend('auto');
-  return { engine: 'tfjs', info: { ...tfjs, skipped: [...skipped, ...tfjs.skipped.filter((s) => !s.startsWith('node-gpu:'))] } };
+  return { engine: 'tfjs', info: { ...tfjs, skipped: [...skipped, ...tfjs.skipped.filter((s) => !isGpuLine(s))] } };
 }
 
 /** One line for a backend report: a missing package's short reason, else the error's first line. */

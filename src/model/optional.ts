@@ -1,14 +1,21 @@
 /**
  * The one place that imports unetflow's optional packages (ONNX Runtime, tfjs-node,
- * tfjs-node-gpu). npm leaves them out silently where they cannot install, so their
- * absence is an answer callers fall back on, not a failure.
+ * tfjs-node-gpu, and for WebGPU Dawn's `webgpu` with tfjs-backend-webgpu). npm leaves
+ * them out silently where they cannot install, so their absence is an answer callers
+ * fall back on, not a failure.
  *
  * `UNETFLOW_WITHOUT` (comma-separated package names) makes them read as absent even
  * where they are installed, so that the fallbacks can be run and tested on any
  * machine; a name that is not one of the optional packages is refused, naming them.
  */
 
-export const optionalPackages = ['onnxruntime-node', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'] as const;
+export const optionalPackages = [
+  'onnxruntime-node',
+  '@tensorflow/tfjs-node',
+  '@tensorflow/tfjs-node-gpu',
+  'webgpu',
+  '@tensorflow/tfjs-backend-webgpu',
+] as const;
 export type OptionalPackage = (typeof optionalPackages)[number];
 
 export const WITHOUT_VARIABLE = 'UNETFLOW_WITHOUT';

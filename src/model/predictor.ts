@@ -89,8 +89,46 @@ export function predictProbabilities(
   count: number,
   width: number,
   tta: Augmentation = 'none',
-  { height = width, budgetBytes = memoryBudget(tf.getBackend(), { weightBytes: 4 * model.parameterCount }), passes: range }: PredictOptions = {},
+  options: PredictOptions = {},
 ): Float32Array {
+  const { out, chunks } = plan(model, images, count, width, tta, options);
+  for (const chunk of chunks) tf.tidy(() => out.set(chunk.mean().dataSync(), chunk.offset));
+  return out;
+}
+
+/**
+ * predictProbabilities, reading each chunk back with `data()`: GPU backends (webgpu)
+ * cannot read synchronously in Node, and need not block while the device works.
+ */
+export async function predictProbabilitiesAsync(
+  model: UNet,
+  images: Float32Array,
+  count: number,
+  width: number,
+  tta: Augmentation = 'none',
+  options: PredictOptions = {},
+): Promise<Float32Array> {
+  const { out, chunks } = plan(model, images, count, width, tta, options);
+  for (const chunk of chunks) {
+    const mean = tf.tidy(chunk.mean);
+    try {
+      out.set(await mean.data(), chunk.offset);
+    } finally {
+      mean.dispose();
+    }
+  }
+  return out;
+}
+
+/** The output array and the chunks of tiles that fit the budget, each computing its mean probabilities (inside a tidy). */
+function plan(
+  model: UNet,
+  images: Float32Array,
+  count: number,
+  width: number,
+  tta: Augmentation,
+  { height = width, budgetBytes = memoryBudget(tf.getBackend(), { weightBytes: 4 * model.parameterCount }), passes: range }: PredictOptions,
+): { out: Float32Array; chunks: { offset: number; mean: () => tf.Tensor }[] } {
   const config = model.config;
   const c = config.inputChannels;
   if (images.length !== count * height * width * c) {
@@ -108,18 +146,19 @@ export function predictProbabilities(
   const tileOut = outRows * outCols * config.classes;
   const out = new Float32Array(count * tileOut);
   const step = Math.max(1, chunk);
+  const chunks = [];
   for (let from = 0; from < count; from += step) {
     const n = Math.min(step, count - from);
-    // Each tensor is freed by hand as soon as it has been used; the tidy frees the rest if a pass throws.
-    tf.tidy(() => {
+    // Each tensor is freed by hand as soon as it has been used; the caller's tidy frees the rest if a pass throws.
+    const mean = () => {
       const x = tf.tensor4d(images.subarray(from * tileIn, (from + n) * tileIn), [n, height, width, c]);
       let sum: tf.Tensor4D | undefined;
       for (const s of passes) sum = accumulate(sum, pass(model, x, s, bandList));
-      const mean = passes.length === 1 ? sum! : tf.div(sum!, passes.length);
-      out.set(mean.dataSync(), from * tileOut);
-    });
+      return passes.length === 1 ? sum! : tf.div(sum!, passes.length);
+    };
+    chunks.push({ offset: from * tileOut, mean });
   }
-  return out;
+  return { out, chunks };
 }
 
 /**

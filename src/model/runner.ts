@@ -6,17 +6,18 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice, BackendInfo } from './backend.js';
-import { predictProbabilities, type Augmentation } from './predictor.js';
+import { predictProbabilitiesAsync, type Augmentation } from './predictor.js';
 import type { Batch, StepResult, Trainer, TrainerOptions } from './trainer.js';
 import type { UNet } from './unet.js';
 import { WorkerPool } from './workers.js';
 
 /**
  * Worker threads to use by default: every core on the single-threaded backends (wasm,
- * cpu), one (this thread) on tfjs-node, whose native TensorFlow threads itself.
+ * cpu), one (this thread) on tfjs-node, whose native TensorFlow threads itself, and on
+ * webgpu, whose one device does the work.
  */
 export function defaultWorkers(backend: BackendInfo): number {
-  return backend.name === 'tensorflow' ? 1 : availableParallelism();
+  return backend.name === 'tensorflow' || backend.name === 'webgpu' ? 1 : availableParallelism();
 }
 
 export interface Predictor {
@@ -31,10 +32,12 @@ export interface Predictor {
  * (the model's weights are copied to them and freed here).
  */
 export function openPredictor(model: UNet, backend: BackendInfo, workers: number): Predictor {
+  onlyInProcessOnWebGpu(backend, workers);
   if (workers <= 1) {
     return {
       description: `${backend.name}, in-process`,
-      predict: async (images, count, size, tta) => predictProbabilities(model, images, count, size, tta),
+      // Read back asynchronously: a GPU backend cannot read synchronously, and need not block.
+      predict: (images, count, size, tta) => predictProbabilitiesAsync(model, images, count, size, tta),
       close: async () => model.dispose(),
     };
   }
@@ -68,11 +71,12 @@ export async function openStepRunner(
   workers: number,
   tileParts = 1,
 ): Promise<StepRunner> {
+  onlyInProcessOnWebGpu(backend, workers, tileParts);
   if (workers <= 1 && tileParts <= 1) {
     return {
       description: `${backend.name}, in-process`,
-      trainStep: async (batch) => trainer.trainStep(batch),
-      predict: async (images, count, size) => predictProbabilities(trainer.model, images, count, size),
+      trainStep: (batch) => trainer.trainStepAsync(batch),
+      predict: (images, count, size) => predictProbabilitiesAsync(trainer.model, images, count, size),
       sync: () => trainer.optimizerState(),
       close: async () => undefined,
     };
@@ -103,6 +107,16 @@ export async function openStepRunner(
     },
     close: () => pool.close(),
   };
+}
+
+/**
+ * webgpu runs in this thread: its one device does the work (replicas would share it),
+ * and the worker protocol reads tensors synchronously, which WebGPU in Node cannot.
+ */
+function onlyInProcessOnWebGpu(backend: BackendInfo, workers: number, tileParts = 1): void {
+  if (backend.name === 'webgpu' && (workers > 1 || tileParts > 1)) {
+    throw new RangeError(`backend webgpu runs in one thread on one device: set workers to 1 (got ${workers})${tileParts > 1 ? ` and tileParts to 1 (got ${tileParts})` : ''}`);
+  }
 }
 
 /** The backend the workers should load: the one this thread resolved to. */

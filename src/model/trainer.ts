@@ -117,15 +117,37 @@ export class Trainer {
 
   /** One optimisation step on the whole batch here. */
   trainStep(batch: Batch): StepResult {
+    const { value, ...taken } = this.applyBatch(batch);
+    try {
+      return { ...taken, loss: value.dataSync()[0] };
+    } finally {
+      value.dispose();
+    }
+  }
+
+  /** trainStep, reading the loss back with `data()`, as a GPU backend (webgpu) needs. */
+  async trainStepAsync(batch: Batch): Promise<StepResult> {
+    const { value, ...taken } = this.applyBatch(batch);
+    try {
+      return { ...taken, loss: (await value.data())[0] };
+    } finally {
+      value.dispose();
+    }
+  }
+
+  /** Applies the batch's gradients; the loss stays on the backend for the caller to read. */
+  private applyBatch(batch: Batch): { value: tf.Scalar; step: number; learningRate: number } {
     const learningRate = this.learningRate;
     const { value, grads } = this.variableGradients(batch);
     try {
       this.optimizer.setLearningRate(learningRate);
       // In the weights' own order, which the optimiser's state follows.
       this.optimizer.tf.applyGradients([...this.model.weights.values()].map((v) => ({ name: v.name, tensor: grads[v.name] })));
-      return { step: ++this.step, loss: value.dataSync()[0], learningRate };
-    } finally {
+      return { value, step: ++this.step, learningRate };
+    } catch (error) {
       value.dispose();
+      throw error;
+    } finally {
       tf.dispose(grads);
     }
   }
@@ -133,7 +155,7 @@ export class Trainer {
   /** The optimiser's state (iterations, moments), in the weights' order, as plain arrays. */
   async optimizerState(): Promise<{ name: string; shape: number[]; data: Float32Array }[]> {
     const weights = await this.optimizer.tf.getWeights();
-    const state = weights.map((w, i) => ({ name: `optimizer/${i}`, shape: w.tensor.shape, data: Float32Array.from(w.tensor.dataSync()) }));
+    const state = await Promise.all(weights.map(async (w, i) => ({ name: `optimizer/${i}`, shape: w.tensor.shape, data: Float32Array.from(await w.tensor.data()) })));
     // The first entry is the iteration count, a scalar made for this call; the rest are the optimiser's own variables.
     weights[0]?.tensor.dispose();
     return state;

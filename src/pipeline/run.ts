@@ -9,7 +9,7 @@ import { basename, extname, isAbsolute, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { defer, from, lastValueFrom, mergeMap, Observable, of, tap, type OperatorFunction } from 'rxjs';
 import { SampleError, exitCodeOf, isPipelineFault, messageOf } from '../errors.js';
-import type { RunEvent } from '../events.js';
+import { adapterLine, type RunEvent } from '../events.js';
 import { claimOutputFolder } from '../io/atomic.js';
 import type { Lock } from '../io/lock.js';
 import { meanMetrics, type SegmentationMetrics } from '../kernels/metrics/segmentation.js';
@@ -135,7 +135,7 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
         ...counts,
         failed: counts.failed + streamFailures,
         seconds: (Date.now() - begun) / 1000,
-        ...(last ? { backend: `${last.name} (${last.package}, ${last.workers} worker${last.workers === 1 ? '' : 's'})` } : {}),
+        ...(last ? { backend: `${last.name} (${last.package}, ${last.workers} worker${last.workers === 1 ? '' : 's'}${last.adapter ? `, ${adapterLine(last.adapter)}` : ''})` } : {}),
         ...(metrics ? { metrics } : {}),
         ...(hints.length ? { hints } : {}),
       };

@@ -33,13 +33,13 @@ test('each optional package imports where it resolves and reads as not installed
   await useBackend('wasm'); // importing tfjs-node (where it is installed) switches the backend
 });
 
-test('tfjs auto skips the disabled tfjs-node packages with a one-line reason', async () => {
+test('tfjs auto skips the disabled tfjs-node and WebGPU packages with a one-line reason', async () => {
   await useBackend('wasm'); // so that auto is chosen again, under the variable
   const before = process.env.UNETFLOW_WITHOUT;
-  process.env.UNETFLOW_WITHOUT = '@tensorflow/tfjs-node,@tensorflow/tfjs-node-gpu';
+  process.env.UNETFLOW_WITHOUT = '@tensorflow/tfjs-node,@tensorflow/tfjs-node-gpu,webgpu';
   try {
     const info = await useBackend('auto');
-    assert.deepEqual(info.skipped.slice(0, 2), ['node-gpu: not installed (UNETFLOW_WITHOUT)', 'node: not installed (UNETFLOW_WITHOUT)']);
+    assert.deepEqual(info.skipped.slice(0, 3), ['node-gpu: not installed (UNETFLOW_WITHOUT)', 'webgpu: not installed (UNETFLOW_WITHOUT)', 'node: not installed (UNETFLOW_WITHOUT)']);
     assert.equal(info.name, 'wasm');
     await assert.rejects(useBackend('node'), { message: "backend 'node' is not available: @tensorflow/tfjs-node: not installed (UNETFLOW_WITHOUT)" });
   } finally {

@@ -29,13 +29,13 @@ test('auto runs inference on ONNX Runtime where it is installed and enabled, els
   if (!missing) {
     assert.equal(engine.engine, 'onnxruntime', `skipped: ${engine.info.skipped.join('; ')}`);
     assert.deepEqual([engine.info.name, engine.info.package, engine.info.choice], ['onnxruntime', 'onnxruntime-node', 'auto']);
-    assert.deepEqual(engine.info.skipped.map((s) => s.split(':')[0]), ['node-gpu']);
+    assert.deepEqual(engine.info.skipped.map((s) => s.split(':')[0]), ['node-gpu', 'webgpu']);
     return;
   }
   assert.equal(engine.engine, 'tfjs');
   assert.equal(engine.info.name, (await useBackend('auto')).name);
   const reason = missing.endsWith('UNETFLOW_WITHOUT') ? 'not installed (UNETFLOW_WITHOUT)' : 'not installed';
-  assert.equal(engine.info.skipped[1], `onnxruntime: ${reason}`);
+  assert.equal(engine.info.skipped[2], `onnxruntime: ${reason}`);
   await assert.rejects(useInferenceBackend('onnxruntime'), { message: `backend 'onnxruntime' is not available: onnxruntime-node: ${reason}` });
 });
 
@@ -44,9 +44,10 @@ test('auto falls back to tfjs when onnxruntime-node is missing, saying why in on
   assert.equal(engine.engine, 'tfjs');
   const tfjs = await useBackend('auto');
   assert.equal(engine.info.name, tfjs.name);
-  assert.deepEqual(engine.info.skipped[0].split(':')[0], 'node-gpu');
-  assert.equal(engine.info.skipped[1], 'onnxruntime: not installed (UNETFLOW_WITHOUT)');
-  assert.deepEqual(engine.info.skipped.slice(2), tfjs.skipped.filter((s) => !s.startsWith('node-gpu:')));
+  // The GPU backends, which auto prefers to ONNX Runtime, then ONNX Runtime, then the rest of tfjs's.
+  assert.deepEqual(engine.info.skipped.slice(0, 2).map((s) => s.split(':')[0]), ['node-gpu', 'webgpu']);
+  assert.equal(engine.info.skipped[2], 'onnxruntime: not installed (UNETFLOW_WITHOUT)');
+  assert.deepEqual(engine.info.skipped.slice(3), tfjs.skipped.filter((s) => !/^(node-gpu|webgpu):/.test(s)));
   for (const s of engine.info.skipped) assert.doesNotMatch(s, /\n/);
 });
 

@@ -1,0 +1,98 @@
+/**
+ * The tfjs WebGPU backend in Node: Dawn (the `webgpu` package) provides `navigator.gpu`,
+ * and `@tensorflow/tfjs-backend-webgpu` runs tfjs's WGSL shaders on whatever adapter
+ * Dawn finds — a GPU through Vulkan / Metal / D3D12, or a CPU through a software Vulkan
+ * driver (Mesa's lavapipe), which is how CI runs this path without a GPU.
+ *
+ * Both packages are optional (optional.ts). Three things are specific to Node:
+ * - tfjs-backend-webgpu registers itself only if `navigator.gpu` exists when it is
+ *   imported, so Dawn goes first;
+ * - tensors computed on the GPU cannot be read synchronously (`dataSync()` needs
+ *   OffscreenCanvas, which Node lacks): the hot paths read with `data()`;
+ * - Dawn prints two "maxDynamic…BuffersPerPipelineLayout artificially reduced" warnings
+ *   on stderr from native code when it opens a Vulkan device such as lavapipe's. They
+ *   are harmless, and cannot be caught from JavaScript.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { importOptional } from './optional.js';
+
+/** The adapter a webgpu backend runs on, as Dawn describes it. */
+export interface GpuAdapter {
+  /** e.g. `nvidia`, `mesa`. */
+  readonly vendor: string;
+  /** e.g. `ampere`, `software`. */
+  readonly architecture: string;
+  /** e.g. `llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)`. */
+  readonly description: string;
+  /** A CPU posing as a GPU (lavapipe, SwiftShader): correct, but slower than wasm. */
+  readonly software: boolean;
+}
+
+/** The parts of WebGPU used here (the full types live in @webgpu/types, which tsc is not given). */
+interface AdapterInfo {
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly device: string;
+  readonly description: string;
+  /** Where Dawn reports it now (WebGPU moved it from the adapter into its info). */
+  readonly isFallbackAdapter?: boolean;
+}
+interface Gpu {
+  requestAdapter(options?: { powerPreference?: 'high-performance' | 'low-power' }): Promise<{ readonly info: AdapterInfo } | null>;
+}
+interface Dawn {
+  create(options: string[]): Gpu;
+  globals: object;
+}
+
+let gpu: Promise<{ adapter: GpuAdapter }> | undefined;
+
+/**
+ * Dawn's adapter (`navigator.gpu` set up once). Throws PackageMissing (optional.ts)
+ * where `webgpu` is missing, or an error saying that Dawn found no adapter.
+ */
+export async function openGpu(): Promise<{ adapter: GpuAdapter }> {
+  // Asked every time, so that UNETFLOW_WITHOUT disables it even after a first use.
+  const dawn = (await importOptional('webgpu')) as Dawn;
+  gpu ??= (async () => {
+    const g = globalThis as { navigator?: { gpu?: Gpu } };
+    if (!g.navigator?.gpu) {
+      // The GPU* classes tfjs checks against (GPUBuffer, GPUBufferUsage, …) must be globals too.
+      Object.assign(globalThis, dawn.globals);
+      const navigator = g.navigator ?? {};
+      navigator.gpu = dawn.create([]);
+      // Node 20 has no navigator; where Node has one, its property is read-only but the object is not.
+      if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: navigator, configurable: true, writable: true });
+    }
+    // tfjs asks for the high-performance adapter: describe that one.
+    const adapter = await g.navigator!.gpu!.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) {
+      throw new Error('Dawn found no WebGPU adapter (no Vulkan, Metal or D3D12 driver; without a GPU, Linux can use Mesa >= 25 lavapipe)');
+    }
+    return { adapter: describe(adapter.info) };
+  })();
+  gpu.catch(() => (gpu = undefined));
+  return gpu;
+}
+
+function describe(info: AdapterInfo): GpuAdapter {
+  return {
+    vendor: info.vendor || 'unknown',
+    architecture: info.architecture || 'unknown',
+    description: info.description || info.device || 'no description',
+    software: info.isFallbackAdapter === true || info.architecture === 'software',
+  };
+}
+
+/** Switches tfjs to webgpu on the adapter `openGpu` found. */
+export async function setWebGpu(): Promise<GpuAdapter> {
+  const { adapter } = await openGpu();
+  // It registers its backend only where navigator.gpu exists when it is imported.
+  await importOptional('@tensorflow/tfjs-backend-webgpu');
+  if (!(await tf.setBackend('webgpu'))) throw new Error(`tfjs backend 'webgpu' failed to initialise on the ${adapter.vendor} ${adapter.architecture} adapter (${adapter.description})`);
+  await tf.ready();
+  // By default tfjs computes small ops whose inputs are still in host memory on its cpu
+  // backend: here every kernel runs on the adapter, so that the path tested is the GPU's.
+  tf.env().set('WEBGPU_CPU_FORWARD', false);
+  return adapter;
+}
