@@ -8,6 +8,7 @@ import { LoadParams, load } from '../../operators/load.js';
 import { MirrorParams, mirror } from '../../operators/mirror.js';
 import { RandomTilesParams, randomTiles } from '../../operators/random-tiles.js';
 import { SaveParams, save } from '../../operators/save.js';
+import { SplitParams, split } from '../../operators/split.js';
 import { StitchParams, stitch } from '../../operators/stitch.js';
 import type { StepContext } from '../../operators/step.js';
 import { ThresholdParams, threshold } from '../../operators/threshold.js';
@@ -20,6 +21,7 @@ import { defineOperator, OperatorRegistry, type OperatorDefinition, type Operato
 
 export const builtinOperators: OperatorDefinition[] = [
   defineOperator('load', LoadParams, load),
+  defineOperator('split', SplitParams, split),
   defineOperator('elastic', ElasticParams, elastic),
   defineOperator('weight-map', WeightMapParams, weightMap),
   defineOperator('mirror', MirrorParams, mirror),
