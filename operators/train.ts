@@ -9,7 +9,7 @@ import { requireChannels, type Image } from '../src/image/image.js';
 import { crop } from '../src/kernels/mirror.js';
 import { backendChoices, useBackend, type BackendChoice, type BackendInfo } from '../src/model/backend.js';
 import type { Schedule } from '../src/model/optimizer.js';
-import { adaptNetwork, frozenWeights, loadParent, requireSeparateFolders, type Freeze } from '../src/model/finetune.js';
+import { adaptNetwork, checkParent, frozenWeights, loadParent, requireSeparateFolders, type Freeze } from '../src/model/finetune.js';
 import { heldOutOf, recomputedNormalisation, type HeldOut } from '../src/model/finetune-split.js';
 import { defaultMetadata, loadModel, saveModel, type ModelMetadata } from '../src/model/store.js';
 import { defaultWorkers, openStepRunner, type StepRunner } from '../src/model/runner.js';
@@ -398,4 +398,9 @@ function toBatch(batch: Prepared[], inputs: Float32Array[]): Batch {
     labels: concat(batch.map((b) => b.labels), (n) => new Int32Array(n)),
     weights: anyWeights ? concat(batch.map((b) => b.weights ?? new Float32Array(b.labels.length).fill(1)), (n) => new Float32Array(n)) : undefined,
   };
+}
+
+/** `validate`'s and the run's start-up check: the model `from` names is a complete unetflow model folder. */
+export async function checkTrain(params: TrainParams, ctx: StepContext = {}): Promise<void> {
+  if (params.from !== undefined) await checkParent(resolve(ctx.baseDir ?? process.cwd(), params.from));
 }

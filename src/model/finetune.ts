@@ -12,8 +12,9 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../errors.js';
 import { deriveSeed } from '../random.js';
-import { loadModel, type ModelMetadata } from './store.js';
+import { checkModelDir, loadModel, type ModelMetadata } from './store.js';
 import { UNet, unetConfig, weightSpecs } from './unet.js';
 
 /** What a child model records about its parent in `provenance.parent`. */
@@ -37,25 +38,17 @@ export interface Parent {
 }
 
 /**
- * Reads the model named by `from:` (a unetflow model folder). Throws, naming the
- * path, for a bioimage.io package (not read yet) or anything that is not a model.
+ * Reads the model named by `from:` (a unetflow model folder). Throws a ConfigError
+ * (the run ends with exit code 2), naming the path, for a bioimage.io package (not
+ * read yet) or anything that is not a complete model.
  */
 export async function loadParent(path: string): Promise<Parent> {
-  const info = await stat(path).catch((error: unknown) => {
-    throw new Error(`from: ${path}: not found (expected a unetflow model folder)`, { cause: error });
-  });
-  if (/\.zip$/i.test(path) || /(^|[/\\])rdf\.yaml$/i.test(path) || (info.isDirectory() && (await exists(join(path, 'rdf.yaml'))) && !(await exists(join(path, 'model.json'))))) {
-    throw new Error(
-      `from: ${path}: bioimage.io packages as from: need unetflow's bioimage.io reader, which this version does not have yet — ` +
-        'export the model to a unetflow model folder (model.json, metadata.json, weights) and name that folder',
-    );
-  }
-  if (!info.isDirectory()) throw new Error(`from: ${path}: expected a unetflow model folder, got a file`);
+  await requireModelFolder(path);
   let loaded;
   try {
     loaded = await loadModel(path);
   } catch (error) {
-    throw new Error(`from: ${path}: cannot read the parent model: ${(error as Error).message}`, { cause: error });
+    throw new ConfigError(`from: ${path}: cannot read the parent model: ${(error as Error).message}`, { cause: error });
   }
   const { model, metadata } = loaded;
   const step = Number(metadata.provenance?.step);
@@ -68,6 +61,34 @@ export async function loadParent(path: string): Promise<Parent> {
     normalisation: metadata.normalisation,
   };
   return { model, metadata, record };
+}
+
+/** Checks what `from:` names without building the network (`unetflow validate`, and before a run). */
+export async function checkParent(path: string): Promise<void> {
+  await requireModelFolder(path);
+  try {
+    await checkModelDir(path);
+  } catch (error) {
+    throw new ConfigError(`from: ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * The one place that tells what kind of model `from:` names: a unetflow model folder
+ * passes; a bioimage.io package (a .zip, an rdf.yaml, or a folder holding one and no
+ * model.json) is where a package loader plugs in.
+ */
+async function requireModelFolder(path: string): Promise<void> {
+  const info = await stat(path).catch((error: unknown) => {
+    throw new ConfigError(`from: ${path}: not found (expected a unetflow model folder)`, { cause: error });
+  });
+  if (/\.zip$/i.test(path) || /(^|[/\\])rdf\.yaml$/i.test(path) || (info.isDirectory() && (await exists(join(path, 'rdf.yaml'))) && !(await exists(join(path, 'model.json'))))) {
+    throw new ConfigError(
+      `from: ${path}: bioimage.io packages as from: need unetflow's bioimage.io reader, which this version does not have yet — ` +
+        'export the model to a unetflow model folder (model.json, metadata.json, weights) and name that folder',
+    );
+  }
+  if (!info.isDirectory()) throw new ConfigError(`from: ${path}: expected a unetflow model folder, got a file`);
 }
 
 /** sha256 over the weights files model.json lists, in its order: the identity of the parent's weights. */

@@ -13,7 +13,7 @@ import { defaultMetadata, loadModel, saveModel } from '../../src/model/store.js'
 import { UNet } from '../../src/model/unet.js';
 import type { RunEvent } from '../../src/events.js';
 import type { Sample } from '../../src/sample.js';
-import { train, type TrainParams } from '../../operators/train.js';
+import { checkTrain, train, type TrainParams } from '../../operators/train.js';
 import { discBatch } from '../model/helpers.js';
 import { tempDir } from '../helpers/files.js';
 
@@ -160,7 +160,7 @@ test('normalisation recompute stores a fixed range from the 1st and 99.8th perce
   }
 });
 
-test('a source that overlaps the new folder, a bioimage.io package and options that need from are refused when the step is created', async () => {
+test('an overlapping source, a bioimage.io package, a missing or damaged parent and options that need from are refused with the reason, before and when the run starts', async () => {
   const dir = await tempDir('unetflow-from-');
   try {
     const parent = join(dir, 'parent');
@@ -174,6 +174,13 @@ test('a source that overlaps the new folder, a bioimage.io package and options t
     await writeFile(join(dir, 'package', 'rdf.yaml'), 'type: model\n');
     await assert.rejects(trainFrom({ from: join(dir, 'package'), model: join(dir, 'c') }, tiles(2, 3)), /bioimage\.io packages as from: need/);
     await assert.rejects(trainFrom({ from: join(dir, 'missing'), model: join(dir, 'c') }, tiles(2, 3)), /from: .*missing: not found/);
+    // The same checks before a run (unetflow validate), with a damaged parent too.
+    await assert.rejects(checkTrain({ from: join(dir, 'package'), model: join(dir, 'c') }), /bioimage\.io packages as from: need/);
+    await assert.rejects(checkTrain({ from: 'missing', model: 'c' }, { baseDir: dir }), /not found/);
+    await checkTrain({ from: 'parent', model: 'c' }, { baseDir: dir });
+    const weights = (await readdir(parent)).find((f) => f.startsWith('weights.'))!;
+    await writeFile(join(parent, weights), 'truncated');
+    await assert.rejects(checkTrain({ from: parent, model: 'c' }), new RegExp(`from: ${parent}: .*${weights}.*truncated`));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
