@@ -6,7 +6,7 @@ import { NonNegativeInt, PositiveInt, PositiveNumber, Probability, oneOf, strict
 import { toFloat32, type Normalisation } from '../src/image/convert.js';
 import { IntensitySampler } from '../src/image/intensity.js';
 import { requireChannels, type Image } from '../src/image/image.js';
-import { crop } from '../src/kernels/mirror.js';
+import { crop, type Rect } from '../src/kernels/mirror.js';
 import { backendChoices, useBackend, type BackendChoice, type BackendInfo } from '../src/model/backend.js';
 import type { Schedule } from '../src/model/optimizer.js';
 import { adaptNetwork, checkParent, frozenWeights, loadParent, requireSeparateFolders, type Freeze } from '../src/model/finetune.js';
@@ -20,7 +20,6 @@ import { Trainer, type Batch, type TrainerOptions } from '../src/model/trainer.j
 import { UNet } from '../src/model/unet.js';
 import type { Sample } from '../src/sample.js';
 import { ConfigError } from '../src/errors.js';
-import type { Rect } from '../src/kernels/mirror.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
 const ScheduleCodec = t.union([
@@ -169,7 +168,13 @@ export function train(params: TrainParams, ctx: StepContext = {}): SampleOperato
     if (existsSync(join(dir, 'model.json'))) {
       const loaded = await loadModel(dir);
       const startStep = Number(loaded.metadata.provenance?.step ?? 0);
-      const options = { optimizer, schedule, seed, startStep, frozen: frozenWeights(loaded.model, freeze) };
+      // The optimiser state holds the trained weights only: resume with the freeze the checkpoint was made with.
+      const recorded = (loaded.metadata.provenance?.freeze as Freeze | undefined) ?? 'none';
+      if (p.freeze !== undefined && p.freeze !== recorded) {
+        loaded.model.dispose();
+        throw new ConfigError(`train: ${dir} was trained with freeze: ${recorded}; resume it with the same, or start a new model folder`);
+      }
+      const options = { optimizer, schedule, seed, startStep, frozen: frozenWeights(loaded.model, recorded) };
       const trainer = new Trainer(loaded.model, options);
       if (loaded.optimizerState) await trainer.restoreOptimizerState(loaded.optimizerState);
       return { trainer, options, metadata: loaded.metadata, recompute: false };

@@ -116,6 +116,25 @@ test('with the contracting path frozen its weights stay bit-identical, in one th
   }
 });
 
+test('a fine-tuned model resumes with the freeze it was made with, and refuses another', async () => {
+  await useBackend('wasm');
+  const dir = await tempDir('unetflow-from-');
+  try {
+    const parent = join(dir, 'parent');
+    await parentModel(parent);
+    const start = await weightsOf(parent);
+    const model = join(dir, 'child');
+    await trainFrom({ from: parent, model, freeze: 'encoder' }, tiles(2, 3));
+    const events: RunEvent[] = [];
+    await trainFrom({ from: parent, model }, tiles(2, 4), events);
+    assert.deepEqual(events.filter((e) => e.type === 'train-step').map((e) => e.type === 'train-step' && e.step), [2]);
+    assert.ok(identical((await weightsOf(model)).get('down0/conv1/kernel')!, start.get('down0/conv1/kernel')!), 'still frozen after resuming');
+    await assert.rejects(trainFrom({ from: parent, model, freeze: 'none' }, tiles(2, 4)), /trained with freeze: encoder; resume it with the same/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('a new number of classes replaces the final 1x1 layer and trains a 3-class model from a 2-class one', async () => {
   await useBackend('wasm');
   const dir = await tempDir('unetflow-from-');
