@@ -9,6 +9,7 @@
  * bioimage.io package plugs in there once unetflow reads them.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -82,7 +83,7 @@ async function requireModelFolder(path: string): Promise<void> {
   const info = await stat(path).catch((error: unknown) => {
     throw new ConfigError(`from: ${path}: not found (expected a unetflow model folder)`, { cause: error });
   });
-  if (/\.zip$/i.test(path) || /(^|[/\\])rdf\.yaml$/i.test(path) || (info.isDirectory() && (await exists(join(path, 'rdf.yaml'))) && !(await exists(join(path, 'model.json'))))) {
+  if (/\.zip$/i.test(path) || /(^|[/\\])rdf\.yaml$/i.test(path) || (info.isDirectory() && existsSync(join(path, 'rdf.yaml')) && !existsSync(join(path, 'model.json')))) {
     throw new ConfigError(
       `from: ${path}: bioimage.io packages as from: need unetflow's bioimage.io reader, which this version does not have yet — ` +
         'export the model to a unetflow model folder (model.json, metadata.json, weights) and name that folder',
@@ -138,11 +139,4 @@ export type Freeze = 'none' | 'encoder';
 export function frozenWeights(model: UNet, freeze: Freeze): string[] {
   if (freeze === 'none') return [];
   return [...model.weights.keys()].filter((name) => name.startsWith('down'));
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }
