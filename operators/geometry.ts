@@ -12,9 +12,11 @@ import { NonNegativeInt, PositiveInt, oneOf } from '../src/codec/strict.js';
 import { ConfigError, messageOf } from '../src/errors.js';
 import { checkGeometry, type TileGeometry } from '../src/kernels/tiling.js';
 import { sizeMap, type Padding } from '../src/model/geometry.js';
+import { isPackage } from '../src/model/bioimageio/package.js';
+import { geometryOfPackage } from '../src/model/bioimageio/runnable.js';
 
 export const geometryProps = {
-  /** A model directory whose metadata gives the geometry (relative to the pipeline file). */
+  /** A model directory whose metadata gives the geometry, or a bioimage.io package whose axes do (relative to the pipeline file). */
   model: t.string,
   /** Valid network: input tile size in px (572 in the paper). */
   input: PositiveInt,
@@ -82,6 +84,7 @@ export function requireGeometry(operator: string, p: GeometryParams, baseDir?: s
  */
 function geometryOfModelDir(dir: string, p: GeometryParams): TileGeometry {
   if (p.output !== undefined) throw new RangeError('with a model, give at most input (another tile size it accepts), not output');
+  if (isPackage(dir)) return geometryOfPackage(dir, p.input); // a bioimage.io package: from its axes
   const path = join(dir, 'metadata.json');
   let meta: { architecture?: { depth?: number; padding?: Padding }; tile?: { input?: number }; overlap?: number };
   try {

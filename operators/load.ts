@@ -2,9 +2,10 @@ import * as t from 'io-ts';
 import { basename, extname } from 'node:path';
 import { from, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../src/errors.js';
-import { NonNegativeInt, PositiveInt, oneOf, strict } from '../src/codec/strict.js';
+import { NonNegativeInt, PositiveInt, PositiveNumber, oneOf, strict } from '../src/codec/strict.js';
 import { toFloat32, toGrey, type Normalisation } from '../src/image/convert.js';
 import { nonFinite, requireChannels, sameSize, type Image } from '../src/image/image.js';
+import { describePixelSize, type PixelSize } from '../src/io/pixel-size.js';
 import { inspectImage, readImage, type ImageInfo } from '../src/io/read.js';
 import type { Sample, SourceRef } from '../src/sample.js';
 import { decodeParams, flatPerSample, type StepContext } from './step.js';
@@ -27,6 +28,8 @@ export const LoadParams = strict(
     concurrency: PositiveInt,
     /** Only these pages of multi-page files (0-based). @default all */
     pages: t.array(NonNegativeInt),
+    /** Micrometres per pixel, [y, x], overriding what the files record. @default the file's own (OME-XML, ImageJ, resolution tags, PNG pHYs) */
+    pixelSize: t.tuple([PositiveNumber, PositiveNumber]),
   },
 );
 export type LoadParams = t.TypeOf<typeof LoadParams>;
@@ -42,8 +45,13 @@ export type LoadParams = t.TypeOf<typeof LoadParams>;
  * (`image.sourceType`), so that `dtype` normalisation here or in `unet` maps it by
  * that type's range. float64 and complex files are refused.
  *
+ * The physical pixel size (micrometres) goes into `metadata.pixelSize`: the `pixelSize`
+ * parameter, else what the file records. A recorded size that cannot be used (zero,
+ * negative, an unknown unit) or sources in the file that disagree give a `log` warning
+ * naming the file; the image then loads uncalibrated, or with the size that was usable.
+ *
  * @example
- * from([{ path: 'in/25.png' }]).pipe(load({ channels: 1 }), mirror({ margin: 92 }))
+ * from([{ path: 'in/25.png' }]).pipe(load({ channels: 1, pixelSize: [0.65, 0.65] }), mirror({ margin: 92 }))
  * @see save
  */
 export function load(params: LoadParams = {}, ctx: StepContext = {}): OperatorFunction<SourceRef | string, Sample> {
@@ -54,12 +62,23 @@ export function load(params: LoadParams = {}, ctx: StepContext = {}): OperatorFu
     if (p.channels !== undefined) requireChannels(grey, p.channels, 'the image', p.grey ? undefined : channelsOf(info));
     return normalisation ? toFloat32(grey, normalisation) : grey;
   };
+  const given = p.pixelSize ? { y: p.pixelSize[0], x: p.pixelSize[1] } : undefined;
+  const step = ctx.step ?? 'load';
+  const pixelSizeOf = (path: string, info: ImageInfo): PixelSize | undefined => {
+    const { pixelSize, problems } = info.calibration;
+    if (!given && problems.length) {
+      const outcome = pixelSize ? `using ${describePixelSize(pixelSize)}` : `the image stays uncalibrated: give load a pixelSize: [y, x] in micrometres to calibrate it`;
+      const message = `${step}: ${path}: the pixel size the file records: ${problems.join('; ')} — ${outcome}`;
+      ctx.emit?.({ type: 'log', level: 'warn', message, file: path });
+    }
+    return given ?? pixelSize;
+  };
   return flatPerSample(
     'load',
     ctx,
     (input: SourceRef | string | { path: string }) => {
       const ref: SourceRef = typeof input === 'string' ? { path: input } : input;
-      return from(readSamples(ref, p.pages, prepare, ctx.step ?? 'load'));
+      return from(readSamples(ref, p.pages, prepare, pixelSizeOf, step));
     },
     p.concurrency ?? 2,
   );
@@ -69,9 +88,11 @@ async function* readSamples(
   ref: SourceRef,
   only: readonly number[] | undefined,
   prepare: (image: Image, info: ImageInfo) => Image,
+  pixelSizeOf: (path: string, info: ImageInfo) => PixelSize | undefined,
   step: string,
 ): AsyncGenerator<Sample> {
   const info = await inspectImage(ref.path, step);
+  const pixelSize = pixelSizeOf(ref.path, info);
   const labelInfo = ref.labelPath ? await inspectImage(ref.labelPath, step) : undefined;
   if (labelInfo && labelInfo.pages !== info.pages && labelInfo.pages !== 1) {
     throw new Error(`the label ${ref.labelPath} has ${labelInfo.pages} pages, the image ${info.pages}`);
@@ -94,6 +115,7 @@ async function* readSamples(
       source: { ...ref, ...(multi ? { page, pages: info.pages } : {}) },
       image,
       ...(label ? { label } : {}),
+      ...(pixelSize ? { metadata: { pixelSize } } : {}),
     };
   }
 }

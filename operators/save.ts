@@ -8,6 +8,7 @@ import { makeImage, type Image } from '../src/image/image.js';
 import { connectedComponents } from '../src/kernels/components.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import { outputPath } from '../src/io/output-path.js';
+import type { PixelSize } from '../src/io/pixel-size.js';
 import { encodeImage, extensionOf, type ImageFormat } from '../src/io/write.js';
 import { measureObjects, measurementsCsv } from '../src/kernels/measure.js';
 import { renderOverlay } from '../src/kernels/overlay.js';
@@ -22,15 +23,15 @@ interface Encoded {
 
 /** What each output needs from the sample (named in the error when missing) and how it is encoded. */
 const OUTPUTS: Record<string, { needs: readonly (keyof Sample)[]; format?: ImageFormat; encode(s: Sample, f: ImageFormat | undefined): Promise<Encoded> | Encoded }> = {
-  image: { needs: ['image'], encode: (s, f) => image(s.image, f) },
-  label: { needs: ['label'], encode: (s, f) => image(s.label!, f) },
+  image: { needs: ['image'], encode: (s, f) => image(s.image, f, s) },
+  label: { needs: ['label'], encode: (s, f) => image(s.label!, f, s) },
   // Float32 maps: TIFF, one page per class for probabilities (a Fiji stack).
-  weights: { needs: ['weights'], encode: (s, f) => image(s.weights!, f ?? 'tiff') },
-  probabilities: { needs: ['probabilities'], encode: (s, f) => image(s.probabilities!, f ?? 'tiff') },
-  mask: { needs: ['mask'], encode: (s, f) => image(binaryAs255(s), f ?? 'png') },
-  instances: { needs: ['instances'], encode: (s, f) => image(s.instances!, f ?? 'tiff') },
-  overlay: { needs: ['image'], encode: (s, f) => image(renderOverlay(s.image, regionsOf(s, 'overlay')), f ?? 'png') },
-  measurements: { needs: ['image'], encode: (s) => ({ bytes: measurementsCsv(measureObjects(objectsOf(s), s.image)), ext: 'csv' }) },
+  weights: { needs: ['weights'], encode: (s, f) => image(s.weights!, f ?? 'tiff', s) },
+  probabilities: { needs: ['probabilities'], encode: (s, f) => image(s.probabilities!, f ?? 'tiff', s) },
+  mask: { needs: ['mask'], encode: (s, f) => image(binaryAs255(s), f ?? 'png', s) },
+  instances: { needs: ['instances'], encode: (s, f) => image(s.instances!, f ?? 'tiff', s) },
+  overlay: { needs: ['image'], encode: (s, f) => image(renderOverlay(s.image, regionsOf(s, 'overlay')), f ?? 'png', s) },
+  measurements: { needs: ['image'], encode: (s) => ({ bytes: measurementsCsv(measureObjects(objectsOf(s), s.image), pixelSizeOf(s)), ext: 'csv' }) },
 };
 export type OutputName = 'image' | 'label' | 'weights' | 'probabilities' | 'mask' | 'instances' | 'overlay' | 'measurements';
 const outputNames = Object.keys(OUTPUTS) as [OutputName, ...OutputName[]];
@@ -44,8 +45,8 @@ export const SaveParams = strict(
     outputs: t.array(oneOf(outputNames)),
   },
   {
-    /** Image format per output, overriding the default (PNG for 8/16-bit, TIFF for float32 and multi-channel data). */
-    formats: t.partial(Object.fromEntries(outputNames.map((n) => [n, oneOf(['png', 'tiff', 'jpeg'])])) as Record<OutputName, t.Type<ImageFormat>>),
+    /** Image format per output, overriding the default (PNG for 8/16-bit, TIFF for float32 and multi-channel data); `ome-tiff` writes `.ome.tif`. */
+    formats: t.partial(Object.fromEntries(outputNames.map((n) => [n, oneOf(['png', 'tiff', 'ome-tiff', 'jpeg'])])) as Record<OutputName, t.Type<ImageFormat>>),
     /** Samples written at once. @default 2 */
     concurrency: PositiveInt,
   },
@@ -60,6 +61,10 @@ export type SaveParams = t.TypeOf<typeof SaveParams>;
  * Outputs: image, label; weights and probabilities (float32 TIFF, one page per class);
  * mask (PNG: a 0/1 mask as 0/255, class indices otherwise); instances (16-bit TIFF);
  * overlay (PNG: object outlines over the image); measurements (CSV: one row per object).
+ *
+ * A sample's `metadata.pixelSize` (set by `load`; a tile's comes from its parent) goes
+ * into every TIFF (ImageJ description and resolution tags, so Fiji shows microns; OME-XML
+ * for `ome-tiff`) and square-pixel PNG (pHYs), and adds µm columns to measurements.
  *
  * @example
  * samples$.pipe(save({ dir: 'out', outputs: ['mask', 'probabilities', 'overlay'] }))
@@ -99,13 +104,19 @@ export function save(params: SaveParams, ctx: StepContext = {}): SampleOperator 
   );
 }
 
-async function image(data: Image, format: ImageFormat | undefined): Promise<Encoded> {
+async function image(data: Image, format: ImageFormat | undefined, sample: Sample): Promise<Encoded> {
   const f = format ?? (data.dtype === 'float32' || ![1, 3, 4].includes(data.channels) ? 'tiff' : 'png');
   // Float multi-channel data goes to TIFF as one page per channel, which every reader (sharp, Fiji) understands.
-  const pages = f === 'tiff' && data.channels > 1 && (data.dtype === 'float32' || ![3, 4].includes(data.channels))
+  const tiff = f === 'tiff' || f === 'ome-tiff';
+  const pages = tiff && data.channels > 1 && (data.dtype === 'float32' || ![3, 4].includes(data.channels))
     ? Array.from({ length: data.channels }, (_, c) => extractChannel(data, c))
     : data;
-  return { bytes: await encodeImage(pages, f), ext: extensionOf[f] };
+  return { bytes: await encodeImage(pages, f, { pixelSize: pixelSizeOf(sample) }), ext: extensionOf[f] };
+}
+
+/** The sample's pixel size; a tile saved without `stitch` has its parent's. */
+function pixelSizeOf(sample: Sample): PixelSize | undefined {
+  return sample.metadata?.pixelSize ?? sample.tile?.parent.metadata?.pixelSize;
 }
 
 /** A sample that `mirror` only recorded mirroring for (tile applies it) is saved as the mirrored image it stands for. */

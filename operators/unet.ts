@@ -14,12 +14,15 @@ import type { UNetConfig } from '../src/model/unet.js';
 import { sizeMap } from '../src/model/geometry.js';
 import type { Sample } from '../src/sample.js';
 import { intensityWarnings } from './intensity-warning.js';
+import { isPackage } from '../src/model/bioimageio/package.js';
+import { checkRunnablePackage } from '../src/model/bioimageio/runnable.js';
+import { unetPackage } from './unet-package.js';
 import { releaseTile, whileWorkingOn } from '../src/tile-budget.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
 export const UnetParams = strict(
   'unet parameters',
-  { /** Model directory (model.json + weights + metadata.json). */ model: t.string },
+  { /** Model directory (model.json + weights + metadata.json), or a bioimage.io package (folder or zip). */ model: t.string },
   {
     /** Tiles per forward pass; tiles of different images share batches. @default 4 */
     batchSize: PositiveInt,
@@ -71,6 +74,7 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
   const p = decodeParams('unet', UnetParams, params);
   const step = ctx.step ?? 'unet';
   const dir = resolve(ctx.baseDir ?? process.cwd(), p.model);
+  if (isPackage(dir)) return unetPackage(p, dir, ctx);
   const batchSize = p.batchSize ?? 4;
   const checkIntensity = intensityWarnings(step, ctx.emit);
   let announced = false;
@@ -177,5 +181,7 @@ interface Prepared {
 
 /** What `validate` and run start-up check: the model folder loads (files present, sizes and checksums right). */
 export async function checkUnet(params: UnetParams, ctx: StepContext = {}): Promise<void> {
-  await checkModelDir(resolve(ctx.baseDir ?? process.cwd(), params.model));
+  const dir = resolve(ctx.baseDir ?? process.cwd(), params.model);
+  if (isPackage(dir)) return checkRunnablePackage(dir);
+  await checkModelDir(dir);
 }

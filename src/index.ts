@@ -4,7 +4,8 @@ export { PipelineError } from './pipeline/compile.js';
 export { registerOperator, defaultRegistry, builtinOperators } from './pipeline/builtins.js';
 export { defineOperator, OperatorRegistry, type OperatorDefinition } from './pipeline/registry.js';
 export * from '../operators/index.js';
-export type { Sample, Source, SourceRef, Margins, TileInfo } from './sample.js';
+export type { Sample, SampleMetadata, Source, SourceRef, Margins, TileInfo } from './sample.js';
+export type { PixelSize } from './io/pixel-size.js';
 export type { RunEvent } from './events.js';
 export { SampleError, ConfigError } from './errors.js';
 export { makeImage, type Image, type DType } from './image/image.js';
@@ -12,3 +13,6 @@ export { toFloat32, toInteger, toGrey, type Normalisation } from './image/conver
 export { readImage, inspectImage } from './io/read.js';
 export { writeImage, encodeImage } from './io/write.js';
 export { createRng, deriveSeed, type Rng } from './random.js';
+export { exportPackage } from './model/bioimageio/export.js';
+export { openPackage } from './model/bioimageio/package.js';
+export { checkPackage } from './model/bioimageio/check.js';

@@ -3,6 +3,7 @@
  * return a new Sample with fields added or replaced; they never mutate what they got.
  */
 import type { Image } from './image/image.js';
+import type { PixelSize } from './io/pixel-size.js';
 import type { MirrorMode } from './kernels/mirror.js';
 import type { TileGrid } from './kernels/tiling.js';
 import type { TileBudget } from './tile-budget.js';
@@ -85,7 +86,17 @@ export interface Sample {
   /** Margins and mode to mirror by as tiles are cut; `image` is unmirrored (set by `mirror`). */
   readonly mirroring?: Mirroring;
   readonly tile?: TileInfo;
-  readonly metadata?: Readonly<Record<string, unknown>>;
+  readonly metadata?: SampleMetadata;
+}
+
+/** What steps record about a sample besides its pixels; steps add their own keys (`outputs`, `metrics`, ...). */
+export interface SampleMetadata {
+  /**
+   * Micrometres per pixel, set by `load` from the file (or its `pixelSize`): written into
+   * every TIFF (and square-pixel PNG) that `save` writes, and turned into µm by `measurements`.
+   */
+  readonly pixelSize?: PixelSize;
+  readonly [key: string]: unknown;
 }
 
 /**

@@ -13,6 +13,8 @@ import { inferenceBackendChoices } from '../model/backend.js';
 import { exitCodeOf, messageOf } from '../errors.js';
 import { jsonRenderer, textRenderer } from './render.js';
 import { evaluateCommand } from './evaluate.js';
+import { checkModelCommand } from './check-model.js';
+import { exportCommand, type ExportFlags } from './export.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -62,6 +64,24 @@ export function createProgram(): Command {
     .action(async (opts: { truth: string; pred: string; threshold?: string; json?: boolean }) => {
       const threshold = opts.threshold === undefined ? undefined : Number(opts.threshold);
       process.exitCode = await evaluateCommand(opts.truth, opts.pred, { json: opts.json, threshold });
+    });
+
+  program
+    .command('export')
+    .description('write a model folder as a bioimage.io model package (ONNX weights, test tensors, cover, README) that deepImageJ, ilastik, Icy and bioimageio.core run')
+    .argument('<model-dir>', 'unetflow model folder (its metadata.json needs a `card`: authors, cite, license)')
+    .requiredOption('--bioimageio <out>', 'package to write: a folder, or a zip when it ends in .zip')
+    .requiredOption('--test-image <file>', 'an image the model is for: a crop of it becomes the test tensors and the cover')
+    .action(async (dir: string, opts: ExportFlags) => {
+      process.exitCode = await exportCommand(dir, opts);
+    });
+
+  program
+    .command('check-model')
+    .description("test a bioimage.io package (folder or zip) as bioimageio.core does: sha256 of its files, its test tensors at batch 1 and 2, several valid sizes, and which tools run its weights")
+    .argument('<path>', 'package folder or zip (rdf.yaml / bioimageio.yaml), or a unetflow model folder')
+    .action(async (path: string) => {
+      process.exitCode = await checkModelCommand(path);
     });
   return program;
 }

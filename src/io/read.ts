@@ -8,7 +8,10 @@ import { open, stat } from 'node:fs/promises';
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { SampleError, messageOf } from '../errors.js';
 import { makeImage, type DType, type Image, type SourceType } from '../image/image.js';
-import { explainTiff, looksLikeTiff, unsupportedSamples } from './tiff-layout.js';
+import { calibrationFromPhys, calibrationFromTiff, type Calibration } from './pixel-size.js';
+import { readPngDensity } from './png-density.js';
+import { ascii, integers, looksLikeTiff, rational, readFirstDirectory, type TiffField } from './tiff-directory.js';
+import { explainTiff, unsupportedSamples } from './tiff-layout.js';
 
 export interface ImageInfo {
   readonly format: string;
@@ -24,6 +27,8 @@ export interface ImageInfo {
   /** The file's sample type as libvips names it (`uchar`, `short`, `float`, ...). */
   readonly sourceDepth: string;
   readonly pages: number;
+  /** The pixel size the file records (TIFF: OME-XML, ImageJ, resolution tags; PNG: pHYs), and problems with it. */
+  readonly calibration: Calibration;
 }
 
 const FORMATS = ['png', 'jpeg', 'tiff'] as const;
@@ -70,7 +75,33 @@ export async function inspectImage(path: string, step = 'load'): Promise<ImageIn
     ...(kept.sourceType ? { sourceType: kept.sourceType } : {}),
     sourceDepth: depth,
     pages: meta.pages ?? 1,
+    calibration: format === 'tiff' ? await tiffCalibration(path, step) : format === 'png' ? calibrationFromPhys(await readPngDensity(path)) : { problems: [] },
   };
+}
+
+const CALIBRATION_TAGS = { ImageDescription: 270, XResolution: 282, YResolution: 283, ResolutionUnit: 296 } as const;
+
+/** The pixel size in a TIFF's first directory, which sharp reads only in part (density in whole dots per inch, no description). */
+async function tiffCalibration(path: string, step: string): Promise<Calibration> {
+  let fields: Map<number, TiffField>;
+  try {
+    const file = await open(path, 'r');
+    try {
+      const directory = await readFirstDirectory(file, (await file.stat()).size, Object.values(CALIBRATION_TAGS));
+      if (!directory || 'truncated' in directory) return { problems: [] }; // sharp has read the file; nothing to calibrate from
+      fields = directory.fields;
+    } finally {
+      await file.close();
+    }
+  } catch (error) {
+    throw new SampleError({ step, file: path }, `cannot read the TIFF's image directory: ${messageOf(error)}`, { cause: error });
+  }
+  return calibrationFromTiff({
+    description: ascii(fields, CALIBRATION_TAGS.ImageDescription),
+    xResolution: rational(fields, CALIBRATION_TAGS.XResolution),
+    yResolution: rational(fields, CALIBRATION_TAGS.YResolution),
+    resolutionUnit: integers(fields, CALIBRATION_TAGS.ResolutionUnit)?.[0],
+  });
 }
 
 /** Decodes one page (0-based) of an image file. */

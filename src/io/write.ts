@@ -1,22 +1,29 @@
 /**
  * Encoding and saving images. Lossless unless asked: PNG (8/16-bit) and deflate TIFF
- * (any dtype, several pages); JPEG only when requested by name.
+ * (any dtype, several pages); JPEG only when requested by name. A known pixel size
+ * goes into TIFF (ImageJ description and resolution tags, or OME-XML for `ome-tiff`
+ * and `.ome.tif` names) and into PNG's pHYs chunk.
  */
 import sharp from 'sharp';
 import type { Image } from '../image/image.js';
 import { writeFileAtomic } from './atomic.js';
+import { describePixelSize, isUsablePixelSize, type PixelSize } from './pixel-size.js';
+import { withPngDensity } from './png-density.js';
 import { encodeTiff, type TiffCompression } from './tiff.js';
 
-export type ImageFormat = 'png' | 'tiff' | 'jpeg';
+/** `ome-tiff` is TIFF described by OME-XML, named `.ome.tif`. */
+export type ImageFormat = 'png' | 'tiff' | 'ome-tiff' | 'jpeg';
 
 export interface EncodeOptions {
   /** TIFF only. @default 'deflate' */
   compression?: TiffCompression;
   /** JPEG only (lossy: never chosen by default). @default 90 */
   quality?: number;
+  /** Micrometres per pixel, recorded in TIFF and PNG. @default uncalibrated (a PNG's pHYs then says only that pixels are square) */
+  pixelSize?: PixelSize;
 }
 
-export const extensionOf: Record<ImageFormat, string> = { png: 'png', tiff: 'tif', jpeg: 'jpg' };
+export const extensionOf: Record<ImageFormat, string> = { png: 'png', tiff: 'tif', 'ome-tiff': 'ome.tif', jpeg: 'jpg' };
 
 /** Encodes one image, or several pages (TIFF only). */
 export async function encodeImage(
@@ -25,7 +32,9 @@ export async function encodeImage(
   options: EncodeOptions = {},
 ): Promise<Buffer> {
   const list = Array.isArray(pages) ? (pages as readonly Image[]) : [pages as Image];
-  if (format === 'tiff') return encodeTiff(list, options.compression ?? 'deflate');
+  const { compression, pixelSize } = options;
+  if (pixelSize && !isUsablePixelSize(pixelSize)) throw new RangeError(`cannot record a pixel size of ${describePixelSize(pixelSize)}: expected positive numbers`);
+  if (format === 'tiff' || format === 'ome-tiff') return encodeTiff(list, compression, { pixelSize, ome: format === 'ome-tiff' });
   if (list.length !== 1) throw new RangeError(`${format.toUpperCase()} holds one page, got ${list.length}: save as TIFF`);
   const image = list[0];
   if (image.dtype === 'float32') {
@@ -42,16 +51,17 @@ export async function encodeImage(
   const space = image.channels === 1 ? (image.dtype === 'uint16' ? 'grey16' : 'b-w') : image.dtype === 'uint16' ? 'rgb16' : 'srgb';
   const coloured = input.toColourspace(space);
   return format === 'png'
-    ? coloured.png({ compressionLevel: 6 }).toBuffer()
+    ? withPngDensity(await coloured.png({ compressionLevel: 6 }).toBuffer(), pixelSize)
     : coloured.jpeg({ quality: options.quality ?? 90 }).toBuffer();
 }
 
-/** Encodes and writes atomically. */
+/** Encodes and writes atomically; a TIFF whose name ends in `.ome.tif` (or `.ome.tiff`) is an OME-TIFF. */
 export async function writeImage(
   path: string,
   pages: Image | readonly Image[],
   format: ImageFormat,
   options: EncodeOptions = {},
 ): Promise<void> {
-  await writeFileAtomic(path, await encodeImage(pages, format, options));
+  const ome = format === 'tiff' && /\.ome\.tiff?$/i.test(path);
+  await writeFileAtomic(path, await encodeImage(pages, ome ? 'ome-tiff' : format, options));
 }

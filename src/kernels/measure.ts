@@ -1,9 +1,11 @@
 /**
  * Per-object measurements of an instance image (what scikit-image's regionprops
- * calls area, centroid, bbox and mean_intensity), in pixel units.
+ * calls area, centroid, bbox and mean_intensity), in pixel units, and area and
+ * centroid in micrometres too when the pixel size is known.
  */
 import { toGrey } from '../image/convert.js';
 import { sameSize, type Image } from '../image/image.js';
+import type { PixelSize } from '../io/pixel-size.js';
 
 export interface ObjectMeasurement {
   readonly id: number;
@@ -59,8 +61,21 @@ export function measureObjects(instances: Image, image: Image): ObjectMeasuremen
     }));
 }
 
-export function measurementsCsv(rows: readonly ObjectMeasurement[]): string {
-  const header = 'id,area,centroid_y,centroid_x,min_y,min_x,max_y,max_x,mean_intensity';
+/**
+ * One row per object. With a pixel size, three columns follow whose names say their
+ * unit: `area_um2` (pixels x pixel area) and `centroid_y_um`, `centroid_x_um` (the
+ * pixel centroid x pixel size: pixel centres at 0, as scikit-image's regionprops with
+ * `spacing`; Fiji's Measure puts them at 0.5).
+ */
+export function measurementsCsv(rows: readonly ObjectMeasurement[], pixelSize?: PixelSize): string {
+  const header = 'id,area,centroid_y,centroid_x,min_y,min_x,max_y,max_x,mean_intensity' + (pixelSize ? ',area_um2,centroid_y_um,centroid_x_um' : '');
   const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(3));
-  return [header, ...rows.map((r) => [r.id, r.area, r.centroidY, r.centroidX, r.minY, r.minX, r.maxY, r.maxX, r.meanIntensity].map(fmt).join(','))].join('\n') + '\n';
+  // Micrometre values keep 6 significant digits: areas of small pixels are fractions of a µm².
+  const um = (v: number) => String(Number(v.toPrecision(6)));
+  const line = (r: ObjectMeasurement) => {
+    const pixels = [r.id, r.area, r.centroidY, r.centroidX, r.minY, r.minX, r.maxY, r.maxX, r.meanIntensity].map(fmt);
+    const micrometres = pixelSize ? [r.area * pixelSize.y * pixelSize.x, r.centroidY * pixelSize.y, r.centroidX * pixelSize.x].map(um) : [];
+    return [...pixels, ...micrometres].join(',');
+  };
+  return [header, ...rows.map(line)].join('\n') + '\n';
 }

@@ -24,6 +24,8 @@ import type { Normalisation } from '../image/convert.js';
 import type { IntensitySummary } from '../image/intensity.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { TileGeometry } from '../kernels/tiling.js';
+import { isPackage } from './bioimageio/package.js';
+import { geometryOfPackage } from './bioimageio/runnable.js';
 import { toFloat16 } from './float16.js';
 import { sizeMap, validSizes } from './geometry.js';
 import { UNet, unetConfig, type UNetConfig } from './unet.js';
@@ -191,9 +193,11 @@ export async function readMetadata(dir: string): Promise<ModelMetadata> {
 
 /**
  * The tile geometry a stored model needs, for `mirror` and `tile`: its valid tile
- * (or, for a same-padded model, its tile with overlap and a gaussian window).
+ * (or, for a same-padded model, its tile with overlap and a gaussian window); for a
+ * bioimage.io package, the geometry of its axes.
  */
 export async function geometryOfModel(dir: string): Promise<TileGeometry> {
+  if (isPackage(dir)) return geometryOfPackage(dir);
   return geometryOfMetadata(await readMetadata(dir));
 }
 

@@ -14,6 +14,9 @@ export interface OrtTensor {
 }
 
 export interface OrtSession {
+  /** The graph's input and output names, in order (bioimage.io packages feed tensors by position). */
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
   run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
   release(): Promise<void>;
 }
