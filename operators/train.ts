@@ -34,8 +34,9 @@ export const TrainParams = strict(
   { /** Model directory: checkpoints are written here, and training resumes from it when it holds one. */ model: t.string },
   {
     /**
-     * Fine-tune: start from this model's weights (a unetflow model folder; read, never
-     * written). The new model's provenance names it and the sha256 of its weights.
+     * Fine-tune: start from this model's weights (a unetflow model folder, or a
+     * bioimage.io package unetflow exported; read, never written). The new model's
+     * provenance names it and the sha256 of its weights.
      */
     from: t.string,
     /** With `from`: `encoder` keeps the contracting path (every `down` convolution) fixed. @default 'none' */
@@ -108,7 +109,7 @@ export type TrainParams = t.TypeOf<typeof TrainParams>;
  * of this run's tiles, so that `unet` can warn about images far from them.
  *
  * With `from`, a new model starts from another one's weights (fine-tuning): the
- * parent folder is only read; `freeze: encoder` keeps its contracting path fixed;
+ * parent (a model folder or an exported bioimage.io package) is only read; `freeze: encoder` keeps its contracting path fixed;
  * `architecture.classes` replaces the final layer; the normalisation is the parent's
  * or recomputed; provenance names the parent and its weights' sha256.
  *
@@ -195,7 +196,8 @@ export function train(params: TrainParams, ctx: StepContext = {}): SampleOperato
     const classNames = p.classNames ?? (headReplaced ? defaultMetadata(model.config).classNames : parent.metadata.classNames);
     const keep = normalisationChoice === 'parent';
     const normalisation: Normalisation = keep ? parent.metadata.normalisation : { method: normalisationChoice === 'none' ? 'none' : 'dtype' };
-    const { inputIntensity, provenance: _parentProvenance, ...inherited } = parent.metadata;
+    // The parent's model card (bioimage.io export) names its authors and data, not this model's: a new one is written to export it.
+    const { inputIntensity, provenance: _parentProvenance, card: _card, ...inherited } = parent.metadata as ModelMetadata & { card?: unknown };
     const metadata: ModelMetadata = {
       ...inherited,
       architecture: model.config,

@@ -5,26 +5,32 @@
  * classes changes; the contracting path can be frozen; and the new model's
  * provenance names the parent and the sha256 of its weights.
  *
- * `loadParent` is the one place a parent is read: a unetflow model folder today. A
- * bioimage.io package plugs in there once unetflow reads them.
+ * `loadParent` is the one place a parent is read: a unetflow model folder, or a
+ * bioimage.io package that unetflow exported (its `tensorflow_js` weights are the
+ * model folder; zoo packages carry none and are refused, naming what they offer).
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.js';
 import { deriveSeed } from '../random.js';
-import { checkModelDir, loadModel, type ModelMetadata } from './store.js';
+import { checkModelDir, loadModel, type LoadedModel, type ModelMetadata } from './store.js';
+import { isPackage, openPackage, readChecked, sha256 } from './bioimageio/package.js';
+import { loadPackageTfjs } from './bioimageio/tfjs.js';
 import { UNet, unetConfig, weightSpecs } from './unet.js';
 
 /** What a child model records about its parent in `provenance.parent`. */
 export interface ParentRecord {
   /** The path `from:` gave, as resolved when training started. */
   readonly path: string;
-  /** The parent's own name (its folder's). */
+  /** The parent's own name (its folder's or package's). */
   readonly name: string;
-  /** sha256 of the parent's weights files, in model.json's order. */
+  readonly format: 'unetflow' | 'bioimage.io';
+  /**
+   * unetflow: sha256 over the weights files, in model.json's order; bioimage.io: the
+   * sha256 of the package's tensorflow_js weights archive (as its rdf.yaml lists it).
+   */
   readonly sha256: string;
   /** The parent's training step, when its provenance has one. */
   readonly step?: number;
@@ -39,15 +45,16 @@ export interface Parent {
 }
 
 /**
- * Reads the model named by `from:` (a unetflow model folder). Throws a ConfigError
- * (the run ends with exit code 2), naming the path, for a bioimage.io package (not
- * read yet) or anything that is not a complete model.
+ * Reads the model named by `from:`. Throws a ConfigError (the run ends with exit code
+ * 2), naming the path, for anything that is not a complete model unetflow can train.
  */
 export async function loadParent(path: string): Promise<Parent> {
-  await requireModelFolder(path);
-  let loaded;
+  const format = await parentFormat(path);
+  let loaded: LoadedModel;
+  let hash: string;
   try {
-    loaded = await loadModel(path);
+    loaded = format === 'bioimage.io' ? await loadPackageTfjs(path) : await loadModel(path);
+    hash = format === 'bioimage.io' ? packageWeightsHash(path) : await weightsHash(path);
   } catch (error) {
     throw new ConfigError(`from: ${path}: cannot read the parent model: ${(error as Error).message}`, { cause: error });
   }
@@ -55,8 +62,9 @@ export async function loadParent(path: string): Promise<Parent> {
   const step = Number(metadata.provenance?.step);
   const record: ParentRecord = {
     path,
-    name: basename(resolve(path)),
-    sha256: await weightsHash(path),
+    name: basename(resolve(path)).replace(/\.zip$/, ''),
+    format,
+    sha256: hash,
     ...(Number.isFinite(step) ? { step } : {}),
     classes: model.config.classes,
     normalisation: metadata.normalisation,
@@ -66,30 +74,29 @@ export async function loadParent(path: string): Promise<Parent> {
 
 /** Checks what `from:` names without building the network (`unetflow validate`, and before a run). */
 export async function checkParent(path: string): Promise<void> {
-  await requireModelFolder(path);
+  const format = await parentFormat(path);
   try {
-    await checkModelDir(path);
+    if (format === 'unetflow') await checkModelDir(path);
+    else (await loadPackageTfjs(path)).model.dispose();
   } catch (error) {
     throw new ConfigError(`from: ${path}: ${(error as Error).message}`, { cause: error });
   }
 }
 
-/**
- * The one place that tells what kind of model `from:` names: a unetflow model folder
- * passes; a bioimage.io package (a .zip, an rdf.yaml, or a folder holding one and no
- * model.json) is where a package loader plugs in.
- */
-async function requireModelFolder(path: string): Promise<void> {
+/** What `from:` names: a unetflow model folder or a bioimage.io package (a .zip, or a folder with rdf.yaml and no model.json). */
+async function parentFormat(path: string): Promise<ParentRecord['format']> {
   const info = await stat(path).catch((error: unknown) => {
-    throw new ConfigError(`from: ${path}: not found (expected a unetflow model folder)`, { cause: error });
+    throw new ConfigError(`from: ${path}: not found (expected a unetflow model folder or a bioimage.io package)`, { cause: error });
   });
-  if (/\.zip$/i.test(path) || /(^|[/\\])rdf\.yaml$/i.test(path) || (info.isDirectory() && existsSync(join(path, 'rdf.yaml')) && !existsSync(join(path, 'model.json')))) {
-    throw new ConfigError(
-      `from: ${path}: bioimage.io packages as from: need unetflow's bioimage.io reader, which this version does not have yet — ` +
-        'export the model to a unetflow model folder (model.json, metadata.json, weights) and name that folder',
-    );
-  }
-  if (!info.isDirectory()) throw new ConfigError(`from: ${path}: expected a unetflow model folder, got a file`);
+  if (isPackage(path)) return 'bioimage.io';
+  if (!info.isDirectory()) throw new ConfigError(`from: ${path}: expected a unetflow model folder or a bioimage.io package (.zip), got another file`);
+  return 'unetflow';
+}
+
+/** The sha256 of a package's tensorflow_js weights archive, checked against its rdf.yaml as it is read. */
+function packageWeightsHash(path: string): string {
+  const pkg = openPackage(path);
+  return sha256(readChecked(pkg, pkg.rdf.weights.tensorflow_js!, 'tensorflow_js weights'));
 }
 
 /** sha256 over the weights files model.json lists, in its order: the identity of the parent's weights. */

@@ -15,7 +15,9 @@ import type { RunEvent } from '../../src/events.js';
 import type { Sample } from '../../src/sample.js';
 import { checkTrain, train, type TrainParams } from '../../operators/train.js';
 import { discBatch } from '../model/helpers.js';
-import { tempDir } from '../helpers/files.js';
+import { tempDir, writePng } from '../helpers/files.js';
+import { needs } from '../helpers/optional.js';
+import { exportPackage } from '../../src/model/bioimageio/export.js';
 
 /** 60 px training tiles with labels at the 20 px output of a depth-2 network; label values 0/1, or 0/1/2 with `classes` 3. */
 function tiles(count: number, seed: number, classes = 2): Sample[] {
@@ -80,7 +82,7 @@ test('training from a model writes a new folder, leaves every file of the source
     child.model.dispose();
     const provenance = child.metadata.provenance as { step: number; parent: Record<string, unknown>; freeze: string };
     assert.equal(provenance.step, 2, 'the new model counts its own steps');
-    assert.deepEqual(provenance.parent, { path: parent, name: 'parent', sha256: expectedHash, step: 40, classes: 2, normalisation: { method: 'none' } });
+    assert.deepEqual(provenance.parent, { path: parent, name: 'parent', format: 'unetflow', sha256: expectedHash, step: 40, classes: 2, normalisation: { method: 'none' } });
     assert.equal(provenance.freeze, 'none');
     assert.deepEqual(child.metadata.classNames, ['bg', 'cell'], "the parent's class names");
     assert.deepEqual(child.metadata.normalisation, { method: 'none' }, "the parent's normalisation by default");
@@ -179,7 +181,7 @@ test('normalisation recompute stores a fixed range from the 1st and 99.8th perce
   }
 });
 
-test('an overlapping source, a bioimage.io package, a missing or damaged parent and options that need from are refused with the reason, before and when the run starts', async () => {
+test('an overlapping source, a damaged bioimage.io package, a missing or damaged parent and options that need from are refused with the reason, before and when the run starts', async () => {
   const dir = await tempDir('unetflow-from-');
   try {
     const parent = join(dir, 'parent');
@@ -191,15 +193,46 @@ test('an overlapping source, a bioimage.io package, a missing or damaged parent 
     assert.throws(() => train({ model: join(dir, 'c'), normalisation: 'parent' }), /'parent' needs from/);
     await mkdir(join(dir, 'package'));
     await writeFile(join(dir, 'package', 'rdf.yaml'), 'type: model\n');
-    await assert.rejects(trainFrom({ from: join(dir, 'package'), model: join(dir, 'c') }, tiles(2, 3)), /bioimage\.io packages as from: need/);
+    await assert.rejects(trainFrom({ from: join(dir, 'package'), model: join(dir, 'c') }, tiles(2, 3)), /from: .*package: cannot read the parent model: .*rdf\.yaml/);
     await assert.rejects(trainFrom({ from: join(dir, 'missing'), model: join(dir, 'c') }, tiles(2, 3)), /from: .*missing: not found/);
     // The same checks before a run (unetflow validate), with a damaged parent too.
-    await assert.rejects(checkTrain({ from: join(dir, 'package'), model: join(dir, 'c') }), /bioimage\.io packages as from: need/);
+    await assert.rejects(checkTrain({ from: join(dir, 'package'), model: join(dir, 'c') }), /from: .*package: .*rdf\.yaml/);
     await assert.rejects(checkTrain({ from: 'missing', model: 'c' }, { baseDir: dir }), /not found/);
     await checkTrain({ from: 'parent', model: 'c' }, { baseDir: dir });
     const weights = (await readdir(parent)).find((f) => f.startsWith('weights.'))!;
     await writeFile(join(parent, weights), 'truncated');
     await assert.rejects(checkTrain({ from: parent, model: 'c' }), new RegExp(`from: ${parent}: .*${weights}.*truncated`));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a bioimage.io package unetflow exported is accepted as from, and provenance names it and its tensorflow_js weights', needs('onnxruntime-node'), async () => {
+  await useBackend('wasm');
+  const dir = await tempDir('unetflow-from-');
+  try {
+    const parent = join(dir, 'parent');
+    await parentModel(parent);
+    const metadata = JSON.parse(await readFile(join(parent, 'metadata.json'), 'utf8'));
+    metadata.card = { authors: [{ name: 'A. Tester' }], cite: [{ text: 'Ronneberger et al. 2015', doi: '10.1007/978-3-319-24574-4_28' }], license: 'CC-BY-4.0' };
+    await writeFile(join(parent, 'metadata.json'), JSON.stringify(metadata));
+    await writePng(join(dir, 'test.png'), 3, 60);
+    const pkg = join(dir, 'parent-package');
+    await exportPackage(parent, pkg, { testImage: join(dir, 'test.png') });
+    const archive = (await readdir(pkg)).find((f) => f.endsWith('.zip'))!;
+    const expected = createHash('sha256').update(await readFile(join(pkg, archive))).digest('hex');
+    await checkTrain({ from: pkg, model: join(dir, 'child') });
+    await trainFrom({ from: pkg, model: join(dir, 'child'), freeze: 'encoder' }, tiles(2, 3));
+    const child = await loadModel(join(dir, 'child'));
+    const start = await weightsOf(parent);
+    try {
+      const record = (child.metadata.provenance as { parent: Record<string, unknown> }).parent;
+      assert.deepEqual([record.format, record.name, record.sha256], ['bioimage.io', 'parent-package', expected]);
+      assert.equal(JSON.parse(await readFile(join(dir, 'child', 'metadata.json'), 'utf8')).card, undefined, "the parent's card is not the new model's");
+      assert.ok(identical(Float32Array.from(child.model.weights.get('down0/conv1/kernel')!.dataSync()), start.get('down0/conv1/kernel')!), "the package's weights are the parent's");
+    } finally {
+      child.model.dispose();
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
