@@ -52,11 +52,17 @@ export async function loadParent(path: string): Promise<Parent> {
   const format = await parentFormat(path);
   let loaded: LoadedModel;
   let hash: string;
+  const unreadable = (error: unknown) => new ConfigError(`from: ${path}: cannot read the parent model: ${(error as Error).message}`, { cause: error });
   try {
     loaded = format === 'bioimage.io' ? await loadPackageTfjs(path) : await loadModel(path);
+  } catch (error) {
+    throw unreadable(error);
+  }
+  try {
     hash = format === 'bioimage.io' ? packageWeightsHash(path) : await weightsHash(path);
   } catch (error) {
-    throw new ConfigError(`from: ${path}: cannot read the parent model: ${(error as Error).message}`, { cause: error });
+    loaded.model.dispose();
+    throw unreadable(error);
   }
   const { model, metadata } = loaded;
   const step = Number(metadata.provenance?.step);
