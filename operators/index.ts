@@ -14,3 +14,4 @@ export { instances, InstancesParams } from './instances.js';
 export { watershed, WatershedParams } from './watershed.js';
 export { evaluate, EvaluateParams, meanMetrics, type SegmentationMetrics } from './evaluate.js';
 export { randomTiles, RandomTilesParams } from './random-tiles.js';
+export { split, SplitParams } from './split.js';

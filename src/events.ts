@@ -35,7 +35,7 @@ export const eventCodecs = {
   /** One per failed input file: its first failure; `failures` counts them when there were several (all are in `report`). */
   'file-failed': strict('file-failed', { ...type('file-failed'), message: t.string }, { id: t.string, file: t.string, step: t.string, report: t.string, failures: t.number }),
   'train-step': strict('train-step', { ...type('train-step'), step: t.number, loss: t.number, learningRate: t.number, seconds: t.number }, {}),
-  validation: strict('validation', { ...type('validation'), step: t.number, pixelError: t.number, iou: t.number }, { loss: t.number }),
+  validation: strict('validation', { ...type('validation'), step: t.number, pixelError: t.number, iou: t.number }, { loss: t.number, objectF1: t.number }),
   checkpoint: strict('checkpoint', { ...type('checkpoint'), step: t.number, path: t.string }, {}),
   /**
    * The last event of a run that completes (also when stopped by a signal). `skipped`:

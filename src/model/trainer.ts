@@ -37,6 +37,12 @@ export interface TrainerOptions {
   readonly seed?: number;
   /** Steps already taken (resuming from a checkpoint). @default 0 */
   readonly startStep?: number;
+  /**
+   * Names of weights that are not trained (fine-tuning with a frozen contracting
+   * path): they get no gradient and no optimiser state, so they stay bit-identical.
+   * @default none
+   */
+  readonly frozen?: readonly string[];
 }
 
 export interface StepResult {
@@ -56,6 +62,8 @@ export class Trainer {
   private readonly optimizer: Optimizer;
   private readonly schedule: Schedule;
   private readonly seed: number;
+  /** The weights that are trained, by name, in the network's order (the optimiser state follows it). */
+  private readonly trainable: ReadonlyMap<string, tf.Variable>;
   /** Steps taken so far. */
   step: number;
 
@@ -67,6 +75,11 @@ export class Trainer {
     this.schedule = options.schedule ?? { kind: 'constant' };
     this.seed = options.seed ?? 0;
     this.step = options.startStep ?? 0;
+    const frozen = new Set(options.frozen ?? []);
+    const unknown = [...frozen].filter((name) => !model.weights.has(name));
+    if (unknown.length > 0) throw new RangeError(`cannot freeze ${unknown.join(', ')}: the network has no such weight`);
+    this.trainable = new Map([...model.weights].filter(([name]) => !frozen.has(name)));
+    if (this.trainable.size === 0) throw new RangeError('every weight is frozen: nothing to train');
   }
 
   get learningRate(): number {
@@ -83,11 +96,10 @@ export class Trainer {
    * changing the weights. @param normaliser @default the batch's pixel count
    */
   gradients(batch: Batch, normaliser?: number): { loss: number; gradients: Gradients } {
-    const names = [...this.model.weights.keys()];
     const { value, grads } = this.variableGradients(batch, normaliser);
     try {
       const gradients: Gradients = new Map();
-      names.forEach((name) => gradients.set(name, grads[this.model.weights.get(name)!.name].dataSync() as Float32Array));
+      for (const [name, v] of this.trainable) gradients.set(name, grads[v.name].dataSync() as Float32Array);
       return { loss: value.dataSync()[0], gradients };
     } finally {
       value.dispose();
@@ -100,11 +112,11 @@ export class Trainer {
     return new Map([...this.model.weights.entries()].map(([name, v]) => [name, Float32Array.from(v.dataSync())]));
   }
 
-  /** Applies (summed) gradients with the current learning rate and advances the step. */
+  /** Applies (summed) gradients of the trained weights with the current learning rate and advances the step. */
   apply(gradients: Gradients): StepResult {
     const learningRate = this.learningRate;
     tf.tidy(() => {
-      const named = [...this.model.weights.entries()].map(([name, v]) => {
+      const named = [...this.trainable.entries()].map(([name, v]) => {
         const g = gradients.get(name);
         if (!g) throw new Error(`no gradient for '${name}'`);
         return { name: v.name, tensor: tf.tensor(g, v.shape) };
@@ -142,7 +154,7 @@ export class Trainer {
     try {
       this.optimizer.setLearningRate(learningRate);
       // In the weights' own order, which the optimiser's state follows.
-      this.optimizer.tf.applyGradients([...this.model.weights.values()].map((v) => ({ name: v.name, tensor: grads[v.name] })));
+      this.optimizer.tf.applyGradients([...this.trainable.values()].map((v) => ({ name: v.name, tensor: grads[v.name] })));
       return { value, step: ++this.step, learningRate };
     } catch (error) {
       value.dispose();
@@ -186,7 +198,7 @@ export class Trainer {
       const x = tf.tensor4d(batch.images, [n, h, s, channels]);
       const labels = tf.tensor3d(batch.labels, [n, oh, ow], 'int32');
       const weights = batch.weights ? tf.tensor3d(batch.weights, [n, oh, ow]) : undefined;
-      const vars = [...this.model.weights.values()];
+      const vars = [...this.trainable.values()];
       return tf.variableGrads(
         () => weightedCrossEntropy(this.model.apply(x, { training: true, dropoutSeeds: seeds, band: batch.band }), labels, weights, { normaliser }),
         vars,

@@ -4,6 +4,8 @@
  * then pixel error, foreground IoU and the unweighted cross-entropy against the label.
  */
 import { makeImage, type Image } from '../image/image.js';
+import { connectedComponents } from '../kernels/components.js';
+import { matchObjects } from '../kernels/metrics/object-matching.js';
 import { crop, mirrorPad } from '../kernels/mirror.js';
 import { createStitcher } from '../kernels/stitch.js';
 import { tileGrid, type TileGeometry } from '../kernels/tiling.js';
@@ -79,4 +81,27 @@ export function score(probabilities: Float32Array, labels: Int32Array, classes: 
     counted++;
   }
   return { pixelError: wrong / n, iou: counted ? iou / counted : 1, loss: loss / n };
+}
+
+/** Truth objects of a 2-class label: its ids when it holds more than one foreground value, else its 4-connected components. */
+export function truthObjects(label: Image): Int32Array {
+  const ids = new Set<number>();
+  for (const v of label.data) if (v > 0 && ids.add(v).size > 1) break;
+  if (ids.size > 1) return Int32Array.from(label.data);
+  return connectedComponents(label.data, label.width, label.height, 4).labels;
+}
+
+/** Predicted objects: 4-connected components of the pixels whose most probable class is 1 (probabilities H × W × 2). */
+export function predictedObjects(probabilities: Float32Array, width: number, height: number): Int32Array {
+  const mask = new Uint8Array(width * height);
+  for (let i = 0; i < mask.length; i++) mask[i] = probabilities[2 * i + 1] > probabilities[2 * i] ? 1 : 0;
+  return connectedComponents(mask, width, height, 4).labels;
+}
+
+/**
+ * Object-level F1 of 2-class probabilities (H × W × 2) against truth objects: true and
+ * predicted objects matched one to one at IoU >= 0.5 (object-matching.ts).
+ */
+export function objectF1(probabilities: Float32Array, truth: Int32Array, width: number, height: number): number {
+  return matchObjects(truth, predictedObjects(probabilities, width, height)).f1;
 }

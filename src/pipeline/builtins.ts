@@ -8,11 +8,12 @@ import { LoadParams, load } from '../../operators/load.js';
 import { MirrorParams, mirror } from '../../operators/mirror.js';
 import { RandomTilesParams, randomTiles } from '../../operators/random-tiles.js';
 import { SaveParams, save } from '../../operators/save.js';
+import { SplitParams, split } from '../../operators/split.js';
 import { StitchParams, stitch } from '../../operators/stitch.js';
 import type { StepContext } from '../../operators/step.js';
 import { ThresholdParams, threshold } from '../../operators/threshold.js';
 import { TileParams, tile } from '../../operators/tile.js';
-import { TrainParams, train } from '../../operators/train.js';
+import { TrainParams, checkTrain, train } from '../../operators/train.js';
 import { UnetParams, checkUnet, unet } from '../../operators/unet.js';
 import { WatershedParams, watershed } from '../../operators/watershed.js';
 import { WeightMapParams, weightMap } from '../../operators/weight-map.js';
@@ -20,6 +21,7 @@ import { defineOperator, OperatorRegistry, type OperatorDefinition, type Operato
 
 export const builtinOperators: OperatorDefinition[] = [
   defineOperator('load', LoadParams, load),
+  defineOperator('split', SplitParams, split),
   defineOperator('elastic', ElasticParams, elastic),
   defineOperator('weight-map', WeightMapParams, weightMap),
   defineOperator('mirror', MirrorParams, mirror),
@@ -33,7 +35,7 @@ export const builtinOperators: OperatorDefinition[] = [
   defineOperator('evaluate', EvaluateParams, evaluate),
   // Training batches tiles across files and checkpoints when the whole input is done; it
   // passes each tile on after its step, so the run reads ahead only a few batches.
-  defineOperator('train', TrainParams, train, { scope: 'stream', window: (p) => Math.max(16, 4 * (p.batchSize ?? 1)) }),
+  defineOperator('train', TrainParams, train, { check: checkTrain, scope: 'stream', window: (p) => Math.max(16, 4 * (p.batchSize ?? 1)) }),
   defineOperator('save', SaveParams, save),
 ];
 

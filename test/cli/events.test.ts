@@ -73,7 +73,7 @@ test('docs/events.md documents exactly the events and fields the codecs define',
   assert.deepEqual(documented, eventTypes);
   for (const section of sections) {
     const type = /^`([a-z-]+)`/.exec(section)![1] as keyof typeof eventCodecs;
-    const rows = [...section.matchAll(/^\| `([A-Za-z]+)` \| ([^|]+) \|/gm)].map((m) => ({ field: m[1], optional: /optional/.test(m[2]) }));
+    const rows = [...section.matchAll(/^\| `([A-Za-z][A-Za-z0-9]*)` \| ([^|]+) \|/gm)].map((m) => ({ field: m[1], optional: /optional/.test(m[2]) }));
     const codec = eventCodecs[type];
     const required = Object.keys(codec.required).filter((k) => k !== 'type');
     const optional = Object.keys(codec.optional);

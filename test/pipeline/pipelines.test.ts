@@ -8,7 +8,7 @@ import { loadPipeline } from '../../src/pipeline/run.js';
 const files = readdirSync('pipelines').filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
 
 test('the example pipelines include the documented ones', () => {
-  const documented = ['demo.yaml', 'segment-watch.yaml', 'train-isbi2012.yaml', 'evaluate-isbi2012.yaml', 'weightmaps.yaml', 'augment-preview.yaml'];
+  const documented = ['demo.yaml', 'segment-watch.yaml', 'train-isbi2012.yaml', 'evaluate-isbi2012.yaml', 'weightmaps.yaml', 'augment-preview.yaml', 'finetune.yaml'];
   for (const name of documented) assert.ok(files.includes(name), name);
 });
 
