@@ -123,7 +123,7 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
         if (width !== height) throw new RangeError(`tiles must be square, got ${width}x${height} — tile the image with the model's geometry first`);
         const output = loaded.sizeMap(width).output;
         checkIntensity(sample, metadata);
-        return { sample, input: toFloat32(sample.image, metadata.normalisation).data, size: width, output };
+        return { sample, input: () => toFloat32(sample.image, metadata.normalisation).data, size: width, output };
       }),
       // Every tile goes to the operator's one batcher, which puts tiles of this and other files in one pass.
       mergeMap(async ({ sample, input, size, output }) => {

@@ -14,8 +14,12 @@ import type { Augmentation } from './predictor.js';
 import type { Predictor } from './runner.js';
 
 export interface BatchTile {
-  /** Float32 NHWC input, `size` x `size` x channels. */
-  readonly input: Float32Array;
+  /**
+   * Float32 NHWC input, `size` x `size` x channels, made when its pass starts: tiles
+   * waiting for a pass (up to `tile`'s inFlight per image) are held in their own,
+   * often 8-bit, type.
+   */
+  readonly input: () => Float32Array;
   readonly size: number;
   /** The image the tile belongs to: a failure is shared only within it. */
   readonly image: string;
@@ -98,10 +102,13 @@ export class TileBatcher {
 
   private predict(pass: Waiting[]): Promise<Float32Array> {
     const tiles = pass.map((w) => w.tile);
-    const per = tiles[0].input.length;
-    const images = new Float32Array(per * tiles.length);
-    tiles.forEach((t, i) => images.set(t.input, i * per));
-    return this.around(tiles, () => this.predictor.predict(images, tiles.length, tiles[0].size, this.tta));
+    let images: Float32Array | undefined;
+    tiles.forEach((t, i) => {
+      const input = t.input();
+      images ??= new Float32Array(input.length * tiles.length);
+      images.set(input, i * input.length);
+    });
+    return this.around(tiles, () => this.predictor.predict(images!, tiles.length, tiles[0].size, this.tta));
   }
 
   private settle(pass: Waiting[], probabilities: Float32Array): void {

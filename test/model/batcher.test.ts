@@ -21,7 +21,7 @@ function summingPredictor(passes: { count: number; size: number }[], delayMs = 0
   };
 }
 
-const tile = (image: string, size: number, value: number): BatchTile => ({ image, size, input: new Float32Array(size * size).fill(value) });
+const tile = (image: string, size: number, value: number): BatchTile => ({ image, size, input: () => new Float32Array(size * size).fill(value) });
 
 test('tiles of several images submitted together share one pass, each gets its own result', async () => {
   const passes: { count: number; size: number }[] = [];
