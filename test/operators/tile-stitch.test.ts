@@ -188,3 +188,14 @@ test('tile and stitch with a gaussian window blend each tile\'s network output b
     }
   }
 });
+
+test('a U-Net size given as input and output is tiled on its pooling grid, and stitch(tile(mirror(x))) = x for any image size', async () => {
+  const unet = { input: 188 + 16 * 3, output: 4 + 16 * 3 }; // depth 4: 236 -> 52
+  for (const [w, h] of [[1, 1], [52, 53], [130, 47], [200, 201]]) {
+    const input = sample(`u${w}`, w, h, w);
+    const tiles = await lastValueFrom(from([input]).pipe(mirror(unet), tile(unet), toArray()));
+    const grid = tiles[0].tile!.grid;
+    assert.ok([...grid.rows, ...grid.cols].every((start) => start % 16 === 0), `${w}x${h}`);
+    assert.deepEqual(pixels((await lastValueFrom(from(tiles).pipe(stitch()))).image), pixels(input.image), `${w}x${h}`);
+  }
+});
