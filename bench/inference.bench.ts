@@ -99,7 +99,8 @@ export const benchmarks: Benchmark[] = [
         try {
           out.push(...(await benchBackend(backend)));
         } catch (error) {
-          process.stderr.write(`inference: backend ${backend} skipped: ${(error as Error).message.split('\n').slice(-3).join(' ')}\n`);
+          const lines = (error as Error).message.split('\n');
+          process.stderr.write(`inference: backend ${backend} skipped: ${lines.find((l) => /Error:/.test(l)) ?? lines[0]}\n`);
         }
       }
       return out;
