@@ -128,7 +128,7 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
       // Every tile goes to the operator's one batcher, which puts tiles of this and other files in one pass.
       mergeMap(async ({ sample, input, size, output }) => {
         try {
-          const p = await batcher.submit({ input, size, image: sample.tile?.parent.id ?? sample.id, owner: sample });
+          const p = await batcher.submit({ input, size, image: sample.source.path, owner: sample });
           return [{ ...sample, probabilities: makeImage(output, output, config.classes, 'float32', p) }];
         } catch (error) {
           // The tile is reported (or the stream errors), and gives its permit back to tile.

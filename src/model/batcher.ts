@@ -21,7 +21,7 @@ export interface BatchTile {
    */
   readonly input: () => Float32Array;
   readonly size: number;
-  /** The image the tile belongs to: a failure is shared only within it. */
+  /** The image (file) the tile belongs to: a failure is shared only within it. */
   readonly image: string;
   /** What the caller knows the tile by (unet: its sample), for `around`. */
   readonly owner?: unknown;
