@@ -4,8 +4,8 @@
  *
  * - `--case 512|2048 --tile 572|auto --tta none|dihedral --backend NAME`: the shipped
  *   model's pipeline load -> mirror -> tile -> unet -> stitch -> watershed -> save
- *   (mask) over ISBI slices 20-24 (512²) or 2048² mosaics of slices 00-15, one file at a
- *   time after a warm-up file (model load, session, first pass). Prints the median
+ *   (mask) over ISBI slices 20, 21, 22 (512²) or two 2048² mosaics of slices 00-15 (the
+ *   counts: UNETFLOW_BENCH_FILES), one file at a time after a warm-up file (model load, session, first pass). Prints the median
  *   seconds per file from load to saved mask (the run's file-done figure), the peak RSS,
  *   the memory budget the tile size was chosen under, and the tiles per image.
  * - `--gflops --backend NAME`: FLOPs per second of the forward pass (flops.ts) on one
@@ -52,7 +52,9 @@ async function pipelineCase(size: number, tileSize: string, tta: string) {
   try {
     const slice = (i: number) => readImage(join(slices, `${String(i).padStart(2, '0')}.png`));
     await writeFile(join(dir, '0-warmup.tif'), encodeTiff([await slice(19)], 'none'));
-    const timed = size === 512 ? [20, 21, 22, 23, 24] : [0, 1];
+    // UNETFLOW_BENCH_FILES: timed files per case (slices 20, 21, ... or 2048² mosaics). @default 3 slices, 2 mosaics
+    const files = Number(process.env.UNETFLOW_BENCH_FILES ?? (size === 512 ? 3 : 2));
+    const timed = Array.from({ length: files }, (_, k) => (size === 512 ? 20 + k : k));
     for (const i of timed) {
       const image = size === 512 ? await slice(i) : await mosaic(await Promise.all(Array.from({ length: 16 }, (_, k) => slice((k + 5 * i) % 16))));
       await writeFile(join(dir, `${i + 1}.tif`), encodeTiff([image], 'none'));

@@ -41,9 +41,11 @@ async function run(args: string[]): Promise<unknown> {
   return JSON.parse(stdout.trim().split('\n').at(-1)!);
 }
 
+/** ONNX Runtime (the default engine where installed) first, then tfjs's backends in the order `auto` tries them. */
 function backends(): string[] {
   const wanted = process.env.UNETFLOW_BENCH_BACKENDS?.split(',');
-  return inferenceBackendChoices.filter((c) => c !== 'auto' && c !== 'cpu' && (!wanted || wanted.includes(c)));
+  const all = inferenceBackendChoices.filter((c) => c !== 'auto' && c !== 'cpu' && (!wanted || wanted.includes(c)));
+  return [...all.filter((c) => c === 'onnxruntime'), ...all.filter((c) => c !== 'onnxruntime')];
 }
 
 const cases = [
