@@ -4,8 +4,8 @@
  *
  * - `--case 512|2048 --tile 572|auto --tta none|dihedral --backend NAME`: the shipped
  *   model's pipeline load -> mirror -> tile -> unet -> stitch -> watershed -> save
- *   (mask) over ISBI slices 20, 21, 22 (512²) or two 2048² mosaics of slices 00-15 (the
- *   counts: UNETFLOW_BENCH_FILES), one file at a time after a warm-up file (model load, session, first pass). Prints the median
+ *   (mask) over ISBI slices 20, 21, 22 (512²) or three 2048² mosaics of slices 00-15 (the
+ *   count: UNETFLOW_BENCH_FILES), one file at a time after a warm-up file of that size (model load, session, first pass). Prints the median
  *   seconds per file from load to saved mask (the run's file-done figure), the peak RSS,
  *   the memory budget the tile size was chosen under, and the tiles per image.
  * - `--gflops --backend NAME`: FLOPs per second of the forward pass (flops.ts) on one
@@ -51,14 +51,12 @@ async function pipelineCase(size: number, tileSize: string, tta: string) {
   const dir = await mkdtemp(join(tmpdir(), 'unetflow-inference-'));
   try {
     const slice = (i: number) => readImage(join(slices, `${String(i).padStart(2, '0')}.png`));
-    await writeFile(join(dir, '0-warmup.tif'), encodeTiff([await slice(19)], 'none'));
-    // UNETFLOW_BENCH_FILES: timed files per case (slices 20, 21, ... or 2048² mosaics). @default 3 slices, 2 mosaics
-    const files = Number(process.env.UNETFLOW_BENCH_FILES ?? (size === 512 ? 3 : 2));
-    const timed = Array.from({ length: files }, (_, k) => (size === 512 ? 20 + k : k));
-    for (const i of timed) {
-      const image = size === 512 ? await slice(i) : await mosaic(await Promise.all(Array.from({ length: 16 }, (_, k) => slice((k + 5 * i) % 16))));
-      await writeFile(join(dir, `${i + 1}.tif`), encodeTiff([image], 'none'));
-    }
+    const image = async (i: number) => (size === 512 ? slice(20 + i) : mosaic(await Promise.all(Array.from({ length: 16 }, (_, k) => slice((k + 5 * i) % 16)))));
+    // The warm-up has the timed files' size: ONNX Runtime's first pass at a new size is slower (allocation, planning).
+    await writeFile(join(dir, '0-warmup.tif'), encodeTiff([size === 512 ? await slice(19) : await image(3)], 'none'));
+    // UNETFLOW_BENCH_FILES: timed files per case (slices 20, 21, ... or 2048² mosaics). @default 3
+    const timed = Array.from({ length: Number(process.env.UNETFLOW_BENCH_FILES ?? 3) }, (_, k) => k);
+    for (const i of timed) await writeFile(join(dir, `${i + 1}.tif`), encodeTiff([await image(i)], 'none'));
     const geometry = tileSize === 'auto' ? { model } : { model, input: Number(tileSize) };
     const definition = {
       version: 1,

@@ -132,6 +132,14 @@ export function predictionPeakBytes(config: NetworkLayers, width: number, height
   return tally.peak;
 }
 
+/**
+ * Process memory ONNX Runtime's CPU provider takes per byte of this file's tensor
+ * estimate: its arena keeps buffers by size and its NCHWc convolutions hold blocked
+ * copies. Measured (bench/inference-run.ts, 16 filters): one 2236 px tile, 1.03 GiB
+ * estimated, raised the peak RSS by ~2.6 GiB over the model and runtime.
+ */
+export const ONNX_RUNTIME_FACTOR = 2.5;
+
 /** The most a wasm engine's heap can grow to (emscripten's limit in tfjs-backend-wasm: 4 GiB - 64 KiB). */
 export const WASM_HEAP_BYTES = 4294901760;
 
@@ -161,14 +169,20 @@ export interface BudgetOptions {
  *   for the 16-filter network, ~1.85 GiB for the paper's 64 filters, for a heap that
  *   then peaks near 3 GiB.
  * - a GPU whose memory the backend reports (`deviceBytes`): half of it, less the weights.
- * - cpu, tensorflow (tfjs-node), onnxruntime: no per-engine ceiling; 2 GiB by
- *   default, so that a large batch of large tiles does not take the machine.
+ * - onnxruntime: 2 GiB of process memory, which is ONNX_RUNTIME_FACTOR times the
+ *   tensors estimated here.
+ * - cpu, tensorflow (tfjs-node): no per-engine ceiling; 2 GiB by default, so that a
+ *   large batch of large tiles does not take the machine.
  *
  * Either way at most half the machine's memory, shared by the engines.
  */
 export function memoryBudget(backend: string, { engines = 1, weightBytes = 0, deviceBytes }: BudgetOptions = {}): number {
   const own =
-    backend === 'wasm' ? (0.75 * WASM_HEAP_BYTES - 2 * weightBytes) / 1.5 : deviceBytes !== undefined ? deviceBytes / 2 - weightBytes : 2 * 2 ** 30;
+    backend === 'wasm'
+      ? (0.75 * WASM_HEAP_BYTES - 2 * weightBytes) / 1.5
+      : deviceBytes !== undefined
+        ? deviceBytes / 2 - weightBytes
+        : (2 * 2 ** 30) / (backend === 'onnxruntime' ? ONNX_RUNTIME_FACTOR : 1);
   return Math.max(0, Math.min(own, totalmem() / 2 / Math.max(1, engines)));
 }
 
