@@ -135,10 +135,11 @@ export function predictionPeakBytes(config: NetworkLayers, width: number, height
 /**
  * Process memory ONNX Runtime's CPU provider takes per byte of this file's tensor
  * estimate: its arena keeps buffers by size and its NCHWc convolutions hold blocked
- * copies. Measured (bench/inference-run.ts, 16 filters): one 2236 px tile, 1.03 GiB
- * estimated, raised the peak RSS by ~2.6 GiB over the model and runtime.
+ * copies. Measured (bench/inference-run.ts, 16 filters, peak RSS above the ~0.4 GiB of
+ * model and runtime): one 2236 px tile, 1.03 GiB estimated, ~2.6 GiB; chunks of three
+ * 1212 px tiles, 0.78 GiB estimated, ~2.7 GiB.
  */
-export const ONNX_RUNTIME_FACTOR = 2.5;
+export const ONNX_RUNTIME_FACTOR = 3.5;
 
 /** The most a wasm engine's heap can grow to (emscripten's limit in tfjs-backend-wasm: 4 GiB - 64 KiB). */
 export const WASM_HEAP_BYTES = 4294901760;
