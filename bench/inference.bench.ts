@@ -72,7 +72,7 @@ async function benchBackend(backend: string): Promise<BenchResult[]> {
         name: `inference-2048-peak-rss-${backend}`,
         value: auto.peakRssMiB,
         unit: 'MiB',
-        parameters: { ...parameters, note: 'peak RSS of the process (model, engine, two 2048² images one after the other)' },
+        parameters: { ...parameters, note: 'peak RSS of the process: model, engine, the warm-up and timed 2048² images one after the other' },
         reference: { name: 'fixed 572 px tiles (same run)', value: fixed.peakRssMiB, ratio: auto.peakRssMiB / fixed.peakRssMiB },
       });
     }
@@ -85,7 +85,7 @@ async function benchBackend(backend: string): Promise<BenchResult[]> {
       value,
       unit: 'GFLOP/s',
       parameters: { backend: g.backend, workers: g.workers, tile: `${size} px, batch 1, no TTA`, flops: 'counted from the layers, 2 per multiply-add' },
-      reference: { name: 'the same engine on a 2048² matrix product (same run)', value: g.matmulPeak, ratio: value / g.matmulPeak },
+      reference: { name: 'the same engine on a large matrix product (same run)', value: g.matmulPeak, ratio: value / g.matmulPeak },
     });
   }
   return out;
