@@ -2,9 +2,9 @@ import * as t from 'io-ts';
 import { ConfigError } from '../src/errors.js';
 import { NonNegativeInt, oneOf, strict } from '../src/codec/strict.js';
 import { uniformMargins } from '../src/kernels/mirror.js';
-import { tileGrid } from '../src/kernels/tiling.js';
+import { planGrid } from '../src/model/tile-size.js';
 import { mapPaddedFields, type Margins } from '../src/sample.js';
-import { geometryProps, operatorGeometry } from './geometry.js';
+import { geometryProps, operatorPlan } from './geometry.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
 export const MirrorParams = strict(
@@ -24,7 +24,8 @@ export type MirrorParams = t.TypeOf<typeof MirrorParams>;
 
 /**
  * Extrapolates each image by mirroring it at its borders (paper, Fig. 2), by a fixed
- * margin or by exactly what a tile geometry needs. The mirroring is recorded in
+ * margin or by exactly what a tile geometry needs (with `size: auto`, what the tiles
+ * `tile` chooses for the image need: both steps choose them alike). The mirroring is recorded in
  * `sample.mirroring` and applied by `tile` as it cuts each tile through mirrored
  * indices: the image keeps its size, and no mirrored copy of it is made. A label and
  * weights are mirrored with the image (mirroring copies values, so a label gains no
@@ -37,14 +38,14 @@ export type MirrorParams = t.TypeOf<typeof MirrorParams>;
  */
 export function mirror(params: MirrorParams = {}, ctx: StepContext = {}): SampleOperator {
   const p = decodeParams('mirror', MirrorParams, params);
-  const geometry = operatorGeometry('mirror', p, ctx.baseDir);
+  const geometry = operatorPlan('mirror', p, ctx.baseDir, ctx.backend);
   const given = [p.margin !== undefined, p.margins !== undefined, geometry !== undefined].filter(Boolean).length;
   if (given !== 1) {
     throw new ConfigError('mirror: give exactly one of margin, margins, or a tile geometry (model, input + output, or size)');
   }
   const mode = p.mode ?? 'reflect';
   const marginsFor = (height: number, width: number): Margins =>
-    geometry ? tileGrid(height, width, geometry).padding : p.margins ?? uniformMargins(p.margin!);
+    geometry ? planGrid(height, width, geometry).padding : p.margins ?? uniformMargins(p.margin!);
 
   return perSample('mirror', ctx, (sample) => {
     if (sample.padding || sample.mirroring) throw new Error('the image is already mirrored; mirror once, with the margins the network needs');

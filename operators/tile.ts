@@ -2,10 +2,11 @@ import * as t from 'io-ts';
 import { Observable, defer } from 'rxjs';
 import { PositiveInt, oneOf, strict } from '../src/codec/strict.js';
 import { cropMirrored, type MirrorMode } from '../src/kernels/mirror.js';
-import { tileGrid, type TileGeometry, type TileGrid } from '../src/kernels/tiling.js';
+import type { TileGrid } from '../src/kernels/tiling.js';
+import { planGrid, type TilePlan } from '../src/model/tile-size.js';
 import { mapPaddedFields, type Margins, type Sample } from '../src/sample.js';
 import { TileBudget, stitchDownstream } from '../src/tile-budget.js';
-import { geometryProps, requireGeometry } from './geometry.js';
+import { geometryProps, requirePlan } from './geometry.js';
 import { decodeParams, flatPerSample, type SampleOperator, type StepContext } from './step.js';
 
 export const TileParams = strict(
@@ -28,7 +29,11 @@ export type TileParams = t.TypeOf<typeof TileParams>;
 const STALL_MS = 60_000;
 
 /**
- * Cuts each image into the overlap-tiles of a network geometry. Every tile is a
+ * Cuts each image into the overlap-tiles of a network geometry: a fixed one, or with
+ * `size: auto` (the default with a model) the tile size whose tiling of this image
+ * costs the network the fewest FLOPs within the backend's memory budget
+ * (src/model/tile-size.ts): one 700 px tile for a 512 px image rather than four of
+ * 572. A valid network's probabilities do not depend on the tiling. Every tile is a
  * Sample of its own (id `<parent>#<index>`) carrying its grid position and its
  * parent, so `stitch` can regroup tiles of many images in any order. A label and
  * weights are cut with the image, so tiles of training samples can go to `train`.
@@ -48,7 +53,7 @@ const STALL_MS = 60_000;
  */
 export function tile(params: TileParams, ctx: StepContext = {}): SampleOperator {
   const p = decodeParams('tile', TileParams, params);
-  const g = requireGeometry('tile', p, ctx.baseDir);
+  const g = requirePlan('tile', p, ctx.baseDir, ctx.backend);
   const inFlight = p.inFlight ?? 16;
   let slowestMs = 0; // the longest round trip tile -> stitch seen by this step
   const watch: Watch = {
@@ -76,15 +81,15 @@ export function tile(params: TileParams, ctx: StepContext = {}): SampleOperator 
 }
 
 /** How tiles of `sample` are cut: its grid, the offset from mirrored to stored coordinates, and the mirroring mode. */
-function layout(sample: Sample, g: TileGeometry, defaultMode: MirrorMode) {
+function layout(sample: Sample, g: TilePlan, defaultMode: MirrorMode) {
   const { padding, mirroring } = sample;
   if (padding) {
     // Already extended by other code: tiles are plain crops of the stored image.
-    const grid = tileGrid(sample.image.height - padding.top - padding.bottom, sample.image.width - padding.left - padding.right, g);
+    const grid = planGrid(sample.image.height - padding.top - padding.bottom, sample.image.width - padding.left - padding.right, g);
     checkMargins(padding, grid.padding);
     return { grid, offset: { y: 0, x: 0 }, mode: defaultMode };
   }
-  const grid = tileGrid(sample.image.height, sample.image.width, g);
+  const grid = planGrid(sample.image.height, sample.image.width, g);
   if (mirroring) checkMargins(mirroring.margins, grid.padding);
   return { grid, offset: { y: -grid.padding.top, x: -grid.padding.left }, mode: mirroring?.mode ?? defaultMode };
 }

@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { bufferCount, concatMap, defer, finalize, from, mergeMap, type Observable } from 'rxjs';
+import { defer, finalize, from, mergeMap, type Observable } from 'rxjs';
 import { resolve } from 'node:path';
 import { NonNegativeNumber, PositiveInt, oneOf, strict } from '../src/codec/strict.js';
 import { ConfigError, SampleError, messageOf } from '../src/errors.js';
@@ -12,6 +12,7 @@ import { Shared } from '../src/model/shared.js';
 import { checkModelDir, loadModel, type ModelMetadata } from '../src/model/store.js';
 import type { UNetConfig } from '../src/model/unet.js';
 import { sizeMap } from '../src/model/geometry.js';
+import { TileBatcher } from '../src/model/batcher.js';
 import type { Sample } from '../src/sample.js';
 import { intensityWarnings } from './intensity-warning.js';
 import { isPackage } from '../src/model/bioimageio/package.js';
@@ -24,7 +25,11 @@ export const UnetParams = strict(
   'unet parameters',
   { /** Model directory (model.json + weights + metadata.json), or a bioimage.io package (folder or zip). */ model: t.string },
   {
-    /** Tiles per forward pass; tiles of different images share batches. @default 4 */
+    /**
+     * Tiles per forward pass at most. Tiles of one size from any of the files in flight
+     * share a pass (those that arrive together, or while the previous pass runs); a
+     * failing pass is retried file by file, so one file's failure is its own. @default 4
+     */
     batchSize: PositiveInt,
     /** Test-time augmentation, averaged: 'flips' (4 passes) or 'dihedral' (8). @default 'none' */
     tta: oneOf(['none', 'flips', 'dihedral']),
@@ -50,8 +55,9 @@ export type UnetParams = t.TypeOf<typeof UnetParams>;
 /**
  * Predicts each tile's class probabilities with a stored U-Net: adds `probabilities`
  * (float32, one channel per class, at the network's output size) for `stitch` to put
- * back together. Tiles of several images are batched together as they arrive; the
- * last, partial batch runs when the input completes. The model loads once per operator
+ * back together. Tiles of equal size are batched together as they arrive, across the
+ * files the pipeline has in flight (src/model/batcher.ts); a pass never waits for a
+ * batch to fill. The model loads once per operator
  * instance, on first subscription, and is shared by later and concurrent subscriptions
  * (a pipeline subscribes once per input file); it is freed `keepSeconds` after the last
  * one ends.
@@ -105,78 +111,49 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
       ctx.emit?.({ type: 'backend', step, name: backend.name, package: backend.package, workers, skipped: backend.skipped, ...(backend.adapter && { adapter: backend.adapter }) });
       ctx.emit?.({ type: 'log', level: 'info', message: `${step}: model ${dir}` });
     }
-    return { predictor, metadata, config, sizeMap: (input: number) => sizeMap(input, config) };
+    const outputValues = (size: number) => sizeMap(size, config).output ** 2 * config.classes;
+    const batcher = new TileBatcher(predictor, batchSize, p.tta ?? 'none', outputValues, (tiles, work) => whileWorkingOn(tiles.map((t) => t.owner), work));
+    return { predictor, batcher, metadata, config, sizeMap: (input: number) => sizeMap(input, config) };
   }
 
   function run(source: Observable<Sample>, loaded: Loaded): Observable<Sample> {
-    const { predictor, metadata, config } = loaded;
+    const { batcher, metadata, config } = loaded;
     const channels = config.inputChannels;
-    const tta = p.tta ?? 'none';
-
-    // A batch holds tiles of one size; a stream mixing sizes is predicted in runs of equal size.
-    const predictBatch = async (batch: Prepared[]): Promise<Sample[]> => {
-      const out: Sample[] = [];
-      for (let i = 0; i < batch.length; ) {
-        let j = i + 1;
-        while (j < batch.length && batch[j].size === batch[i].size) j++;
-        out.push(...(await predictRun(batch.slice(i, j))));
-        i = j;
-      }
-      return out;
-    };
-
-    const predictRun = async (run: Prepared[]): Promise<Sample[]> => {
-      const { size, output: o } = run[0];
-      const per = run[0].input.length;
-      const images = new Float32Array(per * run.length);
-      run.forEach((r, i) => images.set(r.input, i * per));
-      let probabilities: Float32Array;
-      try {
-        probabilities = await whileWorkingOn(run.map((r) => r.sample), () => predictor.predict(images, run.length, size, tta));
-      } catch (error) {
-        // The whole run failed: each of its tiles is reported (or the stream errors), and gives its permit back to tile.
-        for (const r of run) {
-          releaseTile(r.sample);
-          const wrapped = SampleError.wrap({ step, file: r.sample.source.path, sample: r.sample.id }, error);
-          if (!ctx.onSampleError) throw wrapped;
-          ctx.onSampleError(wrapped);
-        }
-        return [];
-      }
-      const k = config.classes;
-      const n = o * o * k;
-      return run.map((r, i) => ({ ...r.sample, probabilities: makeImage(o, o, k, 'float32', probabilities.slice(i * n, (i + 1) * n)) }));
-    };
-
     return source.pipe(
-      // Checked one by one, so that a bad tile fails alone rather than its whole batch.
-      perSample(step, ctx, (sample: Sample): Prepared => {
+      // Checked one by one, so that a bad tile fails alone.
+      perSample(step, ctx, (sample: Sample) => {
         requireChannels(sample.image, channels, 'the network input');
         const { width, height } = sample.image;
         if (width !== height) throw new RangeError(`tiles must be square, got ${width}x${height} — tile the image with the model's geometry first`);
         const output = loaded.sizeMap(width).output;
         checkIntensity(sample, metadata);
-        return { sample, input: toFloat32(sample.image, metadata.normalisation).data, size: width, output };
+        return { sample, input: () => toFloat32(sample.image, metadata.normalisation).data, size: width, output };
       }),
-      bufferCount(batchSize),
-      // One batch at a time: each worker's backend runs one computation at a time anyway.
-      concatMap((batch) => from(predictBatch(batch)).pipe(mergeMap((samples) => from(samples)))),
+      // Every tile goes to the operator's one batcher, which puts tiles of this and other files in one pass.
+      mergeMap(async ({ sample, input, size, output }) => {
+        try {
+          const p = await batcher.submit({ input, size, image: sample.source.path, owner: sample });
+          return [{ ...sample, probabilities: makeImage(output, output, config.classes, 'float32', p) }];
+        } catch (error) {
+          // The tile is reported (or the stream errors), and gives its permit back to tile.
+          releaseTile(sample);
+          const wrapped = SampleError.wrap({ step, file: sample.source.path, sample: sample.id }, error);
+          if (!ctx.onSampleError) throw wrapped;
+          ctx.onSampleError(wrapped);
+          return [];
+        }
+      }),
+      mergeMap((samples) => from(samples)),
     );
   }
 }
 
 interface Loaded {
   readonly predictor: Predictor;
+  readonly batcher: TileBatcher;
   readonly metadata: ModelMetadata;
   readonly config: UNetConfig;
   readonly sizeMap: (input: number) => { input: number; output: number };
-}
-
-interface Prepared {
-  readonly sample: Sample;
-  readonly input: Float32Array;
-  readonly size: number;
-  readonly output: number;
 }
 
 /** What `validate` and run start-up check: the model folder loads (files present, sizes and checksums right). */

@@ -10,12 +10,17 @@ import type { Margins } from '../sample.js';
 /**
  * - `valid`: an unpadded network maps an input tile of `input` px to the centre
  *   `output` px (572 -> 388 for the paper's network; margin (input - output) / 2 = 92).
- *   Output tiles abut; the last row and column are shifted back inside the image.
+ *   Without `align`, output tiles abut and the last row and column are shifted back
+ *   inside the image. With `align` (a U-Net's 2^depth, 16 for the paper's), every tile
+ *   starts at a multiple of it: each tile then pools on the grid a single tile over
+ *   the whole mirrored image would, so every pixel gets the probabilities that tile
+ *   would give it, whatever the tile size. Neighbours overlap by output mod align px
+ *   (4 at 388) and the last row and column reach past the image into more mirroring.
  * - `same`: a same-padded network maps a `tile` to a tile of the same size; tiles
  *   overlap by `overlap` px and are blended with `window` (as MONAI's sliding window).
  */
 export type TileGeometry =
-  | { readonly kind: 'valid'; readonly input: number; readonly output: number }
+  | { readonly kind: 'valid'; readonly input: number; readonly output: number; readonly align?: number }
   | {
       readonly kind: 'same';
       readonly tile: number;
@@ -58,6 +63,10 @@ export function checkGeometry(g: TileGeometry): void {
         `tile geometry: input ${g.input} - output ${g.output} must be even (the margin is cut equally on both sides)`,
       );
     }
+    if (g.align !== undefined) {
+      int('align', g.align, 1);
+      if (g.output < g.align) throw new RangeError(`tile geometry: output ${g.output} is smaller than the alignment ${g.align}: tiles could not advance`);
+    }
   } else {
     int('tile', g.tile, 1);
     int('overlap', g.overlap, 0);
@@ -65,14 +74,24 @@ export function checkGeometry(g: TileGeometry): void {
   }
 }
 
-/** Start positions of tiles of `size` with `stride` covering [0, n); the last one ends at n. */
-export function tileStarts(n: number, size: number, stride: number): number[] {
+/**
+ * Start positions of tiles of `size` with `stride` covering [0, n): the last one ends
+ * at n, or with `onStride` it starts on the stride too (and may end past n).
+ */
+export function tileStarts(n: number, size: number, stride: number, onStride = false): number[] {
   if (n <= size) return [0];
   const count = Math.ceil((n - size) / stride) + 1;
   const starts: number[] = [];
   for (let i = 0; i < count - 1; i++) starts.push(i * stride);
-  starts.push(n - size);
+  starts.push(onStride ? (count - 1) * stride : n - size);
   return starts;
+}
+
+/** Stride and whether tiles stay on it, for a geometry. */
+export function tileStride(geometry: TileGeometry): { stride: number; onStride: boolean } {
+  if (geometry.kind === 'same') return { stride: geometry.tile - geometry.overlap, onStride: false };
+  const align = geometry.align ?? 1;
+  return { stride: geometry.output - (geometry.output % align), onStride: align > 1 };
 }
 
 export function tileGrid(height: number, width: number, geometry: TileGeometry): TileGrid {
@@ -80,28 +99,19 @@ export function tileGrid(height: number, width: number, geometry: TileGeometry):
   if (!(Number.isInteger(height) && Number.isInteger(width) && height > 0 && width > 0)) {
     throw new RangeError(`cannot tile a ${width}x${height} image`);
   }
-  let inputSize: number;
-  let outputSize: number;
-  let stride: number;
-  let margin: number;
-  if (geometry.kind === 'valid') {
-    inputSize = geometry.input;
-    outputSize = geometry.output;
-    stride = outputSize;
-    margin = (inputSize - outputSize) / 2;
-  } else {
-    inputSize = outputSize = geometry.tile;
-    stride = geometry.tile - geometry.overlap;
-    margin = 0;
-  }
-  const rows = tileStarts(height, outputSize, stride);
-  const cols = tileStarts(width, outputSize, stride);
-  // An image smaller than one output tile is mirrored out to a whole tile; stitching crops it back.
+  const inputSize = geometry.kind === 'valid' ? geometry.input : geometry.tile;
+  const outputSize = geometry.kind === 'valid' ? geometry.output : geometry.tile;
+  const margin = (inputSize - outputSize) / 2;
+  const { stride, onStride } = tileStride(geometry);
+  const rows = tileStarts(height, outputSize, stride, onStride);
+  const cols = tileStarts(width, outputSize, stride, onStride);
+  // Tiles reaching past the image (one larger than it, or the last on the stride) get
+  // mirrored input; stitching crops their output back.
   const padding: Margins = {
     top: margin,
     left: margin,
-    bottom: margin + Math.max(0, outputSize - height),
-    right: margin + Math.max(0, outputSize - width),
+    bottom: margin + rows[rows.length - 1] + outputSize - height,
+    right: margin + cols[cols.length - 1] + outputSize - width,
   };
   return { geometry, height, width, padding, inputSize, outputSize, rows, cols, count: rows.length * cols.length };
 }

@@ -100,6 +100,15 @@ export function sizeMap(input: number, shape: NetworkShape): SizeMap {
   );
 }
 
+/**
+ * 2^depth of the valid U-Net that maps `input` px to `output` px (16 for 572 -> 388),
+ * undefined when no depth does: tiles that start on multiples of it pool on one grid.
+ */
+export function poolingScale(input: number, output: number): number | undefined {
+  for (let depth = 0; depth <= 10; depth++) if (outputSize(input, { depth, padding: 'valid' }) === output) return 2 ** depth;
+  return undefined;
+}
+
 /** The margin the network cuts from each side of a tile: (input - output) / 2. */
 export function margin(shape: NetworkShape): number {
   const s = nth(0, shape);

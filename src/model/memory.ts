@@ -12,7 +12,7 @@
  */
 import { totalmem } from 'node:os';
 import type { Augmentation } from './predictor.js';
-import type { UNetConfig } from './unet.js';
+import type { NetworkLayers } from './flops.js';
 
 const FLOAT = 4;
 
@@ -37,7 +37,7 @@ const map = (rows: number, cols: number, channels: number) => rows * cols * chan
  * UNet.infer on one tile of `height` x `width` px (the input already allocated, by the
  * caller), on `tally`: every feature map it allocates and frees, in its order.
  */
-function replayInfer(config: UNetConfig, width: number, height: number, tally: Tally): number {
+function replayInfer(config: NetworkLayers, width: number, height: number, tally: Tally): number {
   const { depth, baseFilters: f, classes, padding } = config;
   const shrink = padding === 'valid' ? 2 : 0;
   let rows = height;
@@ -88,7 +88,7 @@ function replayInfer(config: UNetConfig, width: number, height: number, tally: T
  * Peak bytes of the tensors UNet.infer allocates for one tile of `height` x `width`
  * px (beyond its input and the weights).
  */
-export function forwardPeakBytes(config: UNetConfig, width: number, height = width): number {
+export function forwardPeakBytes(config: NetworkLayers, width: number, height = width): number {
   const tally = new Tally();
   replayInfer(config, width, height, tally);
   return tally.peak;
@@ -99,7 +99,7 @@ export function forwardPeakBytes(config: UNetConfig, width: number, height = wid
  * `width` px with augmentation `tta` (beyond the weights): the input, its flipped or
  * transposed copy, the forward pass, softmax, the copy flipped back and the running sum.
  */
-export function predictionPeakBytes(config: UNetConfig, width: number, height = width, tta: Augmentation = 'none'): number {
+export function predictionPeakBytes(config: NetworkLayers, width: number, height = width, tta: Augmentation = 'none'): number {
   const tally = new Tally();
   const input = tally.alloc(map(height, width, config.inputChannels));
   // Copies a symmetry makes of a map (one per flip and one per transpose; a flip and a
@@ -132,6 +132,15 @@ export function predictionPeakBytes(config: UNetConfig, width: number, height = 
   return tally.peak;
 }
 
+/**
+ * Process memory ONNX Runtime's CPU provider takes per byte of this file's tensor
+ * estimate: its arena keeps buffers by size and its NCHWc convolutions hold blocked
+ * copies. Measured (bench/inference-run.ts, 16 filters, peak RSS above the ~0.4 GiB of
+ * model and runtime): one 2236 px tile, 1.03 GiB estimated, ~2.6 GiB; chunks of three
+ * 1212 px tiles, 0.78 GiB estimated, ~2.7 GiB.
+ */
+export const ONNX_RUNTIME_FACTOR = 3.5;
+
 /** The most a wasm engine's heap can grow to (emscripten's limit in tfjs-backend-wasm: 4 GiB - 64 KiB). */
 export const WASM_HEAP_BYTES = 4294901760;
 
@@ -140,6 +149,11 @@ export interface BudgetOptions {
   readonly engines?: number;
   /** Bytes of the network's weights (4 per parameter). @default 0 */
   readonly weightBytes?: number;
+  /**
+   * Memory of the device the engine computes on, where the backend knows it (a GPU's):
+   * half of it is the budget, in place of the 2 GiB default. @default unknown
+   */
+  readonly deviceBytes?: number;
 }
 
 /**
@@ -155,12 +169,31 @@ export interface BudgetOptions {
  *   quarters of the heap once the weights are counted twice, divided by 1.5: ~2 GiB
  *   for the 16-filter network, ~1.85 GiB for the paper's 64 filters, for a heap that
  *   then peaks near 3 GiB.
- * - cpu, tensorflow (tfjs-node), onnxruntime: no per-engine ceiling; 2 GiB by
- *   default, so that a large batch of large tiles does not take the machine.
+ * - a GPU whose memory the backend reports (`deviceBytes`): half of it, less the weights.
+ * - onnxruntime: 2 GiB of process memory, which is ONNX_RUNTIME_FACTOR times the
+ *   tensors estimated here.
+ * - cpu, tensorflow (tfjs-node): no per-engine ceiling; 2 GiB by default, so that a
+ *   large batch of large tiles does not take the machine.
  *
  * Either way at most half the machine's memory, shared by the engines.
  */
-export function memoryBudget(backend: string, { engines = 1, weightBytes = 0 }: BudgetOptions = {}): number {
-  const own = backend === 'wasm' ? (0.75 * WASM_HEAP_BYTES - 2 * weightBytes) / 1.5 : 2 * 2 ** 30;
+export function memoryBudget(backend: string, { engines = 1, weightBytes = 0, deviceBytes }: BudgetOptions = {}): number {
+  const own =
+    backend === 'wasm'
+      ? (0.75 * WASM_HEAP_BYTES - 2 * weightBytes) / 1.5
+      : deviceBytes !== undefined
+        ? deviceBytes / 2 - weightBytes
+        : (2 * 2 ** 30) / (backend === 'onnxruntime' ? ONNX_RUNTIME_FACTOR : 1);
   return Math.max(0, Math.min(own, totalmem() / 2 / Math.max(1, engines)));
+}
+
+/**
+ * The budget `tile: { size: auto }` chooses tile sizes under, known before any engine
+ * is loaded: that of the backend `choice` (a run's or step's `backend`), and for `auto`
+ * the smaller of ONNX Runtime's and wasm's, either of which it may pick. One tile per
+ * chunk: the predictors cut a batch into chunks that fit, whatever the tile size.
+ */
+export function plannedBudget(choice: string, weightBytes: number): number {
+  const engines = choice === 'auto' ? ['onnxruntime', 'wasm'] : [choice];
+  return Math.min(...engines.map((name) => memoryBudget(name, { weightBytes })));
 }

@@ -49,7 +49,21 @@ test('tile starts always cover the whole axis and stay inside it', () => {
   }
 });
 
+test('aligned tiles start on multiples of the alignment, overlap by output mod align, and the last reaches past the image into mirroring', () => {
+  const grid = tileGrid(512, 1000, { ...paper, align: 16 });
+  assert.deepEqual(grid.rows, [0, 384]); // 388 mod 16 = 4 px overlap
+  assert.deepEqual(grid.cols, [0, 384, 768]);
+  assert.deepEqual(grid.padding, { top: 92, left: 92, bottom: 92 + 384 + 388 - 512, right: 92 + 768 + 388 - 1000 });
+  for (let n = 1; n < 2000; n += 37) {
+    const { rows, padding } = tileGrid(n, n, { ...paper, align: 16 });
+    assert.ok(rows.every((r) => r % 16 === 0), `n=${n}`);
+    assert.ok(rows[rows.length - 1] + 388 >= n && rows[rows.length - 1] < n, `n=${n}: the tiles cover the image, none wholly outside it`);
+    assert.equal(padding.bottom, 92 + rows[rows.length - 1] + 388 - n);
+  }
+});
+
 test('impossible geometries are refused with the reason', () => {
+  assert.throws(() => checkGeometry({ kind: 'valid', input: 188, output: 4, align: 16 }), /smaller than the alignment 16/);
   assert.throws(() => checkGeometry({ kind: 'valid', input: 572, output: 389 }), /must be even/);
   assert.throws(() => checkGeometry({ kind: 'valid', input: 100, output: 200 }), /larger than input/);
   assert.throws(() => checkGeometry({ kind: 'same', tile: 64, overlap: 64, window: 'uniform' }), /overlap 64 must be smaller than tile 64/);

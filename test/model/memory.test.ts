@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { totalmem } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/model/backend.js';
-import { forwardPeakBytes, memoryBudget, predictionPeakBytes, WASM_HEAP_BYTES } from '../../src/model/memory.js';
+import { forwardPeakBytes, memoryBudget, ONNX_RUNTIME_FACTOR, plannedBudget, predictionPeakBytes, WASM_HEAP_BYTES } from '../../src/model/memory.js';
 import { predictProbabilities, type Augmentation } from '../../src/model/predictor.js';
 import { UNet, unetConfig, type UNetConfig } from '../../src/model/unet.js';
 import { createRng } from '../../src/random.js';
@@ -81,6 +81,10 @@ test('the budget leaves a wasm heap room for the weights twice, shrinks with the
   const paper = 4 * 31_030_658;
   assert.equal(memoryBudget('wasm', { weightBytes: paper }), Math.min((0.75 * WASM_HEAP_BYTES - 2 * paper) / 1.5, half));
   assert.ok(memoryBudget('wasm', { weightBytes: paper }) < memoryBudget('wasm'));
-  for (const backend of ['cpu', 'tensorflow', 'onnxruntime']) assert.equal(memoryBudget(backend), Math.min(2 * 2 ** 30, half));
+  for (const backend of ['cpu', 'tensorflow']) assert.equal(memoryBudget(backend), Math.min(2 * 2 ** 30, half));
+  // ONNX Runtime's 2 GiB of process memory hold ONNX_RUNTIME_FACTOR times the estimated tensors.
+  assert.equal(memoryBudget('onnxruntime'), Math.min((2 * 2 ** 30) / ONNX_RUNTIME_FACTOR, half));
+  assert.equal(memoryBudget('webgpu', { deviceBytes: 8 * 2 ** 30, weightBytes: paper }), Math.min(4 * 2 ** 30 - paper, half));
+  assert.equal(plannedBudget('auto', paper), Math.min(memoryBudget('onnxruntime'), memoryBudget('wasm', { weightBytes: paper })));
   assert.equal(memoryBudget('cpu', { engines: 64 }), Math.min(2 * 2 ** 30, half / 64));
 });

@@ -114,19 +114,29 @@ function tilesOf(s: Sample): Promise<Sample[]> {
   return lastValueFrom(from([s]).pipe(mirror(g), tile(g), toArray()));
 }
 
-test('mirror and tile can take their geometry from a model directory', async () => {
+test('mirror and tile can take their geometry from a model directory: a fixed input size, or chosen per image by default', async () => {
   const { mkdtemp, writeFile } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const dir = await mkdtemp(join(tmpdir(), 'unetflow-model-'));
-  // A depth-2 valid network maps 60 px tiles to 20 px.
-  await writeFile(join(dir, 'metadata.json'), JSON.stringify({ architecture: { depth: 2, padding: 'valid' }, tile: { input: 60 } }));
+  // A depth-2 valid network maps 60 px tiles to 20 px (and 92 px to 52 px).
+  await writeFile(join(dir, 'metadata.json'), JSON.stringify({ architecture: { depth: 2, padding: 'valid', baseFilters: 4 }, tile: { input: 60 } }));
   const input = sample('m', 50, 33);
-  const out = await lastValueFrom(from([input]).pipe(mirror({ model: dir }), tile({ model: dir }), toArray()));
+  const fixed = { model: dir, input: 60 };
+  const out = await lastValueFrom(from([input]).pipe(mirror(fixed), tile(fixed), toArray()));
   assert.equal(out[0].tile!.grid.inputSize, 60);
   assert.equal(out[0].tile!.grid.outputSize, 20);
   const back = await lastValueFrom(from(out).pipe(stitch()));
   assert.deepEqual(pixels(back.image), pixels(input.image));
+  // Automatic: one tile whose 52 px output covers the 50 x 33 image (6 tiles of 60 px cost 2.7x the FLOPs).
+  for (const auto of [{ model: dir }, { model: dir, size: 'auto' as const }]) {
+    const tiles = await lastValueFrom(from([input]).pipe(mirror(auto), tile(auto), toArray()));
+    assert.deepEqual([tiles.length, tiles[0].tile!.grid.inputSize, tiles[0].tile!.grid.outputSize], [1, 92, 52]);
+    assert.deepEqual(pixels((await lastValueFrom(from(tiles).pipe(stitch()))).image), pixels(input.image));
+  }
+  await assert.rejects(lastValueFrom(from([input]).pipe(mirror({ model: dir }), tile(fixed))), /this geometry needs/);
+  assert.throws(() => tile({ size: 'auto' }), /size: auto needs the model/);
+  assert.throws(() => tile({ model: dir, size: 'auto', input: 60 }), /not both/);
   assert.throws(() => tile({ model: dir, input: 61 }), /nearest valid/);
   assert.throws(() => mirror({ model: join(dir, 'nope') }), /cannot read the model's geometry from .*nope\/metadata\.json: file not found/);
 });
@@ -176,5 +186,16 @@ test('tile and stitch with a gaussian window blend each tile\'s network output b
       const got = out.probabilities!.data[y * 12 + x];
       assert.ok(Math.abs(got - sum / weights) < 1e-5, `(${y}, ${x}): ${got} vs ${sum / weights}`);
     }
+  }
+});
+
+test('a U-Net size given as input and output is tiled on its pooling grid, and stitch(tile(mirror(x))) = x for any image size', async () => {
+  const unet = { input: 188 + 16 * 3, output: 4 + 16 * 3 }; // depth 4: 236 -> 52
+  for (const [w, h] of [[1, 1], [52, 53], [130, 47], [200, 201]]) {
+    const input = sample(`u${w}`, w, h, w);
+    const tiles = await lastValueFrom(from([input]).pipe(mirror(unet), tile(unet), toArray()));
+    const grid = tiles[0].tile!.grid;
+    assert.ok([...grid.rows, ...grid.cols].every((start) => start % 16 === 0), `${w}x${h}`);
+    assert.deepEqual(pixels((await lastValueFrom(from(tiles).pipe(stitch()))).image), pixels(input.image), `${w}x${h}`);
   }
 });
