@@ -81,7 +81,9 @@ export function gridGeometry(grid: SizeGrid, where: string, input?: number): Til
   }
   const output = keep(grid, size);
   if ((size - output) % 2 !== 0) throw new RangeError(`${where}: input ${size} and output ${output} differ by an odd number of px: the output cannot be centred`);
-  return { kind: 'valid', input: size, output };
+  // Sizes on a {min, step} grid are a pooling network's (step 2^depth for a U-Net): tiles
+  // that start on multiples of the step pool alike, so results do not depend on the tiling.
+  return { kind: 'valid', input: size, output, ...(grid.step > 1 && output >= grid.step ? { align: grid.step } : {}) };
 }
 
 function nearest(grid: SizeGrid, size: number): number[] {

@@ -34,11 +34,11 @@ test('geometryOfModel reads a package\'s geometry from its axes, as mirror and t
   assert.deepEqual(await geometryOfModel(EXAMPLE), { kind: 'valid', input: 512, output: 448 });
 });
 
-test('{ min, step } inputs with an offset output give the largest tile up to 572 px, and any other size on the grid', () => {
+test('{ min, step } inputs with an offset output give the largest tile up to 572 px, and any other size on the grid, aligned to the step', () => {
   const grid = sizeGrid(rdf({ min: 188, step: 16 }, { min: 188, step: 16 }, ref('y', -184), ref('x', -184)), 'p');
   assert.deepEqual(grid, { min: 188, step: 16, offset: -184, halo: 0 });
-  assert.deepEqual(gridGeometry(grid, 'p'), { kind: 'valid', input: 572, output: 388 });
-  assert.deepEqual(gridGeometry(grid, 'p', 204), { kind: 'valid', input: 204, output: 20 });
+  assert.deepEqual(gridGeometry(grid, 'p'), { kind: 'valid', input: 572, output: 388, align: 16 });
+  assert.deepEqual(gridGeometry(grid, 'p', 204), { kind: 'valid', input: 204, output: 20, align: 16 });
   assert.throws(() => gridGeometry(grid, 'p', 200), /cannot take a 200 px tile; it takes 188 \+ n \* 16, e\.g\. 188 or 204/);
 });
 
