@@ -43,7 +43,9 @@ function engine(r: BenchRecord): string {
     '@tensorflow/tfjs (cpu)': 'tfjs cpu',
   };
   const backend = String(r.parameters?.backend ?? 'unknown backend');
-  return names[backend] ?? backend;
+  // bench/inference.bench.ts names the engine as the run's summary does: `wasm (@tensorflow/tfjs-backend-wasm), 2 worker(s)`.
+  const inSummary = /\(([^)]+)\)/.exec(backend)?.[1];
+  return names[backend] ?? (inSummary && names[inSummary]) ?? backend;
 }
 
 /** `PyTorch 1.13 CPU`, flagged when the figure is quoted rather than measured in the run. */
@@ -80,6 +82,25 @@ function weightMapRow(name: string, what: string, cells: string, referenceText: 
     cells(get) {
       const r = get(name);
       return [`weight map, ${what} (${r.parameters?.instances} ${cells})`, `${figure(r.value)} s`, `${referenceText}: ${figure(reference(r).value)} s (${times(1 / reference(r).ratio)})`];
+    },
+  };
+}
+
+/** bench/inference.bench.ts: load -> saved mask with tiles sized per image, ONNX Runtime / tfjs wasm, against fixed 572 px tiles in the same run. */
+function inferenceRow(name: string, what: string, unit: string, memory?: string): Row {
+  const names = [`inference-${name}-onnxruntime`, `inference-${name}-wasm`, ...(memory ? [`inference-${memory}-onnxruntime`, `inference-${memory}-wasm`] : [])];
+  return {
+    cites: names,
+    cells(get) {
+      const [ort, wasm, ortMemory, wasmMemory] = names.map(get);
+      const tiles = [...new Set([ort, wasm].map((r) => String(r.parameters?.tile ?? '?')))].join(' / ');
+      const peak = ortMemory && wasmMemory ? `; peak ${figure(ortMemory.value)} / ${figure(wasmMemory.value)} MiB (budget ${figure(Number(ortMemory.parameters?.budgetMiB))} / ${figure(Number(wasmMemory.parameters?.budgetMiB))} MiB of estimated tensors)` : '';
+      const peakRef = ortMemory && wasmMemory ? `; ${figure(reference(ortMemory).value)} / ${figure(reference(wasmMemory).value)} MiB` : '';
+      return [
+        `${what}, tiles sized per image (${tiles}): ${engine(ort)} / ${engine(wasm)}`,
+        `${figure(ort.value)} / ${figure(wasm.value)} ${unit}${peak}`,
+        `fixed 572 px tiles: ${figure(reference(ort).value)} / ${figure(reference(wasm).value)} ${unit} (${times(reference(ort).ratio)} / ${times(reference(wasm).ratio)})${peakRef}`,
+      ];
     },
   };
 }
@@ -165,6 +186,27 @@ export const ROWS: Row[] = [
         `U-Net inference, 16 filters: ${engine(rate)} / ${engine(rateWasm)}`,
         `${figure(rate.value)} / ${figure(rateWasm.value)} tiles/s: ${figure(image.value)} / ${figure(imageWasm.value)} s per 2048x2048 image`,
         '',
+      ];
+    },
+  },
+  inferenceRow('512-dihedral', '512x512 slice, dihedral TTA, load -> saved mask', 's'),
+  inferenceRow('512-none', '512x512 slice, no TTA, load -> saved mask', 's'),
+  inferenceRow('2048-none', '2048x2048 image, no TTA, load -> saved mask', 's', '2048-peak-rss'),
+  {
+    cites: ['inference-watch-latency-512-dihedral'],
+    cells(get) {
+      const r = get('inference-watch-latency-512-dihedral');
+      return ['watch: a 512x512 slice lands -> its mask is written (dihedral TTA), beyond stableMs', `${figure(r.value)} s`, `fixed 572 px tiles: ${figure(reference(r).value)} s (${times(reference(r).ratio)})`];
+    },
+  },
+  {
+    cites: ['inference-gflops-700-onnxruntime', 'inference-gflops-700-wasm'],
+    cells(get) {
+      const [ort, wasm] = [get('inference-gflops-700-onnxruntime'), get('inference-gflops-700-wasm')];
+      return [
+        `U-Net forward, 700 px tile, 16 filters, achieved GFLOP/s: ${engine(ort)} / ${engine(wasm)}`,
+        `${figure(ort.value)} / ${figure(wasm.value)} GFLOP/s`,
+        `the same engine on a large matrix product: ${figure(reference(ort).value)} / ${figure(reference(wasm).value)} GFLOP/s`,
       ];
     },
   },
