@@ -5,6 +5,7 @@
  * ONNX Runtime is missing or wrong.
  */
 import { messageOf } from '../errors.js';
+import { useBackend } from '../model/backend.js';
 import { exportPackage } from '../model/bioimageio/export.js';
 import type { Output } from './check-model.js';
 
@@ -15,6 +16,9 @@ export interface ExportFlags {
 
 export async function exportCommand(modelDir: string, flags: ExportFlags, out: Output = process.stdout, err: Output = process.stderr): Promise<number> {
   try {
+    // The weights are read into tfjs tensors. wasm rather than tfjs's default cpu backend,
+    // whose first use prints tfjs's "install our node backend" banner to the user.
+    await useBackend('wasm');
     const { files, rdf } = await exportPackage(modelDir, flags.bioimageio, { testImage: flags.testImage });
     const bytes = [...files.values()].reduce((n, f) => n + f.length, 0);
     out.write(`${flags.bioimageio}: bioimage.io package of ${modelDir} (format ${rdf.format_version}, ${files.size} files, ${(bytes / 2 ** 20).toFixed(1)} MiB): ${[...files.keys()].join(', ')}\n`);
