@@ -6,8 +6,8 @@
  * per output channel) at the tile geometry's output size for `stitch`.
  */
 import { availableParallelism } from 'node:os';
-import { bufferCount, concatMap, defer, finalize, from, mergeMap, type Observable } from 'rxjs';
-import { ConfigError, SampleError, messageOf } from '../src/errors.js';
+import { bufferCount, concatMap, from, mergeMap, type Observable } from 'rxjs';
+import { ConfigError, SampleError } from '../src/errors.js';
 import { makeImage, requireChannels } from '../src/image/image.js';
 import { keep, sizeGrid, validInputs, type SizeGrid } from '../src/model/bioimageio/axes.js';
 import { cropTile, transpose } from '../src/model/bioimageio/layout.js';
@@ -15,9 +15,9 @@ import { openPackage } from '../src/model/bioimageio/package.js';
 import { applyProcessing, prepareProcessing, type NamedTensor, type Transform } from '../src/model/bioimageio/processing.js';
 import { axisId, tensorId } from '../src/model/bioimageio/rdf.js';
 import { openPackageSession, type PackageSession } from '../src/model/bioimageio/session.js';
-import { Shared } from '../src/model/shared.js';
 import type { Sample } from '../src/sample.js';
 import { releaseTile, whileWorkingOn } from '../src/tile-budget.js';
+import { modelOperator } from './model-operator.js';
 import { perSample, type SampleOperator, type StepContext } from './step.js';
 import type { UnetParams } from './unet.js';
 
@@ -30,18 +30,7 @@ export function unetPackage(p: UnetParams, path: string, ctx: StepContext = {}):
   }
   const batchSize = p.batchSize ?? 4;
   let announced = false; // the backend and model lines come once, however often the package is reopened after idle periods
-  const shared = new Shared<Loaded>(
-    () => open().catch((error: unknown) => {
-      throw new ConfigError(`${step}: cannot run the model ${path}: ${messageOf(error)}`, { cause: error });
-    }),
-    (loaded) => loaded?.session.release(),
-    (p.keepSeconds ?? 2) * 1000,
-  );
-  return (source) =>
-    defer(() => shared.acquire()).pipe(
-      mergeMap((loaded) => run(source, loaded)),
-      finalize(() => shared.release()),
-    );
+  return modelOperator(step, path, open, (loaded) => loaded?.session.release(), p.keepSeconds ?? 2, run);
 
   async function open(): Promise<Loaded> {
     const pkg = openPackage(path);

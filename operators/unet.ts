@@ -1,14 +1,13 @@
 import * as t from 'io-ts';
-import { defer, finalize, from, mergeMap, type Observable } from 'rxjs';
+import { from, mergeMap, type Observable } from 'rxjs';
 import { resolve } from 'node:path';
 import { NonNegativeNumber, PositiveInt, oneOf, strict } from '../src/codec/strict.js';
-import { ConfigError, SampleError, messageOf } from '../src/errors.js';
+import { SampleError } from '../src/errors.js';
 import { toFloat32 } from '../src/image/convert.js';
 import { makeImage, requireChannels } from '../src/image/image.js';
 import { inferenceBackendChoices, useInferenceBackend, type InferenceBackendChoice } from '../src/model/backend.js';
 import { defaultInferenceWorkers, openInferencePredictor } from '../src/model/onnx/predictor.js';
 import type { Predictor } from '../src/model/runner.js';
-import { Shared } from '../src/model/shared.js';
 import { checkModelDir, loadModel, type ModelMetadata } from '../src/model/store.js';
 import type { UNetConfig } from '../src/model/unet.js';
 import { sizeMap } from '../src/model/geometry.js';
@@ -19,6 +18,7 @@ import { isPackage } from '../src/model/bioimageio/package.js';
 import { checkRunnablePackage } from '../src/model/bioimageio/runnable.js';
 import { unetPackage } from './unet-package.js';
 import { releaseTile, whileWorkingOn } from '../src/tile-budget.js';
+import { modelOperator } from './model-operator.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
 export const UnetParams = strict(
@@ -84,20 +84,7 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
   const batchSize = p.batchSize ?? 4;
   const checkIntensity = intensityWarnings(step, ctx.emit);
   let announced = false;
-  const shared = new Shared<Loaded>(
-    // A model or backend that will not load is the pipeline's fault, not the input's: a
-    // ConfigError ends the run (exit 2) without recording any file as failed.
-    () => open().catch((error: unknown) => {
-      throw new ConfigError(`${step}: cannot run the model ${dir}: ${messageOf(error)}`, { cause: error });
-    }),
-    (loaded) => loaded?.predictor.close(),
-    (p.keepSeconds ?? 2) * 1000,
-  );
-  return (source) =>
-    defer(() => shared.acquire()).pipe(
-      mergeMap((loaded) => run(source, loaded)),
-      finalize(() => shared.release()),
-    );
+  return modelOperator(step, dir, open, (loaded) => loaded?.predictor.close(), p.keepSeconds ?? 2, run);
 
   async function open(): Promise<Loaded> {
     const engine = await useInferenceBackend(p.backend ?? (ctx.backend as InferenceBackendChoice | undefined) ?? 'auto');
