@@ -66,12 +66,21 @@ async function weightsOf(dir: string): Promise<Map<string, Float32Array>> {
 
 const identical = (a: Float32Array, b: Float32Array) => a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
-test('training from a model writes a new folder, leaves every file of the source as it was, and records the parent in provenance', async () => {
+/** Runs `body` on wasm with a parent model at `<dir>/parent` in a temporary folder, removed afterwards. */
+async function withParent(body: (dir: string, parent: string) => Promise<void>): Promise<void> {
   await useBackend('wasm');
   const dir = await tempDir('unetflow-from-');
   try {
     const parent = join(dir, 'parent');
     await parentModel(parent);
+    await body(dir, parent);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('training from a model writes a new folder, leaves every file of the source as it was, and records the parent in provenance', async () => {
+  await withParent(async (dir, parent) => {
     const before = await snapshot(parent);
     const weightsFile = (await readdir(parent)).find((f) => f.startsWith('weights.'))!;
     const expectedHash = createHash('sha256').update(await readFile(join(parent, weightsFile))).digest('hex');
@@ -88,17 +97,11 @@ test('training from a model writes a new folder, leaves every file of the source
     assert.deepEqual(child.metadata.normalisation, { method: 'none' }, "the parent's normalisation by default");
     assert.ok(events.some((e) => e.type === 'log' && e.message.includes(`sha256 ${expectedHash.slice(0, 16)}`)));
     assert.equal(events.filter((e) => e.type === 'train-step').length, 2);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('with the contracting path frozen its weights stay bit-identical, in one thread and over two workers, while the rest trains', async () => {
-  await useBackend('wasm');
-  const dir = await tempDir('unetflow-from-');
-  try {
-    const parent = join(dir, 'parent');
-    await parentModel(parent);
+  await withParent(async (dir, parent) => {
     const start = await weightsOf(parent);
     for (const workers of [1, 2]) {
       const model = join(dir, `frozen-${workers}`);
@@ -113,17 +116,11 @@ test('with the contracting path frozen its weights stay bit-identical, in one th
     // Without freezing, the same steps change the contracting path: the check above can fail.
     await trainFrom({ from: parent, model: join(dir, 'all') }, tiles(4, 3));
     assert.ok(!identical((await weightsOf(join(dir, 'all'))).get('down0/conv1/kernel')!, start.get('down0/conv1/kernel')!));
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a fine-tuned model resumes with the freeze it was made with, and refuses another', async () => {
-  await useBackend('wasm');
-  const dir = await tempDir('unetflow-from-');
-  try {
-    const parent = join(dir, 'parent');
-    await parentModel(parent);
+  await withParent(async (dir, parent) => {
     const start = await weightsOf(parent);
     const model = join(dir, 'child');
     await trainFrom({ from: parent, model, freeze: 'encoder' }, tiles(2, 3));
@@ -132,17 +129,11 @@ test('a fine-tuned model resumes with the freeze it was made with, and refuses a
     assert.deepEqual(events.filter((e) => e.type === 'train-step').map((e) => e.type === 'train-step' && e.step), [2]);
     assert.ok(identical((await weightsOf(model)).get('down0/conv1/kernel')!, start.get('down0/conv1/kernel')!), 'still frozen after resuming');
     await assert.rejects(trainFrom({ from: parent, model, freeze: 'none' }, tiles(2, 4)), /trained with freeze: encoder; resume it with the same/);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a new number of classes replaces the final 1x1 layer and trains a 3-class model from a 2-class one', async () => {
-  await useBackend('wasm');
-  const dir = await tempDir('unetflow-from-');
-  try {
-    const parent = join(dir, 'parent');
-    await parentModel(parent);
+  await withParent(async (dir, parent) => {
     const start = await weightsOf(parent);
     const model = join(dir, 'three');
     await trainFrom({ from: parent, model, architecture: { classes: 3 }, classNames: ['bg', 'left', 'right'], freeze: 'encoder' }, tiles(4, 3, 3));
@@ -158,17 +149,11 @@ test('a new number of classes replaces the final 1x1 layer and trains a 3-class 
     } finally {
       child.model.dispose();
     }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('normalisation recompute stores a fixed range from the 1st and 99.8th percentiles of the first batch', async () => {
-  await useBackend('wasm');
-  const dir = await tempDir('unetflow-from-');
-  try {
-    const parent = join(dir, 'parent');
-    await parentModel(parent);
+  await withParent(async (dir, parent) => {
     // uint16 tiles using only 0-235, as the DSB image does.
     const samples = tiles(4, 3).map((s) => ({ ...s, image: makeImage(60, 60, 1, 'uint16', Uint16Array.from(s.image.data, (v) => Math.max(0, Math.min(235, Math.round(v * 200))))) }));
     await trainFrom({ from: parent, model: join(dir, 'child'), normalisation: 'recompute' }, samples);
@@ -176,16 +161,11 @@ test('normalisation recompute stores a fixed range from the 1st and 99.8th perce
     const { metadata } = await loadModel(join(dir, 'child')).then((m) => (m.model.dispose(), m));
     assert.deepEqual(metadata.normalisation, { method: 'range', min: quantile(sorted, 0.01), max: quantile(sorted, 0.998) });
     assert.ok(metadata.inputIntensity && metadata.inputIntensity.high > 0.5, `trained intensities ${JSON.stringify(metadata.inputIntensity)}`);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('an overlapping source, a damaged bioimage.io package, a missing or damaged parent and options that need from are refused with the reason, before and when the run starts', async () => {
-  const dir = await tempDir('unetflow-from-');
-  try {
-    const parent = join(dir, 'parent');
-    await parentModel(parent);
+  await withParent(async (dir, parent) => {
     assert.throws(() => train({ from: parent, model: parent }), /overlap.*never into the one it starts from/);
     assert.throws(() => train({ from: parent, model: join(parent, 'sub') }), /overlap/);
     assert.throws(() => train({ from: parent, model: join(dir, 'c'), architecture: { baseFilters: 8 } }), /only classes may be given, not baseFilters/);
@@ -202,17 +182,11 @@ test('an overlapping source, a damaged bioimage.io package, a missing or damaged
     const weights = (await readdir(parent)).find((f) => f.startsWith('weights.'))!;
     await writeFile(join(parent, weights), 'truncated');
     await assert.rejects(checkTrain({ from: parent, model: 'c' }), new RegExp(`from: ${parent}: .*${weights}.*truncated`));
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a bioimage.io package unetflow exported is accepted as from, and provenance names it and its tensorflow_js weights', needs('onnxruntime-node'), async () => {
-  await useBackend('wasm');
-  const dir = await tempDir('unetflow-from-');
-  try {
-    const parent = join(dir, 'parent');
-    await parentModel(parent);
+  await withParent(async (dir, parent) => {
     const metadata = JSON.parse(await readFile(join(parent, 'metadata.json'), 'utf8'));
     metadata.card = { authors: [{ name: 'A. Tester' }], cite: [{ text: 'Ronneberger et al. 2015', doi: '10.1007/978-3-319-24574-4_28' }], license: 'CC-BY-4.0' };
     await writeFile(join(parent, 'metadata.json'), JSON.stringify(metadata));
@@ -233,7 +207,5 @@ test('a bioimage.io package unetflow exported is accepted as from, and provenanc
     } finally {
       child.model.dispose();
     }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });
