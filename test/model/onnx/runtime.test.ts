@@ -23,8 +23,14 @@ test('a module without the ONNX Runtime API is refused, and a disabled package r
   await assert.rejects(loadOnnxRuntime(disabled), { name: 'PackageMissing', message: 'onnxruntime-node: not installed (UNETFLOW_WITHOUT)' });
 });
 
-test('auto runs inference on ONNX Runtime where it is installed and enabled, else on tfjs naming why not', async () => {
+test('auto runs inference on a GPU backend where tfjs finds one, else on ONNX Runtime where it is installed and enabled, else on tfjs naming why not', async () => {
   const engine = await useInferenceBackend('auto');
+  const tfjs = await useBackend('auto');
+  // A hardware GPU (tfjs-node-gpu, or WebGPU on a hardware adapter) comes before ONNX Runtime.
+  if (tfjs.name === 'webgpu' || tfjs.package === '@tensorflow/tfjs-node-gpu') {
+    assert.deepEqual([engine.engine, engine.info.name, engine.info.package], ['tfjs', tfjs.name, tfjs.package]);
+    return;
+  }
   const missing = unavailable('onnxruntime-node');
   if (!missing) {
     assert.equal(engine.engine, 'onnxruntime', `skipped: ${engine.info.skipped.join('; ')}`);
@@ -33,7 +39,7 @@ test('auto runs inference on ONNX Runtime where it is installed and enabled, els
     return;
   }
   assert.equal(engine.engine, 'tfjs');
-  assert.equal(engine.info.name, (await useBackend('auto')).name);
+  assert.equal(engine.info.name, tfjs.name);
   const reason = missing.endsWith('UNETFLOW_WITHOUT') ? 'not installed (UNETFLOW_WITHOUT)' : 'not installed';
   assert.equal(engine.info.skipped[2], `onnxruntime: ${reason}`);
   await assert.rejects(useInferenceBackend('onnxruntime'), { message: `backend 'onnxruntime' is not available: onnxruntime-node: ${reason}` });
@@ -44,6 +50,7 @@ test('auto falls back to tfjs when onnxruntime-node is missing, saying why in on
   assert.equal(engine.engine, 'tfjs');
   const tfjs = await useBackend('auto');
   assert.equal(engine.info.name, tfjs.name);
+  if (tfjs.name === 'webgpu' || tfjs.package === '@tensorflow/tfjs-node-gpu') return; // a hardware GPU: ONNX Runtime was never asked
   // The GPU backends, which auto prefers to ONNX Runtime, then ONNX Runtime, then the rest of tfjs's.
   assert.deepEqual(engine.info.skipped.slice(0, 2).map((s) => s.split(':')[0]), ['node-gpu', 'webgpu']);
   assert.equal(engine.info.skipped[2], 'onnxruntime: not installed (UNETFLOW_WITHOUT)');
