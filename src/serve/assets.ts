@@ -1,6 +1,6 @@
 /**
  * The page's files, all served by the package itself (the page works with no network):
- * index.html, app.js and style.css from ./assets, and uPlot's ES module and stylesheet
+ * index.html, app.js, style.css and the icon from ./assets, and uPlot's ES module and stylesheet
  * straight from its installed package, so the version served is the one package.json
  * pins and its licence travels with it. Nothing else can be asked for by name.
  */
@@ -22,6 +22,7 @@ const ASSETS: Record<string, { path: () => string; type: string }> = {
   'index.html': { path: () => join(assetsFolder(), 'index.html'), type: 'text/html; charset=utf-8' },
   'app.js': { path: () => join(assetsFolder(), 'app.js'), type: 'text/javascript; charset=utf-8' },
   'style.css': { path: () => join(assetsFolder(), 'style.css'), type: 'text/css; charset=utf-8' },
+  'favicon.svg': { path: () => join(assetsFolder(), 'favicon.svg'), type: 'image/svg+xml' },
   'uPlot.esm.js': { path: () => require.resolve('uplot/dist/uPlot.esm.js'), type: 'text/javascript; charset=utf-8' },
   'uPlot.min.css': { path: () => require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },
 };

@@ -95,6 +95,11 @@ export class Broadcaster {
     return this.clients.size;
   }
 
+  /** Per page: messages waiting, and messages dropped so far. */
+  queues(): { queued: number; dropped: number }[] {
+    return [...this.clients].map((c) => ({ queued: c.length, dropped: c.droppedTotal }));
+  }
+
   broadcast(name: string, data: unknown): void {
     if (this.clients.size === 0) return;
     const message = sseMessage(name, data);

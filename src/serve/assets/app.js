@@ -5,8 +5,9 @@ import uPlot from '/assets/uPlot.esm.js';
 
 const PAGE = 50;
 const $ = (id) => document.getElementById(id);
-const el = (tag, props = {}, ...children) => {
+const el = (tag, { dataset, ...props } = {}, ...children) => {
   const node = Object.assign(document.createElement(tag), props);
+  Object.assign(node.dataset, dataset);
   node.append(...children.filter((c) => c !== undefined && c !== null));
   return node;
 };
@@ -79,7 +80,8 @@ function chart(id, series, data, { time = false, y2 } = {}) {
   const opts = {
     width: Math.max(240, box.clientWidth || 480),
     height: 220,
-    scales: { x: { time }, ...(y2 ? { y2: { auto: true } } : {}) },
+    // At least a minute (or 10 steps) wide: uPlot stretches a single point's axis over years.
+    scales: { x: { time, range: (u, min, max) => [min, Math.max(max, min + (time ? 60 : 10))] }, ...(y2 ? { y2: { auto: true } } : {}) },
     axes: [axis, { ...axis }, ...(y2 ? [{ ...axis, scale: 'y2', side: 1, grid: { show: false } }] : [])],
     series: [{ label: time ? 'time' : 'step' }, ...series],
     legend: { live: false },
