@@ -53,6 +53,8 @@ export interface RunInfo {
   total?: number;
   started?: string;
   backends: string[];
+  /** The folder every file so far is in (the deepest one), so that the page can show shorter names. */
+  folder?: string;
   message?: string;
   exitCode?: number;
   /** The run's own summary (the `stats` event), when it ended. */
@@ -267,6 +269,11 @@ export class RunState {
     if (this.counts.rows > this.limits.maxRows) this.evictOldest();
 
     const deltas: Delta[] = [];
+    const folder = commonFolder(this.run.folder, row.file);
+    if (folder !== this.run.folder) {
+      this.run.folder = folder;
+      deltas.push(this.runDelta());
+    }
     let shown: GalleryItem | undefined;
     const output = GALLERY_OUTPUTS.find((o) => row.outputs[o] && /\.(png|jpe?g|tiff?)$/i.test(row.outputs[o]));
     if (output && row.status !== 'same-content') {
@@ -369,4 +376,16 @@ export class RunState {
     }
     return [{ kind: 'train', point, stride: this.stride }];
   }
+}
+
+/** The deepest folder holding both `folder` (undefined: none yet) and `file`, with its trailing separator; '' when none. */
+export function commonFolder(folder: string | undefined, file: string): string {
+  const own = file.slice(0, Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+  if (folder === undefined) return own;
+  let i = 0;
+  while (i < folder.length && i < own.length && folder[i] === own[i]) i++;
+  if (i === folder.length) return folder;
+  // Back to the last separator both share, so that `/data/ab/` and `/data/ac/` give `/data/`.
+  const cut = i === 0 ? -1 : Math.max(folder.lastIndexOf('/', i - 1), folder.lastIndexOf('\\', i - 1));
+  return folder.slice(0, cut + 1);
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RunState } from '../../src/serve/state.js';
+import { commonFolder, RunState } from '../../src/serve/state.js';
 import type { RunEvent } from '../../src/events.js';
 
 const done = (file: string, seconds = 1, extra: Partial<Extract<RunEvent, { type: 'file-done' }>> = {}): RunEvent => ({
@@ -132,4 +132,18 @@ test('a ledger read back gives rows with its times, seconds and objects, and sam
   ]);
   assert.equal(rows[1].message, 'b.png: not a readable image');
   assert.deepEqual(state.snapshot().counts, { done: 1, failed: 1, sameContent: 1, rows: 3, evicted: 0 });
+});
+
+test('the common folder of the files is the deepest one holding them all', () => {
+  assert.equal(commonFolder(undefined, '/data/day1/a.png'), '/data/day1/');
+  assert.equal(commonFolder('/data/day1/', '/data/day1/b.png'), '/data/day1/');
+  assert.equal(commonFolder('/data/day1/', '/data/day2/c.png'), '/data/');
+  assert.equal(commonFolder('/data/ab/', '/data/ac/x.png'), '/data/');
+  assert.equal(commonFolder('/data/day1/', '/data/x.png'), '/data/');
+  assert.equal(commonFolder('day1/', 'top.png'), '');
+  assert.equal(commonFolder('', 'day1/a.png'), '');
+  const state = new RunState();
+  state.apply(done('/in/day1/a.png'));
+  state.apply(done('/in/day2/b.png'));
+  assert.equal(state.run.folder, '/in/');
 });

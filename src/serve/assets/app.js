@@ -16,7 +16,10 @@ const view = { run: undefined, counts: undefined, origin: undefined, width: 10, 
 
 // --- header -----------------------------------------------------------------------------
 function showRun(run, counts) {
+  const refolder = view.run !== undefined && view.run.folder !== run.folder;
   view.run = run;
+  // Names are shown below the common folder: when it moves up, the rows shown are redrawn.
+  if (refolder) loadPage();
   view.counts = counts;
   $('pipeline').textContent = run.pipeline ?? 'unetflow';
   document.title = `${run.pipeline ?? 'unetflow'}: ${run.status}`;
@@ -27,6 +30,7 @@ function showRun(run, counts) {
   if (run.file) parts.push(run.file);
   if (run.started) parts.push(`started ${new Date(run.started).toLocaleString()}`);
   if (run.watch) parts.push('watching for files');
+  if (run.folder) parts.push(`files in ${run.folder}`);
   if (run.backends.length) parts.push(`backend ${run.backends.join('; ')}`);
   if (run.stats) parts.push(`ended after ${run.stats.seconds.toFixed(1)} s`);
   $('run-line').textContent = parts.join(' · ');
@@ -80,8 +84,7 @@ function chart(id, series, data, { time = false, y2 } = {}) {
   const opts = {
     width: Math.max(240, box.clientWidth || 480),
     height: 220,
-    // At least a minute (or 10 steps) wide: uPlot stretches a single point's axis over years.
-    scales: { x: { time, range: (u, min, max) => [min, Math.max(max, min + (time ? 60 : 10))] }, ...(y2 ? { y2: { auto: true } } : {}) },
+    scales: { x: { time }, ...(y2 ? { y2: { auto: true } } : {}) },
     axes: [axis, { ...axis }, ...(y2 ? [{ ...axis, scale: 'y2', side: 1, grid: { show: false } }] : [])],
     series: [{ label: time ? 'time' : 'step' }, ...series],
     legend: { live: false },
@@ -110,6 +113,11 @@ function drawSpeed() {
     mean.push(bucket?.done ? bucket.seconds / bucket.done : null);
     max.push(bucket?.done ? bucket.maxSeconds : null);
   }
+  // One bucket more, empty: a single point would give uPlot no span to draw.
+  xs.push(view.origin / 1000 + last + view.width);
+  rate.push(null);
+  mean.push(null);
+  max.push(null);
   chart('chart-throughput', [{ label: 'files/min', stroke: css('--accent'), width: 2 }], [xs, rate], { time: true });
   chart('chart-latency', [{ label: 'mean s', stroke: css('--accent'), width: 2, spanGaps: false }, { label: 'max s', stroke: css('--warn'), dash: [4, 4] }], [xs, mean, max], { time: true });
 }
@@ -200,7 +208,7 @@ function failureItem(row) {
   return el(
     'li',
     { dataset: { seq: row.seq } },
-    el('strong', { textContent: row.file }),
+    el('strong', { textContent: shortName(row.file), title: row.file }),
     row.step ? el('span', { className: 'muted', textContent: ` at ${row.step}` }) : undefined,
     el('p', { className: 'error', textContent: row.message ?? 'failed' }),
     details,
@@ -234,8 +242,8 @@ function rowElement(row) {
   if (row.message) status.append(el('div', { className: row.status === 'failed' ? 'error small' : 'muted small', textContent: row.message }));
   return el(
     'tr',
-    { dataset: { seq: row.seq, status: row.status } },
-    el('th', { scope: 'row', textContent: row.file, title: row.file }),
+    { dataset: { seq: row.seq, status: row.status, file: row.file } },
+    el('th', { scope: 'row', textContent: shortName(row.file), title: row.file }),
     status,
     el('td', { className: 'num', textContent: row.seconds === undefined ? '–' : row.seconds.toFixed(2) }),
     el('td', { className: 'num', textContent: row.objects === undefined ? '–' : String(row.objects) }),
@@ -264,7 +272,7 @@ function showRange(shown) {
 /** A live row: shown at once on the first page of all files; elsewhere counted until asked for. */
 function liveRow(row, counts) {
   const tbody = $('rows');
-  const old = [...tbody.children].find((tr) => tr.querySelector('th')?.textContent === row.file);
+  const old = [...tbody.children].find((tr) => tr.dataset.file === row.file);
   if (view.filter === 'all' && view.offset === 0) {
     old?.remove();
     if (tbody.querySelector('td[colspan]')) tbody.replaceChildren();
@@ -389,6 +397,12 @@ async function loadFailures() {
   if (!response.ok) return;
   for (const row of (await response.json()).rows) view.failures.set(row.seq, row);
   showFailures();
+}
+
+/** A file's name below the folder all the run's files share (the full path is its tooltip). */
+function shortName(path) {
+  const folder = view.run?.folder;
+  return folder && path.startsWith(folder) ? path.slice(folder.length) : path;
 }
 
 function baseName(path) {
