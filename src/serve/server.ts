@@ -103,10 +103,15 @@ export async function startLiveServer(events: Observable<ServeEvent>, options: L
     thumbnails,
     close: async () => {
       subscription.unsubscribe();
+      // The pages' streams end once they have written what is queued (the run's last events);
+      // a page that does not take them within a second is cut off.
       broadcaster.closeAll();
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        const cut = setTimeout(() => (server as { closeAllConnections?: () => void }).closeAllConnections?.(), 1000);
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
       });
     },
   };

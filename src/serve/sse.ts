@@ -133,7 +133,7 @@ export class Broadcaster {
     );
   }
 
-  /** Ends every page's stream (the server is closing). */
+  /** Ends every page's stream once it has written what it holds (the server is closing). */
   closeAll(): void {
     for (const client of this.clients) client.close();
     this.clients.clear();

@@ -182,7 +182,8 @@ export class RunState {
         return this.file({ file: e.file, status: 'done', seconds: e.seconds, outputs: e.outputs, ...(e.objects !== undefined ? { objects: e.objects } : {}), ...(e.metrics ? { metrics: e.metrics } : {}) }, this.now());
       case 'file-failed':
         return this.file(
-          { file: e.file ?? e.id ?? '(stream step)', status: 'failed', outputs: {}, message: e.message, ...(e.step ? { step: e.step } : {}), ...(e.report ? { report: e.report } : {}) },
+          // A failure with neither file nor sample id (a stream step's) gets a row of its own.
+          { file: e.file ?? e.id ?? `(stream step, failure ${this.seq + 1})`, status: 'failed', outputs: {}, message: e.message, ...(e.step ? { step: e.step } : {}), ...(e.report ? { report: e.report } : {}) },
           this.now(),
         );
       case 'ledger-entry': {
