@@ -280,10 +280,11 @@ function liveRow(row, counts) {
     while (tbody.children.length > PAGE) tbody.lastElementChild.remove();
     view.total = counts.rows;
     showRange(tbody.children.length);
-  } else if (view.filter === 'failed' && view.offset === 0 && row.status === 'failed') {
+  } else if (view.filter === 'failed' && view.offset === 0 && (row.status === 'failed' || old)) {
+    // A failed file shows at the top; one that failed before and is now done leaves the list.
     old?.remove();
-    tbody.prepend(rowElement(row));
-    view.total++;
+    if (row.status === 'failed') tbody.prepend(rowElement(row));
+    view.total += (row.status === 'failed' ? 1 : 0) - (old ? 1 : 0);
     showRange(tbody.children.length);
   } else {
     view.unseen++;
