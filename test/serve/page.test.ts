@@ -47,7 +47,8 @@ function cli(args: string[]): Cli {
   });
   url.catch(() => {});
   const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, url, exit, stderr: () => err };
+  current = { child, url, exit, stderr: () => err };
+  return current;
 }
 
 /** A 2-filter depth-2 U-Net (60 px in, 20 px out) saved where the pipeline expects it. */
@@ -70,8 +71,21 @@ function rawStatus(url: string, path: string): Promise<number> {
 }
 
 const rows = (page: Page, status: string) => page.locator(`#rows tr[data-status="${status}"]`);
-/** Waits for a condition in the page; a function, not a string: the page's CSP forbids eval. */
-const until = (page: Page, fn: () => unknown) => page.waitForFunction(fn, undefined, { timeout: 30_000 });
+/** The command under test, for what a failing wait reports. */
+let current: Cli | undefined;
+
+/**
+ * Waits for a condition in the page (a function, not a string: the page's CSP forbids
+ * eval); when it does not come, says what the page and the command showed.
+ */
+async function until(page: Page, fn: () => unknown): Promise<void> {
+  try {
+    await page.waitForFunction(fn, undefined, { timeout: 60_000 });
+  } catch (error) {
+    const shown = await page.locator('body').innerText().catch(() => '(no page)');
+    throw new Error(`${(error as Error).message}\n--- the page:\n${shown}\n--- unetflow's stderr:\n${current?.stderr() ?? ''}`, { cause: error });
+  }
+}
 
 test('a watch run with --serve: rows, objects and thumbnails appear without a reload, a failure shows its report, and a page that reconnects catches up', { ...needsChromium(), timeout: 120_000 }, async (t) => {
   const dir = await tempDir('unetflow-page-');
