@@ -7,6 +7,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { tempDir, writePng } from '../helpers/files.js';
+import { startLiveCli } from '../helpers/live-cli.js';
 
 const BIN = resolve('bin/unetflow.js');
 const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
@@ -20,24 +21,6 @@ async function project() {
   await writeFile(join(dir, 'batch.yaml'), `version: 1\nname: b\nsource: { files: in }\n${steps}`);
   await writeFile(join(dir, 'watch.yaml'), `version: 1\nname: w\nsource: { watch: { dir: in, stableMs: 100 } }\n${steps}`);
   return dir;
-}
-
-/** Starts a command and resolves once its stderr matches `ready`. */
-function start(args: string[], ready: RegExp) {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stdout!.resume();
-  const matched = new Promise<RegExpExecArray>((ok, fail) => {
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
-      const m = ready.exec(err);
-      if (m) ok(m);
-    });
-    child.once('exit', () => fail(new Error(`exited first:\n${err}`)));
-  });
-  matched.catch(() => {});
-  const exit = new Promise<number | null>((ok) => child.once('exit', ok));
-  return { child, matched, exit, stderr: () => err };
 }
 
 test('run --serve on a files source ends when the run ends, with the exit code it has without --serve', async () => {
@@ -76,9 +59,9 @@ test('--host, --token and --keep-serving without --serve, or a port that is no p
 test('a token is never printed in full, and the page refuses requests without it', async (t) => {
   const dir = await project();
   const token = 'correct-horse-battery-staple';
-  const run = start(['run', join(dir, 'watch.yaml'), '--serve', '0', '--token', token], /live page: (http:\S+)/);
+  const run = startLiveCli(['run', join(dir, 'watch.yaml'), '--serve', '0', '--token', token]);
   t.after(() => run.child.kill('SIGKILL'));
-  const [, url] = await run.matched;
+  const url = await run.url;
   assert.match(run.stderr(), /token required: add \?token=<the token> once; token co… \(28 characters\)/);
   assert.equal((await fetch(url)).status, 401);
   assert.equal((await fetch(`${url}api/files`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
@@ -100,9 +83,9 @@ test('serve --ledger shows a watch run\'s output folder from its ledger: rows wi
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /no \.unetflow-ledger\.jsonl in this folder/);
 
-  const serve = start(['serve', '--ledger', join(dir, 'out'), '--port', '0'], /live page: (http:\S+)/);
+  const serve = startLiveCli(['serve', '--ledger', join(dir, 'out'), '--port', '0']);
   t.after(() => serve.child.kill('SIGKILL'));
-  const [, url] = await serve.matched;
+  const url = await serve.url;
   type Page = { total: number; rows: { file: string; status: string; seconds?: number; links: Record<string, string>; reportLink?: string }[] };
   let page: Page;
   do page = (await (await fetch(`${url}api/files`)).json()) as Page;

@@ -8,10 +8,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { useBackend } from '../../src/model/backend.js';
 import { defaultMetadata, saveModel } from '../../src/model/store.js';
@@ -19,35 +18,15 @@ import { UNet } from '../../src/model/unet.js';
 import { readImage } from '../../src/io/read.js';
 import { needsChromium, openBrowser } from '../helpers/browser.js';
 import { pngBytes, tempDir, writePng } from '../helpers/files.js';
+import { startLiveCli, type LiveCli } from '../helpers/live-cli.js';
 
-const BIN = resolve('bin/unetflow.js');
 // The page's globals, in the functions run there (this project's TypeScript has no DOM library).
 declare const document: any;
 declare const getComputedStyle: any;
 
-interface Cli {
-  child: ChildProcess;
-  url: Promise<string>;
-  exit: Promise<number | null>;
-  stderr(): string;
-}
-
-/** Starts `unetflow ...args`; `url` resolves with the live page's address once it is printed. */
-function cli(args: string[]): Cli {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stdout!.resume();
-  const url = new Promise<string>((resolveUrl, reject) => {
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
-      const m = /live page: (http:\/\/\S+)/.exec(err);
-      if (m) resolveUrl(m[1]);
-    });
-    child.once('exit', () => reject(new Error(`unetflow exited before serving:\n${err}`)));
-  });
-  url.catch(() => {});
-  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  current = { child, url, exit, stderr: () => err };
+/** Starts the command; `current` keeps it for what a failing wait reports. */
+function cli(args: string[]): LiveCli {
+  current = startLiveCli(args);
   return current;
 }
 
@@ -72,7 +51,7 @@ function rawStatus(url: string, path: string): Promise<number> {
 
 const rows = (page: Page, status: string) => page.locator(`#rows tr[data-status="${status}"]`);
 /** The command under test, for what a failing wait reports. */
-let current: Cli | undefined;
+let current: LiveCli | undefined;
 
 /**
  * Waits for a condition in the page (a function, not a string: the page's CSP forbids
