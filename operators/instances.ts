@@ -21,7 +21,7 @@ export type InstancesParams = t.TypeOf<typeof InstancesParams>;
 /**
  * Labels each connected region of a mask class as an object: a uint16 instance image
  * (0 = background, ids 1..n in raster order), for the `instances`, `measurements`
- * and `overlay` outputs.
+ * and `overlay` outputs; n is recorded as `metadata.objects`.
  *
  * @example
  * samples$.pipe(threshold({ class: 1 }), instances({ minArea: 20 }), save({ dir, outputs: ['instances', 'measurements'] }))
@@ -42,6 +42,7 @@ export function instances(params: InstancesParams = {}, ctx: StepContext = {}): 
     const renumber = new Int32Array(count + 1);
     let next = 0;
     for (let id = 1; id <= count; id++) if (area[id] >= minArea) renumber[id] = ++next;
-    return { ...sample, instances: instanceImage(labels.map((id) => renumber[id]), next, w, h) };
+    // The count travels in metadata: the run reports it (file-done's `objects`) without scanning the labels again.
+    return { ...sample, instances: instanceImage(labels.map((id) => renumber[id]), next, w, h), metadata: { ...sample.metadata, objects: next } };
   });
 }

@@ -28,8 +28,8 @@ export type WatershedParams = t.TypeOf<typeof WatershedParams>;
  * the foreground, the confident cores (p >= `seeds`) start one object each, and every
  * foreground pixel joins the core it reaches along the most probable path. Touching
  * objects are then parted by a 1 px background line. Sets both `instances` (uint16 ids,
- * 0 = background) and `mask` (0/1, objects apart), so `evaluate`, `save` and the
- * `measurements` output see the separated objects. Where `threshold` would merge two
+ * 0 = background; their count as `metadata.objects`) and `mask` (0/1, objects apart),
+ * so `evaluate`, `save` and the `measurements` output see the separated objects. Where `threshold` would merge two
  * cells through a faint gap in their membrane, this keeps them apart.
  *
  * @example
@@ -58,6 +58,7 @@ export function watershed(params: WatershedParams = {}, ctx: StepContext = {}): 
       ...sample,
       instances: instanceImage(labels, count, w, h),
       mask: makeImage(w, h, 1, 'uint8', mask),
+      metadata: { ...sample.metadata, objects: count },
     };
   });
 }

@@ -30,7 +30,7 @@ export const eventCodecs = {
   'file-done': strict(
     'file-done',
     { ...type('file-done'), id: t.string, file: t.string, seconds: t.number, outputs: t.record(t.string, t.string) },
-    { metrics: Metrics },
+    { metrics: Metrics, objects: t.number },
   ),
   /** One per failed input file: its first failure; `failures` counts them when there were several (all are in `report`). */
   'file-failed': strict('file-failed', { ...type('file-failed'), message: t.string }, { id: t.string, file: t.string, step: t.string, report: t.string, failures: t.number }),

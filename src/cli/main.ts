@@ -8,6 +8,8 @@
  */
 import { constants } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Observable } from 'rxjs';
+import type { RunEvent } from '../events.js';
 import { loadPipeline, runPipeline } from '../pipeline/run.js';
 import { inferenceBackendChoices } from '../model/backend.js';
 import { exitCodeOf, messageOf } from '../errors.js';
@@ -15,6 +17,7 @@ import { jsonRenderer, textRenderer } from './render.js';
 import { evaluateCommand } from './evaluate.js';
 import { checkModelCommand } from './check-model.js';
 import { exportCommand, type ExportFlags } from './export.js';
+import { liveOptions, serveLedgerCommand, withLivePage, type ServeFlags } from './serve.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -34,8 +37,23 @@ export function createProgram(): Command {
       new Option('--backend <name>', 'backend for model steps that name none: a tfjs one, or onnxruntime (inference only; training then takes auto)').choices(inferenceBackendChoices),
     )
     .option('--workers <n>', 'worker threads (onnxruntime: its threads) for model steps that name none (default: one per core)', positiveInt)
+    .addOption(liveOptions.serve())
+    .addOption(liveOptions.host())
+    .addOption(liveOptions.token())
+    .addOption(liveOptions.keepServing())
     .action(async (file: string, opts: RunFlags) => {
-      process.exitCode = await run(file, opts);
+      process.exitCode = await withLivePage(file, opts, process.stderr, (follow) => run(file, opts, follow));
+    });
+
+  program
+    .command('serve')
+    .description('serve the live results page (docs/live-page.md) for the output folder of a watch run, finished or running, until Ctrl-C')
+    .requiredOption('--ledger <dir>', 'output folder holding .unetflow-ledger.jsonl (or the ledger file)')
+    .addOption(liveOptions.port())
+    .addOption(liveOptions.host())
+    .addOption(liveOptions.token())
+    .action(async (opts: ServeFlags & { ledger: string; port: number }) => {
+      process.exitCode = await serveLedgerCommand(opts, process.stderr);
     });
 
   program
@@ -86,7 +104,7 @@ export function createProgram(): Command {
   return program;
 }
 
-interface RunFlags {
+interface RunFlags extends ServeFlags {
   set: string[];
   json?: boolean;
   backend?: string;
@@ -99,7 +117,7 @@ function positiveInt(value: string): number {
   return n;
 }
 
-async function run(file: string, opts: RunFlags): Promise<number> {
+async function run(file: string, opts: RunFlags, follow = (events: Observable<RunEvent>) => events): Promise<number> {
   const streams = { out: process.stdout, err: process.stderr };
   const renderer = opts.json ? jsonRenderer(streams) : textRenderer(streams);
   const stop = new AbortController();
@@ -116,7 +134,7 @@ async function run(file: string, opts: RunFlags): Promise<number> {
   let failed = 0;
   try {
     await new Promise<void>((resolve, reject) =>
-      runPipeline(file, { set: opts.set, signal: stop.signal, backend: opts.backend, workers: opts.workers }).subscribe({
+      follow(runPipeline(file, { set: opts.set, signal: stop.signal, backend: opts.backend, workers: opts.workers })).subscribe({
         next: (e) => {
           if (e.type === 'stats') failed = e.failed;
           renderer.event(e);

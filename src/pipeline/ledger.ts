@@ -34,6 +34,9 @@ export interface LedgerEntry extends Fingerprint {
   readonly sameAs?: string;
   /** The stem the run gave its output names (output-names.ts), kept so that a restart gives it again. */
   readonly stem?: string;
+  /** Done entries: the file's time in the run and the objects its steps found (file-done's `seconds`, `objects`), for the live page. */
+  readonly seconds?: number;
+  readonly objects?: number;
   readonly time: string;
 }
 

@@ -237,12 +237,14 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
         const kept: Sample[] = [];
         const written: { id: string; outputs: Record<string, string> }[] = [];
         const scores: SegmentationMetrics[] = [];
+        let objects: number | undefined;
         try {
           await lastValueFrom(
             perFile.reduce<Observable<any>>((o, op) => o.pipe(op), of(ref)).pipe(
               tap((s: Sample) => {
                 written.push({ id: s.id, outputs: (s.metadata?.outputs ?? {}) as Record<string, string> });
                 if (s.metadata?.metrics) scores.push(s.metadata.metrics as SegmentationMetrics);
+                if (typeof s.metadata?.objects === 'number') objects = (objects ?? 0) + s.metadata.objects;
                 if (keepSamples) kept.push(s);
               }),
             ),
@@ -269,12 +271,13 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
         await clearFailure(ref, plan.outputDir);
         const metrics = scores.length ? meanMetrics(scores) : undefined;
         if (metrics) fileMetrics.push(metrics);
-        emit({ type: 'file-done', id, file: ref.path, seconds: (Date.now() - t0) / 1000, outputs, ...(metrics ? { metrics } : {}) });
+        const seconds = (Date.now() - t0) / 1000;
+        emit({ type: 'file-done', id, file: ref.path, seconds, outputs, ...(metrics ? { metrics } : {}), ...(objects !== undefined ? { objects } : {}) });
         if (ledger && fingerprint) {
           // Written to while we read it? Then the watcher reports it again and it is redone.
           const now = await stat(ref.path).catch(() => undefined);
           if (now && now.size === fingerprint.size && now.mtimeMs === fingerprint.mtimeMs) {
-            await ledger.record(ref.path, { ...fingerprint, status: 'done', outputs, stem: ref.outputStem });
+            await ledger.record(ref.path, { ...fingerprint, status: 'done', outputs, stem: ref.outputStem, seconds, ...(objects !== undefined ? { objects } : {}) });
           }
         }
         return kept;

@@ -46,12 +46,14 @@ test('threshold makes a 0/1 mask from one class and argmax picks the likeliest c
   await assert.rejects(lastValueFrom(from([sample()]).pipe(threshold({ class: 2 }))), /class 2 does not exist: the probabilities have 2 classes/);
 });
 
-test('instances labels connected regions in raster order and drops small ones', async () => {
+test('instances labels connected regions in raster order, drops small ones and records how many it kept', async () => {
   const s = await lastValueFrom(from([sample()]).pipe(threshold({}), instances({})));
   assert.deepEqual(pixels(s.instances!), maskValues.map((m, i) => (m ? (i % 6 === 5 ? 2 : 1) : 0)));
+  assert.equal(s.metadata?.objects, 2);
   const big = await lastValueFrom(from([sample()]).pipe(threshold({}), instances({ minArea: 4 })));
   assert.deepEqual(pixels(big.instances!).filter((v) => v === 2).length, 0);
   assert.deepEqual(pixels(big.instances!).filter((v) => v === 1).length, 4);
+  assert.equal(big.metadata?.objects, 1);
 });
 
 test('measurements give area, centroid, bounding box and mean intensity per object', () => {

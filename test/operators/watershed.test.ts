@@ -30,13 +30,14 @@ const sample = (): Sample => {
   };
 };
 
-test('watershed parts two cells that a threshold merges, in both the instances and the mask', async () => {
+test('watershed parts two cells that a threshold merges, in both the instances and the mask, and records the two objects', async () => {
   const s = await lastValueFrom(from([sample()]).pipe(watershed({ at: 0.5, seeds: 0.9 })));
   assert.equal(s.instances!.dtype, 'uint16');
   const ids = pixels(s.instances!);
   assert.deepEqual(ids.slice(20, 30), [1, 1, 1, 1, 0, 2, 2, 2, 2, 2], 'the bridge is cut once, by a 1 px line');
   assert.deepEqual(new Set(ids), new Set([0, 1, 2]));
   assert.deepEqual(pixels(s.mask!), ids.map((id) => (id ? 1 : 0)));
+  assert.equal(s.metadata?.objects, 2);
 });
 
 test('evaluated against the truth, the watershed has no merge where the threshold has one', async () => {
