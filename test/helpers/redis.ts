@@ -1,0 +1,88 @@
+/**
+ * A real Redis for tests: Debian's redis-server on a free loopback port, in a temporary
+ * folder, stopped (and its folder removed) by `stop`. Tests that need one skip, saying
+ * why, only where redis-server is not installed (CI's .ci/services installs it); where
+ * it is, a server that will not start fails them.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tempDir } from './files.js';
+
+const BINARY = 'redis-server';
+
+/** node:test's `skip` option for a test that needs redis-server. */
+export function needsRedis(): { skip: string | false } {
+  const found = spawnSync(BINARY, ['--version'], { encoding: 'utf8' });
+  return { skip: found.error ? `${BINARY} not installed (Debian package redis-server)` : false };
+}
+
+export class RedisServer {
+  private process?: ChildProcess;
+
+  private constructor(
+    readonly port: number,
+    readonly dir: string,
+    private readonly appendOnly: boolean,
+  ) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}/0`;
+  }
+
+  /** `appendOnly`: persist every write (`appendfsync always`), so that a restart loses nothing. */
+  static async start({ appendOnly = false } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), await tempDir('unetflow-redis-'), appendOnly);
+    await server.launch();
+    return server;
+  }
+
+  private async launch(): Promise<void> {
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--logfile', '', '--daemonize', 'no'];
+    if (this.appendOnly) args.push('--appendonly', 'yes', '--appendfsync', 'always');
+    const child = spawn(BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.process = child;
+    let log = '';
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        log += chunk.toString();
+        if (log.includes('Ready to accept connections')) resolve();
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`redis-server exited (${code}) before it was ready:\n${log}`)));
+    });
+    child.removeAllListeners('exit');
+  }
+
+  /** Stops the server (SHUTDOWN on SIGTERM: the append-only file is flushed) and starts it again on the same port and folder. */
+  async restart(): Promise<void> {
+    await this.halt();
+    await this.launch();
+  }
+
+  private async halt(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+
+  async stop(): Promise<void> {
+    await this.halt();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
