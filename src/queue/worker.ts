@@ -81,11 +81,13 @@ export async function runWorker(file: string, options: WorkerOptions, emit: (e: 
   const onAbort = () => stop.abort();
   options.signal.addEventListener('abort', onAbort, { once: true });
 
-  const report = async (job: Job, key: string, event: Relayed['event'], entry?: Parameters<RedisLedger['recordKey']>[1]) => {
+  /** Records (when `entry` is given) and reports a job's outcome; `redo: false` for one reported again, not redone. */
+  const report = async (job: Job, key: string, event: Relayed['event'], entry?: Parameters<RedisLedger['recordKey']>[1], redo = true) => {
     const relayed = { job: job.id!, key, event: portableEvent({ ...event, worker: me }, plan.outputDir) };
     if (entry) await ledger.recordKey(key, entry, relayed);
     else await publish(redis, queue, relayed);
-    emit({ ...event, worker: me });
+    if (redo) emit({ ...event, worker: me });
+    else emit({ type: 'log', level: 'info', file: event.file, message: `${event.file}: already in the ledger (its worker stopped before the queue heard of it): reported again, not redone` });
   };
   /** A job this worker will not run: reported, not recorded, not retried. */
   const refuse = async (job: Job, key: string, message: string): Promise<never> => {
@@ -119,7 +121,7 @@ export async function runWorker(file: string, options: WorkerOptions, emit: (e: 
       const id = basename(data.path, extname(data.path));
       await report(job, data.path, known.status === 'done'
         ? { type: 'file-done', id, file: ref.path, seconds: 0, outputs: known.outputs }
-        : { type: 'file-failed', id, file: ref.path, message: known.error ?? 'failed' });
+        : { type: 'file-failed', id, file: ref.path, message: known.error ?? 'failed' }, undefined, false);
       return known.status;
     }
     for (const path of await removeJobTemporaries(ref, steps.saveTargets, plan.outputDir)) {
