@@ -73,13 +73,22 @@ function redactUrlText(text: string): string {
 export async function connect(connection: QueueConnection, timeoutMs = 10_000): Promise<Redis> {
   const redis = new Redis({ ...connection.options, connectionName: 'unetflow' });
   let last = '';
-  const onError = (error: Error) => void (last = error.message);
-  redis.on('error', onError);
   let timer: NodeJS.Timeout | undefined;
+  let refused: (error: Error) => void = () => undefined;
+  const onError = (error: Error) => {
+    last = error.message;
+    // A wrong password will not come right by retrying; a server not up yet may.
+    if (/WRONGPASS|NOAUTH|invalid username-password|AUTH/i.test(error.message)) refused(error);
+  };
+  // Kept after connecting: later errors (a Redis restart) show as commands that wait, which ioredis would otherwise also print.
+  redis.on('error', onError);
   try {
     await Promise.race([
       redis.ping(),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), timeoutMs))),
+      new Promise((_, reject) => {
+        refused = reject;
+        timer = setTimeout(() => reject(new Error('timed out')), timeoutMs);
+      }),
     ]);
     return redis;
   } catch (error) {

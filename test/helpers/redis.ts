@@ -24,15 +24,17 @@ export class RedisServer {
     readonly port: number,
     readonly dir: string,
     private readonly appendOnly: boolean,
+    private readonly password?: string,
   ) {}
 
+  /** With the password, when there is one. */
   get url(): string {
-    return `redis://127.0.0.1:${this.port}/0`;
+    return `redis://${this.password ? `:${encodeURIComponent(this.password)}@` : ''}127.0.0.1:${this.port}/0`;
   }
 
-  /** `appendOnly`: persist every write (`appendfsync always`), so that a restart loses nothing. */
-  static async start({ appendOnly = false } = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), await tempDir('unetflow-redis-'), appendOnly);
+  /** `appendOnly`: persist every write (`appendfsync always`), so that a restart loses nothing; `password`: required of clients. */
+  static async start({ appendOnly = false, password }: { appendOnly?: boolean; password?: string } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), await tempDir('unetflow-redis-'), appendOnly, password);
     await server.launch();
     return server;
   }
@@ -40,6 +42,7 @@ export class RedisServer {
   private async launch(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--logfile', '', '--daemonize', 'no'];
     if (this.appendOnly) args.push('--appendonly', 'yes', '--appendfsync', 'always');
+    if (this.password) args.push('--requirepass', this.password);
     const child = spawn(BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.process = child;
     let log = '';
