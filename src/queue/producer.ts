@@ -153,7 +153,8 @@ export function runProducer(file: string, options: ProducerOptions = {}): Observ
        */
       const reconcile = async () => {
         for (const [id, job] of pending) {
-          if (await queue.getJob(id)) {
+          const queued = await queue.getJob(id);
+          if (queued && !(await queued.isFailed())) {
             job.missing = false;
             continue;
           }
