@@ -15,6 +15,7 @@ import { Queue } from 'bullmq';
 import { defer, mergeMap, Observable } from 'rxjs';
 import { exitCodeOf, messageOf } from '../errors.js';
 import type { RunEvent } from '../events.js';
+import { meanMetrics, type SegmentationMetrics } from '../kernels/metrics/segmentation.js';
 import type { Fingerprint } from '../pipeline/ledger.js';
 import { OutputNames } from '../pipeline/output-names.js';
 import { readPipelineFile } from '../pipeline/document.js';
@@ -56,7 +57,8 @@ export function runProducer(file: string, options: ProducerOptions = {}): Observ
     const emit = (e: RunEvent) => subscriber.next(e);
     let started = false;
     let ended = false;
-    const stats = (): RunEvent => ({ type: 'stats', ...counts, seconds: (Date.now() - begun) / 1000 });
+    const fileMetrics: SegmentationMetrics[] = [];
+    const stats = (): RunEvent => ({ type: 'stats', ...counts, seconds: (Date.now() - begun) / 1000, ...(fileMetrics.length ? { metrics: meanMetrics(fileMetrics) } : {}) });
 
     (async () => {
       const plan = await loadPipeline(file, options, { emit, signal: stop.signal });
@@ -84,6 +86,8 @@ export function runProducer(file: string, options: ProducerOptions = {}): Observ
       const pending = new Map<string, Pending>();
       let listed = false;
       const enqueue = async (ref: SourceRef) => {
+        // Claimed as files are taken, in the source's order (as run.ts does), so names do not depend on timing.
+        const stem = names.claim(ref);
         const check = await ledger.check(ref.path).catch((error: unknown) => {
           emit({ type: 'log', level: 'warn', file: ref.path, message: `${ref.path}: skipped, it vanished before it could be read (${messageOf(error)})` });
         });
@@ -109,7 +113,7 @@ export function runProducer(file: string, options: ProducerOptions = {}): Observ
           hash: fingerprint.hash!,
           size: fingerprint.size,
           mtimeMs: fingerprint.mtimeMs,
-          stem: names.claim(ref),
+          stem,
           ...(ref.labelPath && labels ? { label: keyOf(labels, ref.labelPath) } : {}),
         };
         // An id already in the queue (another producer's, or this one's before a restart) adds nothing.
@@ -140,8 +144,10 @@ export function runProducer(file: string, options: ProducerOptions = {}): Observ
           const event = r.event.type === 'file-done'
             ? { ...r.event, file: ref.path, outputs: localPaths(r.event.outputs, plan.outputDir) }
             : { ...r.event, file: ref.path, ...(r.event.report ? { report: localPath(r.event.report, plan.outputDir) } : {}) };
-          if (event.type === 'file-done') counts.done++;
-          else counts.failed++;
+          if (event.type === 'file-done') {
+            counts.done++;
+            if (event.metrics) fileMetrics.push(event.metrics);
+          } else counts.failed++;
           emit(event);
         }
       };
