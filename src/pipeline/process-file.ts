@@ -81,6 +81,7 @@ export class FilesInFlight {
       this.failures.delete(ref.path);
     }
     const id = basename(ref.path, extname(ref.path));
+    // The pipeline's fault (a model that will not load) is not the file's: the caller decides (a run ends, a worker gives the job back).
     const fault = failures.find(isPipelineFault);
     if (fault) throw fault;
     if (failures.length) return { failed: true, event: await recordFailure(ref, id, failures, steps.saveTargets, steps.outputDir), failures };
