@@ -77,8 +77,8 @@ export async function connect(connection: QueueConnection, timeoutMs = 10_000): 
   let refused: (error: Error) => void = () => undefined;
   const onError = (error: Error) => {
     last = error.message;
-    // A wrong password will not come right by retrying; a server not up yet may.
-    if (/WRONGPASS|NOAUTH|invalid username-password|AUTH/i.test(error.message)) refused(error);
+    // A wrong password or an untrusted certificate will not come right by retrying; a server not up yet may.
+    if (/WRONGPASS|NOAUTH|invalid username-password|AUTH|certificate|CERT_/i.test(`${error.message} ${(error as NodeJS.ErrnoException).code ?? ''}`)) refused(error);
   };
   // Kept after connecting: later errors (a Redis restart) show as commands that wait, which ioredis would otherwise also print.
   redis.on('error', onError);
@@ -93,7 +93,7 @@ export async function connect(connection: QueueConnection, timeoutMs = 10_000): 
     return redis;
   } catch (error) {
     redis.disconnect();
-    throw new Error(connection.redact(`cannot reach the queue's Redis at ${connection.display}: ${last || (error as Error).message} (is redis-server running there, and the password right?)`));
+    throw new Error(connection.redact(`cannot reach the queue's Redis at ${connection.display}: ${last || (error as Error).message} (is redis-server running there, and the password and certificate right?)`));
   } finally {
     clearTimeout(timer);
   }

@@ -89,8 +89,8 @@ export interface Cli {
   waitFor(pattern: RegExp): Promise<void>;
 }
 
-export function startCli(args: string[]): Cli {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: string[], env: Record<string, string> = {}): Cli {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const waiting: { pattern: RegExp; resolve: () => void }[] = [];
   const cli: Cli = {
     child,

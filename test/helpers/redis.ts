@@ -5,7 +5,9 @@
  * it is, a server that will not start fails them.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { tempDir } from './files.js';
 
@@ -25,22 +27,35 @@ export class RedisServer {
     readonly dir: string,
     private readonly appendOnly: boolean,
     private readonly password?: string,
+    private readonly tls = false,
   ) {}
 
-  /** With the password, when there is one. */
+  /** With the password, when there is one; `rediss://localhost` (the certificate's name) with TLS. */
   get url(): string {
-    return `redis://${this.password ? `:${encodeURIComponent(this.password)}@` : ''}127.0.0.1:${this.port}/0`;
+    return `${this.tls ? 'rediss' : 'redis'}://${this.password ? `:${encodeURIComponent(this.password)}@` : ''}${this.tls ? 'localhost' : '127.0.0.1'}:${this.port}/0`;
   }
 
-  /** `appendOnly`: persist every write (`appendfsync always`), so that a restart loses nothing; `password`: required of clients. */
-  static async start({ appendOnly = false, password }: { appendOnly?: boolean; password?: string } = {}): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), await tempDir('unetflow-redis-'), appendOnly, password);
+  /** With TLS: the certificate authority that signed the server's certificate. */
+  get caFile(): string {
+    return join(this.dir, 'ca.pem');
+  }
+
+  /**
+   * `appendOnly`: persist every write (`appendfsync always`), so that a restart loses nothing;
+   * `password`: required of clients; `tls`: TLS only, with a certificate for localhost signed by `caFile` (openssl makes them).
+   */
+  static async start({ appendOnly = false, password, tls = false }: { appendOnly?: boolean; password?: string; tls?: boolean } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), await tempDir('unetflow-redis-'), appendOnly, password, tls);
+    if (tls) certificates(server.dir);
     await server.launch();
     return server;
   }
 
   private async launch(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--logfile', '', '--daemonize', 'no'];
+    const ports = this.tls
+      ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', join(this.dir, 'server.pem'), '--tls-key-file', join(this.dir, 'server.key'), '--tls-ca-cert-file', this.caFile, '--tls-auth-clients', 'no']
+      : ['--port', String(this.port)];
+    const args = [...ports, '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--logfile', '', '--daemonize', 'no'];
     if (this.appendOnly) args.push('--appendonly', 'yes', '--appendfsync', 'always');
     if (this.password) args.push('--requirepass', this.password);
     const child = spawn(BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -77,6 +92,18 @@ export class RedisServer {
     await this.halt();
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A certificate authority and a server certificate for localhost and 127.0.0.1 that it signed. */
+function certificates(dir: string): void {
+  const openssl = (...args: string[]) => {
+    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.error?.message ?? r.stderr}`);
+  };
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=unetflow test CA');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'ext.cnf');
 }
 
 function freePort(): Promise<number> {

@@ -1,6 +1,7 @@
-/** `unetflow status`, and credentials kept out of every line a producer, a worker or status prints. */
+/** `unetflow status`; credentials kept out of every line a producer, a worker or status prints; TLS. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { needsRedis, RedisServer } from '../helpers/redis.js';
 import { queueProject, startCli } from '../helpers/queue-project.js';
 
@@ -42,3 +43,20 @@ test('status shows waiting, active, done and failed counts and the workers, and 
 function workerName(c: ReturnType<typeof startCli>): string {
   return /worker (\S+:\d+): taking jobs/.exec(c.stderr)![1];
 }
+
+// The test's certificates are made with openssl (Debian's openssl package).
+const tlsSkip = skip.skip ? skip : { skip: spawnSync('openssl', ['version']).error ? 'openssl not installed (Debian package openssl)' : false };
+
+test('rediss:// talks TLS, checking the server certificate: trusted through NODE_EXTRA_CA_CERTS, refused at once without it', tlsSkip, async () => {
+  const tls = await RedisServer.start({ tls: true });
+  try {
+    const trusted = startCli(['status', '--queue', tls.url], { NODE_EXTRA_CA_CERTS: tls.caFile });
+    assert.equal(await trusted.exit, 0, trusted.stderr);
+    assert.match(trusted.stdout, /^no unetflow queues at rediss:\/\/localhost:\d+\/0\n$/);
+    const untrusted = startCli(['status', '--queue', tls.url]);
+    assert.equal(await untrusted.exit, 1);
+    assert.match(untrusted.stderr, /cannot reach the queue's Redis at rediss:\/\/localhost:\d+\/0: self-signed certificate in certificate chain/);
+  } finally {
+    await tls.stop();
+  }
+});
