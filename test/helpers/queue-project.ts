@@ -2,7 +2,8 @@
  * A folder for queue tests through the real binary: in/ with small PNGs, a pipeline
  * (load, a `slow` step, save) whose queue: section points at a test Redis with short
  * stalled-job timings, and the `slow` step (a custom operator module) that records each
- * processing as a marker file and, while it sleeps, holds a temporary file in out/ named
+ * processing as a marker file (and fails as the pipeline's fault where
+ * UNETFLOW_TEST_BROKEN is set) and, while it sleeps, holds a temporary file in out/ named
  * as atomic.ts names them: a worker killed then has stopped mid-write.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -48,11 +49,14 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 const { temporaryPath } = await import(${url('src/io/atomic.ts')});
 const { outputPath } = await import(${url('src/io/output-path.ts')});
+const { ConfigError } = await import(${url('src/errors.ts')});
 let n = 0;
 export default {
   name: 'slow',
   params: { decode: (u) => ({ _tag: 'Right', right: u }) },
   create: (p) => (source) => source.pipe(concatMap(async (s) => {
+    // A machine where the pipeline cannot run (its model will not load there, say).
+    if (process.env.UNETFLOW_TEST_BROKEN) throw new ConfigError('slow: the model will not load on this machine');
     const stem = s.source.outputStem ?? s.id;
     writeFileSync(join(${JSON.stringify(dir)}, 'markers', stem + '.' + process.pid + '.' + ++n), '');
     const flag = join(${JSON.stringify(dir)}, 'markers', 'flaky-' + stem);

@@ -155,3 +155,17 @@ test('a worker whose pipeline differs from the producer\'s fails the job, saying
   assert.deepEqual(await files(join(p.dir, 'out')), []);
   assert.deepEqual(await stopAll([w]), [0]);
 });
+
+test("the pipeline's own fault on one machine gives the job back and stops that worker (exit 2); another worker does it", skip, async () => {
+  const p = await queueProject({ name: 'fault', url: server.url, files: 1 });
+  const broken = startCli(['worker', p.pipeline], { UNETFLOW_TEST_BROKEN: '1' });
+  running.push(broken);
+  const producer = cli(['run', p.pipeline, '--json']);
+  assert.equal(await broken.exit, 2, broken.stderr);
+  assert.match(broken.stderr, /the model will not load on this machine/);
+  assert.equal(await redis.hlen('unetflow:fault:ledger'), 0, 'the file is not blamed');
+  const good = worker(p.pipeline);
+  assert.equal(await producer.exit, 0, producer.stderr);
+  assert.equal(events(producer).find((e) => e.type === 'file-done')?.worker, `${/worker (\S+):\d+/.exec(good.stderr)?.[1]}:${good.child.pid}`);
+  assert.deepEqual(await stopAll([good]), [0]);
+});
