@@ -30,10 +30,13 @@ export const eventCodecs = {
   'file-done': strict(
     'file-done',
     { ...type('file-done'), id: t.string, file: t.string, seconds: t.number, outputs: t.record(t.string, t.string) },
-    { metrics: Metrics, objects: t.number },
+    { metrics: Metrics, objects: t.number, worker: t.string },
   ),
-  /** One per failed input file: its first failure; `failures` counts them when there were several (all are in `report`). */
-  'file-failed': strict('file-failed', { ...type('file-failed'), message: t.string }, { id: t.string, file: t.string, step: t.string, report: t.string, failures: t.number }),
+  /**
+   * One per failed input file: its first failure; `failures` counts them when there were several (all are in `report`).
+   * `worker` (file-done too): through a queue, the worker's `host:pid`.
+   */
+  'file-failed': strict('file-failed', { ...type('file-failed'), message: t.string }, { id: t.string, file: t.string, step: t.string, report: t.string, failures: t.number, worker: t.string }),
   'train-step': strict('train-step', { ...type('train-step'), step: t.number, loss: t.number, learningRate: t.number, seconds: t.number }, {}),
   validation: strict('validation', { ...type('validation'), step: t.number, pixelError: t.number, iou: t.number }, { loss: t.number, objectF1: t.number }),
   checkpoint: strict('checkpoint', { ...type('checkpoint'), step: t.number, path: t.string }, {}),

@@ -18,6 +18,9 @@ import { evaluateCommand } from './evaluate.js';
 import { checkModelCommand } from './check-model.js';
 import { exportCommand, type ExportFlags } from './export.js';
 import { liveOptions, serveLedgerCommand, withLivePage, type ServeFlags } from './serve.js';
+import { runProducer, wantsQueue } from '../queue/producer.js';
+import { addWorkerCommand } from './worker.js';
+import { addStatusCommand } from './status.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -37,6 +40,7 @@ export function createProgram(): Command {
       new Option('--backend <name>', 'backend for model steps that name none: a tfjs one, or onnxruntime (inference only; training then takes auto)').choices(inferenceBackendChoices),
     )
     .option('--workers <n>', 'worker threads (onnxruntime: its threads) for model steps that name none (default: one per core)', positiveInt)
+    .option('--queue <url>', 'enqueue the files on this Redis for `unetflow worker`s instead of processing them here, as a queue: section does (docs/scaling-out.md)')
     .addOption(liveOptions.serve())
     .addOption(liveOptions.host())
     .addOption(liveOptions.token())
@@ -101,6 +105,8 @@ export function createProgram(): Command {
     .action(async (path: string) => {
       process.exitCode = await checkModelCommand(path);
     });
+  addWorkerCommand(program, positiveInt);
+  addStatusCommand(program);
   return program;
 }
 
@@ -109,6 +115,7 @@ interface RunFlags extends ServeFlags {
   json?: boolean;
   backend?: string;
   workers?: number;
+  queue?: string;
 }
 
 function positiveInt(value: string): number {
@@ -133,8 +140,10 @@ async function run(file: string, opts: RunFlags, follow = (events: Observable<Ru
   process.on('SIGTERM', onSignal);
   let failed = 0;
   try {
+    const options = { set: opts.set, signal: stop.signal, backend: opts.backend, workers: opts.workers };
+    const events = (await wantsQueue(file, opts)) ? runProducer(file, { ...options, queue: opts.queue }) : runPipeline(file, options);
     await new Promise<void>((resolve, reject) =>
-      follow(runPipeline(file, { set: opts.set, signal: stop.signal, backend: opts.backend, workers: opts.workers })).subscribe({
+      follow(events).subscribe({
         next: (e) => {
           if (e.type === 'stats') failed = e.failed;
           renderer.event(e);

@@ -40,7 +40,7 @@ export function stderrLine(e: RunEvent): string | undefined {
     case 'log':
       return `${e.level === 'warn' ? 'warning: ' : ''}${e.message}`;
     case 'file-failed':
-      return `FAILED  ${e.message}${e.failures ? ` (and ${e.failures - 1} more)` : ''}${e.report ? ` (report: ${show(e.report)})` : ''}`;
+      return `FAILED  ${e.message}${e.failures ? ` (and ${e.failures - 1} more)` : ''}${e.report ? ` (report: ${show(e.report)})` : ''}${e.worker ? ` [${e.worker}]` : ''}`;
     case 'stats':
       return e.hints?.map((h) => `hint: ${h}`).join('\n') || undefined;
     case 'run-failed':
@@ -101,7 +101,7 @@ export function textRenderer({ out, err }: Streams): Renderer {
           seconds += e.seconds;
           if (!bar || watch || e.metrics) {
             const outputs = Object.keys(e.outputs).length ? ' -> ' + Object.values(e.outputs).map(show).join(', ') : '';
-            line(out, `done    ${show(e.file)} (${e.seconds.toFixed(2)} s)${outputs}${e.metrics ? `\n        ${showMetrics(e.metrics)}` : ''}`);
+            line(out, `done    ${show(e.file)} (${e.seconds.toFixed(2)} s${e.worker ? ` on ${e.worker}` : ''})${outputs}${e.metrics ? `\n        ${showMetrics(e.metrics)}` : ''}`);
           } else drawBar();
           break;
         case 'file-failed':

@@ -67,7 +67,21 @@ export async function checkPlan(plan: Plan, locate: Locate): Promise<PlanCheck> 
     const why = await whyNotWritable(dirname(resolve(plan.baseDir, source.watch.ledger)));
     if (why) problem(['source', 'watch', 'ledger'], why);
   }
+  if (plan.definition.queue !== undefined) for (const p of queueProblems(plan)) problem(p.path, p.message);
   return { problems, notes };
+}
+
+/**
+ * What keeps a plan from running through a queue: a stream-scoped step (training) sees
+ * every sample of the run, on one machine, so it cannot be spread over workers.
+ */
+export function queueProblems(plan: Plan): { path: Path; message: string }[] {
+  return plan.steps
+    .filter((s) => s.scope === 'stream')
+    .map((s) => ({
+      path: ['steps', s.index, s.name],
+      message: `${s.name} sees every sample of the run, so it runs on one machine only and cannot run through a queue: run this pipeline without --queue and without a queue: section`,
+    }));
 }
 
 /** Whether listing the source would come across files written to `dir`. */

@@ -39,6 +39,33 @@ export const WatchSource = stringOr(
   'a folder, or { dir, pattern, recursive, stableMs, ledger, poll }',
 );
 
+/**
+ * Scale-out through BullMQ on Redis (docs/scaling-out.md): `unetflow run` then enqueues
+ * the source's files and `unetflow worker` processes them. The timings default to BullMQ's.
+ */
+export const QueueSection = stringOr(
+  strict(
+    'queue section',
+    {},
+    {
+      /** `redis://[user:password@]host:port/db`, or `rediss://` for TLS. @default --queue's */
+      url: NonEmptyString,
+      /** How long a worker's hold on a job lasts without being renewed, ms. @default 30000 (BullMQ's lockDuration) */
+      lockMs: PositiveInt,
+      /** How often workers look for jobs whose worker died, ms. @default 30000 (BullMQ's stalledInterval) */
+      stalledMs: PositiveInt,
+      /** How many times a job may be recovered from a dead worker before it fails. @default 1 (BullMQ's maxStalledCount) */
+      maxStalled: PositiveInt,
+      /** Tries of a job whose failure is transient (I/O, network). @default 5 */
+      attempts: PositiveInt,
+      /** First wait before a retry, doubled each time, ms. @default 1000 */
+      backoffMs: PositiveInt,
+    },
+  ),
+  'a redis:// or rediss:// URL, or { url, lockMs, stalledMs, maxStalled, attempts, backoffMs }',
+);
+export type QueueSection = t.TypeOf<typeof QueueSection>;
+
 export const SourceDefinition = oneKeyOf('source', { files: FilesSource, pairs: PairsSource, watch: WatchSource });
 export type SourceDefinition = t.TypeOf<typeof SourceDefinition>;
 
@@ -62,6 +89,8 @@ export const PipelineDefinition = strict(
     epochs: PositiveInt,
     /** Modules of custom operators, relative to the pipeline file. */
     use: t.union([NonEmptyString, t.array(NonEmptyString)]),
+    /** Spread the files over workers through Redis (docs/scaling-out.md); the same as --queue. */
+    queue: QueueSection,
   },
 );
 export type PipelineDefinition = t.TypeOf<typeof PipelineDefinition>;

@@ -104,31 +104,15 @@ export class Ledger {
   }
 
   /**
-   * Whether `path` must be processed, and why (see CheckResult). Size and mtime
-   * unchanged means unchanged; otherwise the content hash decides (a file copied again
-   * with the same bytes is not redone). An unknown path is looked up by its hash among
-   * the done files: a renamed or copied file is not processed again.
+   * Whether `path` must be processed, and why (see CheckResult and checkFile).
    */
-  async check(path: string): Promise<CheckResult> {
-    const s = await stat(path);
-    const known = this.get(path);
-    const quick = { size: s.size, mtimeMs: s.mtimeMs };
-    const unchanged = (entry: LedgerEntry, fingerprint: Fingerprint) =>
-      ({ process: false, reason: entry.status === 'done' ? 'done' : 'failed-before', fingerprint, entry }) as const;
-    if (known && known.size === s.size && known.mtimeMs === s.mtimeMs) return unchanged(known, { ...quick, hash: known.hash });
-    const fingerprint = { ...quick, hash: await hashFile(path) };
-    if (known) return known.hash === fingerprint.hash ? unchanged(known, fingerprint) : { process: true, reason: 'changed', fingerprint };
-    // Only for an unknown path: a known one whose content changed has outputs of the old content to replace.
-    const original = this.doneWithHash(fingerprint.hash, s.size);
-    if (original) return { process: false, reason: 'same-content', fingerprint, entry: original };
-    return { process: true, reason: 'new', fingerprint };
+  check(path: string): Promise<CheckResult> {
+    return checkFile(path, this.get(path), (hash, size) => this.doneWithHash(hash, size));
   }
 
   /** Records a file found by `check` to have the content of a done one: done, with the original's outputs and `sameAs` naming it. */
   recordSameContent(path: string, fingerprint: Fingerprint, original: LedgerEntry): Promise<LedgerEntry> {
-    // The first original, unless that is this very path (its own line was deleted to redo it, and a copy's was not).
-    const first = original.sameAs && original.sameAs !== this.key(path) ? original.sameAs : original.path;
-    return this.record(path, { ...fingerprint, status: 'done', outputs: original.outputs, sameAs: first });
+    return this.record(path, sameContentEntry(this.key(path), fingerprint, original));
   }
 
   private doneWithHash(hash: string, size: number): LedgerEntry | undefined {
@@ -167,6 +151,37 @@ export class Ledger {
     const text = [...this.entries.values()].map((e) => JSON.stringify(e) + '\n').join('');
     await writeFileAtomic(this.file, text);
   }
+}
+
+/**
+ * `check`'s rule, for any ledger (this file's, and the queue's in Redis): size and mtime
+ * unchanged means unchanged; otherwise the content hash decides (a file copied again
+ * with the same bytes is not redone). An unknown path is looked up by its hash among the
+ * done files (`doneWithHash`): a renamed or copied file is not processed again.
+ */
+export async function checkFile(
+  path: string,
+  known: LedgerEntry | undefined,
+  doneWithHash: (hash: string, size: number) => LedgerEntry | undefined | Promise<LedgerEntry | undefined>,
+): Promise<CheckResult> {
+  const s = await stat(path);
+  const quick = { size: s.size, mtimeMs: s.mtimeMs };
+  const unchanged = (entry: LedgerEntry, fingerprint: Fingerprint) =>
+    ({ process: false, reason: entry.status === 'done' ? 'done' : 'failed-before', fingerprint, entry }) as const;
+  if (known && known.size === s.size && known.mtimeMs === s.mtimeMs) return unchanged(known, { ...quick, hash: known.hash });
+  const fingerprint = { ...quick, hash: await hashFile(path) };
+  if (known) return known.hash === fingerprint.hash ? unchanged(known, fingerprint) : { process: true, reason: 'changed', fingerprint };
+  // Only for an unknown path: a known one whose content changed has outputs of the old content to replace.
+  const original = await doneWithHash(fingerprint.hash, s.size);
+  if (original) return { process: false, reason: 'same-content', fingerprint, entry: original };
+  return { process: true, reason: 'new', fingerprint };
+}
+
+/** The entry of a file (`key`) whose content is that of the done `original`: done, with its outputs and `sameAs` naming the first original. */
+export function sameContentEntry(key: string, fingerprint: Fingerprint, original: LedgerEntry): Omit<LedgerEntry, 'path' | 'time'> {
+  // The first original, unless that is this very path (its own line was deleted to redo it, and a copy's was not).
+  const first = original.sameAs && original.sameAs !== key ? original.sameAs : original.path;
+  return { ...fingerprint, status: 'done', outputs: original.outputs, sameAs: first };
 }
 
 export async function hashFile(path: string): Promise<string> {

@@ -5,10 +5,10 @@
  * The result is an Observable of RunEvents: `started` first (when the run starts at
  * all), then `stats` when it completes, or `run-failed` when it ends on an error.
  */
-import { basename, extname, isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
-import { defer, from, lastValueFrom, mergeMap, Observable, of, tap, type OperatorFunction } from 'rxjs';
-import { SampleError, exitCodeOf, isPipelineFault, messageOf } from '../errors.js';
+import { defer, from, mergeMap, Observable, tap, type OperatorFunction } from 'rxjs';
+import { exitCodeOf, messageOf } from '../errors.js';
 import { adapterLine, type RunEvent } from '../events.js';
 import { claimOutputFolder } from '../io/atomic.js';
 import type { Lock } from '../io/lock.js';
@@ -19,7 +19,8 @@ import { checkPlan, type Note } from './checks.js';
 import { compile, PipelineError, type Plan, type RunHooks } from './compile.js';
 import { parsePipelineText, readPipelineFile, type PipelineDocument, type ReadOptions } from './document.js';
 import { Ledger, lockLedger } from './ledger.js';
-import { clearFailure, oneLine, recordFailure } from './outcome.js';
+import { oneLine } from './outcome.js';
+import { FilesInFlight, fileSteps } from './process-file.js';
 import { OutputNames } from './output-names.js';
 import { defaultStem } from '../io/output-path.js';
 import type { OperatorRegistry } from './registry.js';
@@ -76,10 +77,6 @@ function setNotes(assignments: readonly string[], baseDir: string): Note[] {
   });
 }
 
-interface FileState {
-  readonly failures: SampleError[];
-}
-
 /**
  * Runs a pipeline file (or definition) and streams its events. Errors in the file
  * itself error the Observable with a PipelineError listing every problem.
@@ -105,7 +102,7 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
         for (const e of early.splice(0)) subscriber.next(e);
       }
     };
-    const files = new Map<string, FileState>();
+    const inFlightFiles = new FilesInFlight();
     let streamFailures = 0;
     const window = new Window();
     const hooks: RunHooks = {
@@ -114,8 +111,7 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       ...(options.backend ? { backend: options.backend } : {}),
       ...(options.workers ? { workers: options.workers } : {}),
       onSampleError: (error) => {
-        const file = files.get(error.file ?? '');
-        if (file) return void file.failures.push(error);
+        if (inFlightFiles.report(error)) return;
         // A stream-scoped step (its file is done) dropped a sample: report it now, and it leaves the window.
         streamFailures++;
         window.leave();
@@ -183,16 +179,11 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       }
       emit({ type: 'started', pipeline: definition.name, file: plan.file, time: new Date().toISOString(), watch: source.watch, ...(source.total !== undefined ? { total: source.total } : {}) });
 
-      const perFile = plan.steps.filter((s) => s.scope === 'sample').map((s) => s.operator);
+      const steps = fileSteps(plan);
       const streamSteps = plan.steps.filter((s) => s.scope === 'stream');
       const perStream = streamSteps.map((s) => s.operator);
-      const keepSamples = perStream.length > 0;
       window.size = streamSteps[0]?.window;
       const stopOnError = definition['on-error'] === 'stop';
-      const saveTargets = plan.steps.filter((s) => s.name === 'save').map((s) => {
-        const p = s.params as { dir: string; outputs: string[] };
-        return { dir: resolve(plan.baseDir, p.dir), outputs: p.outputs };
-      });
       const inFlight = new Map<string, Promise<unknown>>();
 
       const processFile = async (taken: SourceRef): Promise<Sample[]> => {
@@ -230,57 +221,26 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
           }
           fingerprint = check.fingerprint;
         }
-        const t0 = Date.now();
-        const state: FileState = { failures: [] };
-        files.set(ref.path, state);
-        // Samples are kept only for stream-scoped steps: a 500-page stack is not held whole otherwise.
-        const kept: Sample[] = [];
-        const written: { id: string; outputs: Record<string, string> }[] = [];
-        const scores: SegmentationMetrics[] = [];
-        let objects: number | undefined;
-        try {
-          await lastValueFrom(
-            perFile.reduce<Observable<any>>((o, op) => o.pipe(op), of(ref)).pipe(
-              tap((s: Sample) => {
-                written.push({ id: s.id, outputs: (s.metadata?.outputs ?? {}) as Record<string, string> });
-                if (s.metadata?.metrics) scores.push(s.metadata.metrics as SegmentationMetrics);
-                if (typeof s.metadata?.objects === 'number') objects = (objects ?? 0) + s.metadata.objects;
-                if (keepSamples) kept.push(s);
-              }),
-            ),
-            { defaultValue: undefined },
-          );
-        } catch (error) {
-          state.failures.push(SampleError.wrap({ file: ref.path }, error));
-        } finally {
-          files.delete(ref.path);
-        }
-        const outputs = collectOutputs(written);
-        const id = basename(ref.path, extname(ref.path));
-        // The pipeline's fault (a model that will not load) ends the run; the file is not blamed.
-        const fault = state.failures.find(isPipelineFault);
-        if (fault) throw fault;
-        if (state.failures.length) {
+        const outcome = await inFlightFiles.process(ref, steps);
+        if (outcome.failed) {
           counts.failed++;
-          emit(await recordFailure(ref, id, state.failures, saveTargets, plan.outputDir));
-          if (ledger && fingerprint) await ledger.record(ref.path, { ...fingerprint, status: 'failed', outputs: {}, stem: ref.outputStem, error: oneLine(state.failures[0].message) });
-          if (stopOnError) throw state.failures[0];
+          emit(outcome.event);
+          if (ledger && fingerprint) await ledger.record(ref.path, { ...fingerprint, status: 'failed', outputs: {}, stem: ref.outputStem, error: oneLine(outcome.failures[0].message) });
+          if (stopOnError) throw outcome.failures[0];
           return [];
         }
         counts.done++;
-        await clearFailure(ref, plan.outputDir);
-        const metrics = scores.length ? meanMetrics(scores) : undefined;
-        if (metrics) fileMetrics.push(metrics);
-        const seconds = (Date.now() - t0) / 1000;
-        emit({ type: 'file-done', id, file: ref.path, seconds, outputs, ...(metrics ? { metrics } : {}), ...(objects !== undefined ? { objects } : {}) });
+        if (outcome.metrics) fileMetrics.push(outcome.metrics);
+        emit(outcome.event);
         if (ledger && fingerprint) {
           // Written to while we read it? Then the watcher reports it again and it is redone.
           const now = await stat(ref.path).catch(() => undefined);
           if (now && now.size === fingerprint.size && now.mtimeMs === fingerprint.mtimeMs) {
+            const { outputs, seconds, objects } = outcome.event;
             await ledger.record(ref.path, { ...fingerprint, status: 'done', outputs, stem: ref.outputStem, seconds, ...(objects !== undefined ? { objects } : {}) });
           }
         }
-        return kept;
+        return outcome.kept;
       };
 
       const processed = source.refs.pipe(
@@ -307,13 +267,4 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       for (const lock of locks.splice(0)) lock.release();
     };
   });
-}
-
-/** Output paths of a file's samples: by output name, prefixed by the sample id when a file gave several. */
-function collectOutputs(samples: readonly { id: string; outputs: Record<string, string> }[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const s of samples) {
-    for (const [name, path] of Object.entries(s.outputs)) out[samples.length > 1 ? `${s.id}.${name}` : name] = path;
-  }
-  return out;
 }

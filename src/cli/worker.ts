@@ -1,0 +1,60 @@
+/** `unetflow worker PIPELINE --queue URL [--concurrency N]`: processes a queue's jobs until stopped. */
+import { constants } from 'node:os';
+import { Option, type Command } from 'commander';
+import { exitCodeOf, messageOf } from '../errors.js';
+import { inferenceBackendChoices } from '../model/backend.js';
+import { runWorker } from '../queue/worker.js';
+import { jsonRenderer, textRenderer } from './render.js';
+
+interface WorkerFlags {
+  queue?: string;
+  concurrency?: number;
+  set: string[];
+  json?: boolean;
+  backend?: string;
+  workers?: number;
+}
+
+export function addWorkerCommand(program: Command, positiveInt: (value: string) => number): void {
+  program
+    .command('worker')
+    .description("take a pipeline's files from a Redis queue and process them, until SIGTERM or Ctrl-C (docs/scaling-out.md)")
+    .argument('<file>', 'pipeline file (YAML or JSON), the same as the producer runs')
+    .option('--queue <url>', "the queue's Redis: redis://[user:password@]host:port/db or rediss:// (default: the file's queue: section); a password may come from UNETFLOW_REDIS_PASSWORD")
+    .option('--concurrency <n>', "jobs at once (default: the pipeline's concurrency, else 2)", positiveInt)
+    .option('--set <path=value>', 'override a field, e.g. --set source.files=/mnt/lab/in (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .addOption(new Option('--json', 'print this worker\'s events as NDJSON on stdout'))
+    .addOption(new Option('--backend <name>', 'backend for model steps that name none').choices(inferenceBackendChoices))
+    .option('--workers <n>', 'worker threads for model steps that name none', positiveInt)
+    .action(async (file: string, opts: WorkerFlags) => {
+      process.exitCode = await workerCommand(file, opts);
+    });
+}
+
+async function workerCommand(file: string, opts: WorkerFlags): Promise<number> {
+  const streams = { out: process.stdout, err: process.stderr };
+  const renderer = opts.json ? jsonRenderer(streams) : textRenderer(streams);
+  const stop = new AbortController();
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    // A second signal: leave now; the jobs in flight go back to the queue when their lock runs out.
+    if (signalled) process.exit(128 + (constants.signals[signal] ?? 2));
+    signalled = true;
+    process.stderr.write(`\n${signal}: finishing the jobs in progress (again to quit at once)\n`);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await runWorker(file, { ...opts, signal: stop.signal }, (e) => renderer.event(e));
+    return 0;
+  } catch (error) {
+    process.stderr.write(`${messageOf(error)}\n`);
+    if (process.env.UNETFLOW_DEBUG) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
+    return exitCodeOf(error);
+  } finally {
+    renderer.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The ledger of a queue, in Redis: the file ledger's semantics (ledger.ts: done,
+ * failed until changed, redone when changed, the same content under another name not
+ * done again) shared by every producer and worker of a pipeline. Entries are keyed by
+ * the input's path relative to the source folder, so that machines that mount the
+ * shared folder at different places agree.
+ *
+ * A worker writes an entry and its report to producers in one transaction (`record`
+ * with an event): a producer that finds no entry is sure to receive the event.
+ */
+import type { Redis } from 'ioredis';
+import { checkFile, sameContentEntry, type CheckResult, type Fingerprint, type LedgerEntry } from '../pipeline/ledger.js';
+import { keys } from './keys.js';
+import { keyOf } from './roots.js';
+import { relayEntry, type Relayed } from './relay.js';
+
+export class RedisLedger {
+  private readonly keys: ReturnType<typeof keys>;
+
+  constructor(
+    private readonly redis: Redis,
+    queue: string,
+    /** The source folder, on this machine. */
+    readonly root: string,
+  ) {
+    this.keys = keys(queue);
+  }
+
+  key(path: string): string {
+    return keyOf(this.root, path);
+  }
+
+  async get(path: string): Promise<LedgerEntry | undefined> {
+    return this.getKey(this.key(path));
+  }
+
+  async getKey(key: string): Promise<LedgerEntry | undefined> {
+    const text = await this.redis.hget(this.keys.ledger, key);
+    return text ? (JSON.parse(text) as LedgerEntry) : undefined;
+  }
+
+  /** Every entry (for restoring output names, and `status`). */
+  async list(): Promise<LedgerEntry[]> {
+    return Object.values(await this.redis.hgetall(this.keys.ledger)).map((text) => JSON.parse(text) as LedgerEntry);
+  }
+
+  /** Whether `path` must be processed, and why: the file ledger's rule (checkFile). */
+  async check(path: string): Promise<CheckResult> {
+    return checkFile(path, await this.get(path), (hash, size) => this.doneWithHash(hash, size));
+  }
+
+  recordSameContent(path: string, fingerprint: Fingerprint, original: LedgerEntry): Promise<LedgerEntry> {
+    return this.recordKey(this.key(path), sameContentEntry(this.key(path), fingerprint, original));
+  }
+
+  /** Writes the entry of the input at `key` and, in the same transaction, the report producers read. */
+  async recordKey(key: string, entry: Omit<LedgerEntry, 'path' | 'time'>, report?: Relayed): Promise<LedgerEntry> {
+    const full: LedgerEntry = { path: key, ...entry, time: new Date().toISOString() };
+    const multi = this.redis.multi().hset(this.keys.ledger, key, JSON.stringify(full));
+    if (full.status === 'done' && full.hash) multi.sadd(this.keys.doneWithHash(full.hash), key);
+    if (report) multi.xadd(this.keys.relay, 'MAXLEN', '~', '100000', '*', ...relayEntry(report));
+    const results = await multi.exec();
+    const failed = results?.find(([error]) => error);
+    if (failed) throw failed[0];
+    return full;
+  }
+
+  private async doneWithHash(hash: string, size: number): Promise<LedgerEntry | undefined> {
+    // A path whose entry has since changed stays in the set: its entry decides.
+    for (const key of await this.redis.smembers(this.keys.doneWithHash(hash))) {
+      const e = await this.getKey(key);
+      if (e && e.status === 'done' && e.hash === hash && e.size === size) return e;
+    }
+    return undefined;
+  }
+}

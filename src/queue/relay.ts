@@ -1,0 +1,63 @@
+/**
+ * Workers' reports to producers: a Redis stream (`unetflow:<queue>:relay`) of
+ * `file-done` / `file-failed` events, each with its job id and input path.
+ *
+ * A stream rather than BullMQ's QueueEvents (pub/sub-like, read from "now"): entries
+ * stay in Redis (and in its append-only file), so a producer that reads from where it
+ * stood misses none while it reconnects after a Redis restart, and a producer that
+ * starts again re-reads from where it notes its position, before it checks the ledger
+ * (see RedisLedger: entry and report are written together).
+ */
+import type { Redis } from 'ioredis';
+import type { RunEvent } from '../events.js';
+import { keys } from './keys.js';
+
+export interface Relayed {
+  readonly job: string;
+  /** The input's path relative to the source folder. */
+  readonly key: string;
+  readonly event: Extract<RunEvent, { type: 'file-done' | 'file-failed' }>;
+}
+
+/** The stream entry's fields. */
+export function relayEntry(r: Relayed): string[] {
+  return ['job', r.job, 'key', r.key, 'event', JSON.stringify(r.event)];
+}
+
+/** Publishes a report without a ledger entry (a job the worker refused). */
+export async function publish(redis: Redis, queue: string, r: Relayed): Promise<void> {
+  await redis.xadd(keys(queue).relay, 'MAXLEN', '~', '100000', '*', ...relayEntry(r));
+}
+
+/**
+ * Reads reports from the moment `open` returns. Give it a connection of its own: it
+ * blocks on XREAD.
+ */
+export class RelayReader {
+  private constructor(
+    private readonly redis: Redis,
+    private readonly stream: string,
+    private position: string,
+  ) {}
+
+  static async open(redis: Redis, queue: string): Promise<RelayReader> {
+    const stream = keys(queue).relay;
+    const [last] = await redis.xrevrange(stream, '+', '-', 'COUNT', 1);
+    return new RelayReader(redis, stream, last ? last[0] : '0-0');
+  }
+
+  /** The next reports, waiting up to `blockMs` for some; [] when none came. */
+  async next(blockMs: number): Promise<Relayed[]> {
+    const reply = await this.redis.xread('COUNT', 500, 'BLOCK', blockMs, 'STREAMS', this.stream, this.position);
+    const out: Relayed[] = [];
+    for (const [, entries] of reply ?? []) {
+      for (const [id, fields] of entries) {
+        this.position = id;
+        const f: Record<string, string> = {};
+        for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+        if (f.job && f.event) out.push({ job: f.job, key: f.key ?? '', event: JSON.parse(f.event) as Relayed['event'] });
+      }
+    }
+    return out;
+  }
+}
