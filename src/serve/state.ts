@@ -43,6 +43,8 @@ export interface FileRow {
   readonly message?: string;
   readonly step?: string;
   readonly report?: string;
+  /** Through a queue: the worker that did it (`host:pid`). */
+  readonly worker?: string;
 }
 
 export interface RunInfo {
@@ -179,11 +181,11 @@ export class RunState {
       case 'log':
         return [this.log(e.level, e.message)];
       case 'file-done':
-        return this.file({ file: e.file, status: 'done', seconds: e.seconds, outputs: e.outputs, ...(e.objects !== undefined ? { objects: e.objects } : {}), ...(e.metrics ? { metrics: e.metrics } : {}) }, this.now());
+        return this.file({ file: e.file, status: 'done', seconds: e.seconds, outputs: e.outputs, ...(e.objects !== undefined ? { objects: e.objects } : {}), ...(e.metrics ? { metrics: e.metrics } : {}), ...(e.worker ? { worker: e.worker } : {}) }, this.now());
       case 'file-failed':
         return this.file(
           // A failure with neither file nor sample id (a stream step's) gets a row of its own.
-          { file: e.file ?? e.id ?? `(stream step, failure ${this.seq + 1})`, status: 'failed', outputs: {}, message: e.message, ...(e.step ? { step: e.step } : {}), ...(e.report ? { report: e.report } : {}) },
+          { file: e.file ?? e.id ?? `(stream step, failure ${this.seq + 1})`, status: 'failed', outputs: {}, message: e.message, ...(e.step ? { step: e.step } : {}), ...(e.report ? { report: e.report } : {}), ...(e.worker ? { worker: e.worker } : {}) },
           this.now(),
         );
       case 'ledger-entry': {

@@ -169,3 +169,25 @@ test("the pipeline's own fault on one machine gives the job back and stops that 
   assert.equal(events(producer).find((e) => e.type === 'file-done')?.worker, `${/worker (\S+):\d+/.exec(good.stderr)?.[1]}:${good.child.pid}`);
   assert.deepEqual(await stopAll([good]), [0]);
 });
+
+test("the producer's live page (run --queue --serve) lists every worker's files, each with the worker that did it and links that serve its outputs", skip, async () => {
+  const p = await queueProject({ name: 'page', url: server.url, files: 6, slowMs: 50 });
+  const workers = [worker(p.pipeline), worker(p.pipeline)];
+  await Promise.all(workers.map(ready));
+  const producer = cli(['run', p.pipeline, '--json', '--serve', '0', '--keep-serving']);
+  await producer.waitFor(/the live page stays at/);
+  const url = /live page: (http:\/\/\S+)/.exec(producer.stderr)![1];
+  const page = (await (await fetch(new URL('/api/files?limit=50', url))).json()) as { total: number; rows: { file: string; status: string; worker?: string; links: Record<string, string> }[] };
+  const byWorker = new Map(events(producer).filter((e) => e.type === 'file-done').map((e) => [e.file as string, e.worker as string]));
+  assert.equal(page.total, 6);
+  for (const row of page.rows) {
+    assert.equal(row.status, 'done');
+    assert.equal(row.worker, byWorker.get(row.file), row.file);
+    assert.match(row.worker ?? '', /:\d+$/);
+    const output = await fetch(new URL(`/files/${row.links.image}`, url));
+    assert.equal(output.status, 200, `${row.file}: ${row.links.image}`);
+  }
+  producer.child.kill('SIGTERM');
+  assert.equal(await producer.exit, 0);
+  assert.deepEqual(await stopAll(workers), [0, 0]);
+});

@@ -240,6 +240,7 @@ function rowElement(row) {
   if (row.reportLink) outputs.append(el('a', { href: `/files/${row.reportLink}`, target: '_blank', rel: 'noopener', textContent: 'error report' }));
   const status = el('td', {}, el('span', { className: 'badge', dataset: { status: row.status }, textContent: row.status }));
   if (row.message) status.append(el('div', { className: row.status === 'failed' ? 'error small' : 'muted small', textContent: row.message }));
+  if (row.worker) status.append(el('div', { className: 'muted small', textContent: `worker ${row.worker}` }));
   return el(
     'tr',
     { dataset: { seq: row.seq, status: row.status, file: row.file } },
