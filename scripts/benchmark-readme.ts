@@ -237,6 +237,31 @@ export const ROWS: Row[] = [
       return ['seeded watershed + line cutting, 2048x2048 probabilities', `${figure(r.value)} s`, `threshold + connected components: ${figure(reference(r).value)} s (${times(reference(r).ratio)})`];
     },
   },
+  {
+    cites: ['queue-overhead-ms-per-job'],
+    cells(get) {
+      const r = get('queue-overhead-ms-per-job');
+      return ['queue (BullMQ, Redis on loopback, 1 worker): added time per job, load+save of 1,000 64x64 PNGs', `${figure(r.value)} ms per job`, `in-process run: ${figure(reference(r).value)} ms per file (the queue run takes ${times(reference(r).ratio)})`];
+    },
+  },
+  {
+    cites: ['queue-segment-1-worker-slices-per-s', 'queue-segment-2-workers-slices-per-s'],
+    cells(get) {
+      const [one, two] = [get('queue-segment-1-worker-slices-per-s'), get('queue-segment-2-workers-slices-per-s')];
+      return [
+        'queue: 512x512 ISBI slices, shipped model, no TTA, 1 / 2 workers on this 2-core machine',
+        `${figure(one.value)} / ${figure(two.value)} slices/s`,
+        `in-process run: ${figure(reference(one).value)} slices/s (the queue's rate is ${times(reference(one).ratio)} / ${times(reference(two).ratio)} of it)`,
+      ];
+    },
+  },
+  {
+    cites: ['serve-burst-1000-files-per-s'],
+    cells(get) {
+      const r = get('serve-burst-1000-files-per-s');
+      return ['watch run, burst of 1,000 128x128 PNGs, with `--serve` and one page connected', `${figure(r.value)} files/s`, `without \`--serve\`: ${figure(reference(r).value)} files/s (${times(reference(r).ratio)})`];
+    },
+  },
 ];
 
 /** Every entry the README cites, in table order. */

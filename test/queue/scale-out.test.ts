@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { needsRedis, RedisServer } from '../helpers/redis.js';
 import { events, queueProject, startCli, type Cli } from '../helpers/queue-project.js';
+import { writePng } from '../helpers/files.js';
 
 const skip = needsRedis();
 let server: RedisServer;
@@ -190,4 +191,26 @@ test("the producer's live page (run --queue --serve) lists every worker's files,
   producer.child.kill('SIGTERM');
   assert.equal(await producer.exit, 0);
   assert.deepEqual(await stopAll(workers), [0, 0]);
+});
+
+test('a producer on a watch source enqueues the files there and those that arrive, until SIGTERM (exit 0); a restarted one enqueues nothing done', skip, async () => {
+  const p = await queueProject({ name: 'watching', url: server.url, files: 2 });
+  const w = worker(p.pipeline);
+  const watch = ['--set', 'source={ watch: { dir: in, stableMs: 200 } }'];
+  const producer = cli(['run', p.pipeline, '--json', ...watch]);
+  await producer.waitFor(/"type":"file-done"[^\n]*f000\.png/);
+  await producer.waitFor(/"type":"file-done"[^\n]*f001\.png/);
+  await writePng(join(p.dir, 'in', 'late.png'), 99, 16);
+  await producer.waitFor(/"type":"file-done"[^\n]*late\.png/);
+  producer.child.kill('SIGTERM');
+  assert.equal(await producer.exit, 0, producer.stderr);
+  assert.deepEqual({ ...stats(producer), seconds: 0 }, { type: 'stats', done: 3, failed: 0, skipped: 0, unchangedFailed: 0, seconds: 0 });
+  const again = cli(['run', p.pipeline, '--json', ...watch]);
+  await again.waitFor(/"type":"started"/);
+  await new Promise((r) => setTimeout(r, 1000));
+  again.child.kill('SIGTERM');
+  assert.equal(await again.exit, 0, again.stderr);
+  assert.equal(stats(again)?.skipped, 3, 'the three files are in the ledger');
+  assert.equal((await p.markers()).length, 3, `each processed once: ${(await p.markers()).join(' ')}`);
+  assert.deepEqual(await stopAll([w]), [0]);
 });
