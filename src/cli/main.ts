@@ -6,7 +6,6 @@
  * (nothing was taken); 3 another run holds the output folder or ledger; 128 + the
  * signal's number (130 for SIGINT, 143 for SIGTERM) after a second signal.
  */
-import { constants } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Observable } from 'rxjs';
 import type { RunEvent } from '../events.js';
@@ -21,6 +20,7 @@ import { liveOptions, serveLedgerCommand, withLivePage, type ServeFlags } from '
 import { runProducer, wantsQueue } from '../queue/producer.js';
 import { addWorkerCommand } from './worker.js';
 import { addStatusCommand } from './status.js';
+import { stopOnSignals } from './signals.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -128,16 +128,8 @@ async function run(file: string, opts: RunFlags, follow = (events: Observable<Ru
   const streams = { out: process.stdout, err: process.stderr };
   const renderer = opts.json ? jsonRenderer(streams) : textRenderer(streams);
   const stop = new AbortController();
-  let signalled = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    // A second signal: leave now; the files in flight are not in the ledger and are redone next time.
-    if (signalled) process.exit(128 + (constants.signals[signal] ?? 2));
-    signalled = true;
-    process.stderr.write(`\n${signal}: finishing the files in progress (again to quit at once)\n`);
-    stop.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // After a second signal, the files in flight are not in the ledger and are redone next time.
+  const removeHandlers = stopOnSignals(stop, 'files');
   let failed = 0;
   try {
     const options = { set: opts.set, signal: stop.signal, backend: opts.backend, workers: opts.workers };
@@ -159,8 +151,7 @@ async function run(file: string, opts: RunFlags, follow = (events: Observable<Ru
     return exitCodeOf(error);
   } finally {
     renderer.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    removeHandlers();
   }
 }
 

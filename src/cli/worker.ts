@@ -1,10 +1,10 @@
 /** `unetflow worker PIPELINE --queue URL [--concurrency N]`: processes a queue's jobs until stopped. */
-import { constants } from 'node:os';
 import { Option, type Command } from 'commander';
 import { exitCodeOf, messageOf } from '../errors.js';
 import { inferenceBackendChoices } from '../model/backend.js';
 import { runWorker } from '../queue/worker.js';
 import { jsonRenderer, textRenderer } from './render.js';
+import { stopOnSignals } from './signals.js';
 
 interface WorkerFlags {
   queue?: string;
@@ -35,16 +35,8 @@ async function workerCommand(file: string, opts: WorkerFlags): Promise<number> {
   const streams = { out: process.stdout, err: process.stderr };
   const renderer = opts.json ? jsonRenderer(streams) : textRenderer(streams);
   const stop = new AbortController();
-  let signalled = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    // A second signal: leave now; the jobs in flight go back to the queue when their lock runs out.
-    if (signalled) process.exit(128 + (constants.signals[signal] ?? 2));
-    signalled = true;
-    process.stderr.write(`\n${signal}: finishing the jobs in progress (again to quit at once)\n`);
-    stop.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // After a second signal, the jobs in flight go back to the queue when their lock runs out.
+  const removeHandlers = stopOnSignals(stop, 'jobs');
   try {
     await runWorker(file, { ...opts, signal: stop.signal }, (e) => renderer.event(e));
     return 0;
@@ -54,7 +46,6 @@ async function workerCommand(file: string, opts: WorkerFlags): Promise<number> {
     return exitCodeOf(error);
   } finally {
     renderer.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    removeHandlers();
   }
 }
