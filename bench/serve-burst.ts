@@ -10,20 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Subject, tap } from 'rxjs';
 import { runPipeline } from '../src/pipeline/run.js';
-import { encodeImage } from '../src/io/write.js';
-import { makeImage } from '../src/image/image.js';
-import { createRng } from '../src/random.js';
+import { distinctPngs } from './burst-images.js';
 import { startLiveServer } from '../src/serve/server.js';
 import type { ServeEvent } from '../src/serve/state.js';
 
 const [mode, count] = [process.argv[2] as 'plain' | 'serve', Number(process.argv[3])];
 const dir = await mkdtemp(join(tmpdir(), 'unetflow-serve-burst-'));
 await mkdir(join(dir, 'in'));
-const rng = createRng(1);
-// Distinct images: a watch run recognises a file with the content of one already done and skips it.
-const pngs = await Promise.all(
-  Array.from({ length: count }, () => encodeImage(makeImage(128, 128, 1, 'uint8', Uint8Array.from({ length: 128 * 128 }, () => rng.int(256))), 'png')),
-);
+const pngs = await distinctPngs(count);
 
 const events = new Subject<ServeEvent>();
 const server = mode === 'serve' ? await startLiveServer(events, { roots: [join(dir, 'out')], port: 0 }) : undefined;

@@ -3,18 +3,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPipeline } from '../src/pipeline/run.js';
-import { encodeImage } from '../src/io/write.js';
-import { makeImage } from '../src/image/image.js';
-import { createRng } from '../src/random.js';
+import { distinctPngs } from './burst-images.js';
 
 const [mode, count] = [process.argv[2] as 'watch' | 'files', Number(process.argv[3])];
 const dir = await mkdtemp(join(tmpdir(), 'unetflow-burst-'));
 await mkdir(join(dir, 'in'));
-const rng = createRng(1);
-// Distinct images: a watch run recognises a file with the content of one already done and skips it.
-const pngs = await Promise.all(
-  Array.from({ length: count }, () => encodeImage(makeImage(128, 128, 1, 'uint8', Uint8Array.from({ length: 128 * 128 }, () => rng.int(256))), 'png')),
-);
+const pngs = await distinctPngs(count);
 const baseline = process.resourceUsage().maxRSS / 1024;
 const stop = new AbortController();
 let done = 0;
