@@ -214,3 +214,33 @@ test('a producer on a watch source enqueues the files there and those that arriv
   assert.equal((await p.markers()).length, 3, `each processed once: ${(await p.markers()).join(' ')}`);
   assert.deepEqual(await stopAll([w]), [0]);
 });
+
+test('a job whose workers die more often than maxStalled allows is reported failed by the producer, not recorded, and taken again by the next run', skip, async () => {
+  const p = await queueProject({ name: 'stalled', url: server.url, files: 1, slowMs: 4000, queue: { maxStalled: 1 } });
+  const workers = [worker(p.pipeline, '--concurrency', '1'), worker(p.pipeline, '--concurrency', '1'), worker(p.pipeline, '--concurrency', '1')];
+  await Promise.all(workers.map(ready));
+  const producer = cli(['run', p.pipeline, '--json']);
+  // Kill whichever worker holds the job, twice: the second recovery is one more than maxStalled allows.
+  for (let kills = 1; kills <= 2; kills++) {
+    let holder: Cli | undefined;
+    while (!holder) {
+      const pids = (await p.markers()).map((m) => Number(m.split('.')[1]));
+      holder = workers.find((w) => w.child.exitCode === null && w.child.signalCode === null && pids.includes(w.child.pid!));
+      if (!holder) await new Promise((r) => setTimeout(r, 20));
+    }
+    holder.child.kill('SIGKILL');
+    await holder.exit;
+  }
+  assert.equal(await producer.exit, 1, producer.stderr);
+  const [failed] = events(producer).filter((e) => e.type === 'file-failed');
+  assert.match(String(failed.message), /f000\.png: its job left the queue without a result \(its workers stopped more than maxStalled times/);
+  assert.equal(stats(producer)?.failed, 1);
+  assert.deepEqual(await ledger('stalled'), [], 'not recorded: the file is not at fault');
+  assert.equal((await p.markers()).length, 2, 'taken twice, by the two workers that died');
+  const survivor = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
+  assert.equal(survivor.length, 1);
+  const again = cli(['run', p.pipeline, '--json']);
+  assert.equal(await again.exit, 0, again.stderr);
+  assert.equal(stats(again)?.done, 1, 'the next run takes it again, and the surviving worker does it');
+  assert.deepEqual(await stopAll(survivor), [0]);
+});
