@@ -158,9 +158,14 @@ export function runProducer(file: string, options: ProducerOptions = {}): Observ
        * still unreported one look after it was seen missing had none: the ledger, else a failure, says what became of it.
        */
       const reconcile = async () => {
-        for (const [id, job] of pending) {
+        const looked = [...pending];
+        // All at once: ioredis writes concurrent commands without waiting for each reply, so a backlog of thousands costs a few round trips, not thousands.
+        const gone = await Promise.all(looked.map(async ([id]) => {
           const queued = await queue.getJob(id);
-          if (queued && !(await queued.isFailed())) {
+          return !queued || (await queued.isFailed());
+        }));
+        for (const [i, [id, job]] of looked.entries()) {
+          if (!gone[i]) {
             job.missing = false;
             continue;
           }
