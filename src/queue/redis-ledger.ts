@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import { checkFile, sameContentEntry, type CheckResult, type Fingerprint, type LedgerEntry } from '../pipeline/ledger.js';
 import { keys } from './keys.js';
 import { keyOf } from './roots.js';
-import { relayEntry, type Relayed } from './relay.js';
+import { relayAdd, type Relayed } from './relay.js';
 
 export class RedisLedger {
   private readonly keys: ReturnType<typeof keys>;
@@ -58,7 +58,7 @@ export class RedisLedger {
     const full: LedgerEntry = { path: key, ...entry, time: new Date().toISOString() };
     const multi = this.redis.multi().hset(this.keys.ledger, key, JSON.stringify(full));
     if (full.status === 'done' && full.hash) multi.sadd(this.keys.doneWithHash(full.hash), key);
-    if (report) multi.xadd(this.keys.relay, 'MAXLEN', '~', '100000', '*', ...relayEntry(report));
+    if (report) multi.xadd(...relayAdd(this.keys.relay, report));
     const results = await multi.exec();
     const failed = results?.find(([error]) => error);
     if (failed) throw failed[0];

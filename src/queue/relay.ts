@@ -19,14 +19,17 @@ export interface Relayed {
   readonly event: Extract<RunEvent, { type: 'file-done' | 'file-failed' }>;
 }
 
-/** The stream entry's fields. */
-export function relayEntry(r: Relayed): string[] {
-  return ['job', r.job, 'key', r.key, 'event', JSON.stringify(r.event)];
+/**
+ * XADD's arguments for a report: the stream trimmed to about its last 100,000 reports
+ * (a producer reads on from its position long before that), then the entry's fields.
+ */
+export function relayAdd(stream: string, r: Relayed): [string, 'MAXLEN', '~', string, '*', ...string[]] {
+  return [stream, 'MAXLEN', '~', '100000', '*', 'job', r.job, 'key', r.key, 'event', JSON.stringify(r.event)];
 }
 
 /** Publishes a report without a ledger entry (a job the worker refused). */
 export async function publish(redis: Redis, queue: string, r: Relayed): Promise<void> {
-  await redis.xadd(keys(queue).relay, 'MAXLEN', '~', '100000', '*', ...relayEntry(r));
+  await redis.xadd(...relayAdd(keys(queue).relay, r));
 }
 
 /**
