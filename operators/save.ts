@@ -8,7 +8,7 @@ import { makeImage, type Image } from '../src/image/image.js';
 import { connectedComponents } from '../src/kernels/components.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import { outputPath } from '../src/io/output-path.js';
-import type { PixelSize } from '../src/io/pixel-size.js';
+import type { PixelSize } from '../src/image/pixel-size.js';
 import { encodeImage, extensionOf, type ImageFormat } from '../src/io/write.js';
 import { measureObjects, measurementsCsv } from '../src/kernels/measure.js';
 import { renderOverlay } from '../src/kernels/overlay.js';

@@ -1,10 +1,10 @@
 import * as t from 'io-ts';
 import { Observable, defer } from 'rxjs';
 import { PositiveInt, oneOf, strict } from '../src/codec/strict.js';
-import { cropMirrored, type MirrorMode } from '../src/kernels/mirror.js';
+import { cropMirrored, type Margins, type MirrorMode } from '../src/kernels/mirror.js';
 import type { TileGrid } from '../src/kernels/tiling.js';
 import { planGrid, type TilePlan } from '../src/model/tile-size.js';
-import { mapPaddedFields, type Margins, type Sample } from '../src/sample.js';
+import { mapPaddedFields, type Sample } from '../src/sample.js';
 import { TileBudget, stitchDownstream } from '../src/tile-budget.js';
 import { geometryProps, requirePlan } from './geometry.js';
 import { decodeParams, flatPerSample, type SampleOperator, type StepContext } from './step.js';

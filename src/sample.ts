@@ -3,8 +3,8 @@
  * return a new Sample with fields added or replaced; they never mutate what they got.
  */
 import type { Image } from './image/image.js';
-import type { PixelSize } from './io/pixel-size.js';
-import type { MirrorMode } from './kernels/mirror.js';
+import type { PixelSize } from './image/pixel-size.js';
+import type { Margins, MirrorMode } from './kernels/mirror.js';
 import type { TileGrid } from './kernels/tiling.js';
 import type { TileBudget } from './tile-budget.js';
 
@@ -31,13 +31,6 @@ export interface Source {
 
 /** What a source emits and `load` reads. */
 export type SourceRef = Pick<Source, 'path' | 'root' | 'labelPath' | 'epoch' | 'outputStem'>;
-
-export interface Margins {
-  readonly top: number;
-  readonly bottom: number;
-  readonly left: number;
-  readonly right: number;
-}
 
 /** Carried by a tile so that `stitch` can put it back, whatever order tiles arrive in. */
 export interface TileInfo {

@@ -7,7 +7,15 @@
  * that drops a failed tile gives it back too (`releaseTile`).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Sample } from './sample.js';
+
+/**
+ * What these functions read of a stream item: a Sample's `tile` (TileInfo) as far as the
+ * budget goes. Spelled out here rather than imported, so that sample.ts, whose TileInfo
+ * carries a TileBudget, stays the only one of the two that names the other.
+ */
+interface Tiled {
+  readonly tile?: { readonly index: number; readonly budget?: TileBudget };
+}
 
 export class TileBudget {
   /** When each tile's permit was taken (ms), NaN while the tile holds none. */
@@ -104,7 +112,7 @@ export class TileBudget {
  * batch on a slow backend) is not taken for a stalled step that holds tiles back.
  */
 export async function whileWorkingOn<T>(items: readonly unknown[], work: () => Promise<T>): Promise<T> {
-  const budgets = new Set(items.map((item) => (item as Partial<Sample> | undefined)?.tile?.budget).filter((b): b is TileBudget => Boolean(b)));
+  const budgets = new Set(items.map((item) => (item as Tiled | undefined)?.tile?.budget).filter((b): b is TileBudget => Boolean(b)));
   for (const b of budgets) b.setWorking(1);
   try {
     return await work();
@@ -115,7 +123,7 @@ export async function whileWorkingOn<T>(items: readonly unknown[], work: () => P
 
 /** Gives back the permit of a tile that will never reach `stitch` (a step dropped it); anything else is ignored. */
 export function releaseTile(item: unknown): void {
-  const info = (item as Partial<Sample> | undefined)?.tile;
+  const info = (item as Tiled | undefined)?.tile;
   info?.budget?.release(info.index);
 }
 

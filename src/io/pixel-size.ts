@@ -6,12 +6,7 @@
  * (zero, negative, not a number, an unknown unit) or two sources that disagree come
  * back as problems to warn about, never as a silently wrong calibration.
  */
-
-/** Micrometres per pixel along y (row height) and x (column width). */
-export interface PixelSize {
-  readonly y: number;
-  readonly x: number;
-}
+import type { PixelSize } from '../image/pixel-size.js';
 
 /** What the file says: a pixel size when usable, and what a user should be told. */
 export interface Calibration {

@@ -7,7 +7,7 @@
  */
 import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import type { PixelSize } from './pixel-size.js';
+import type { PixelSize } from '../image/pixel-size.js';
 
 export interface PngDensity {
   readonly x: number;

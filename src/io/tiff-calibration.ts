@@ -7,7 +7,7 @@
  * OME Z), as Fiji shows a multi-page TIFF without a description.
  */
 import type { DType } from '../image/image.js';
-import type { PixelSize } from './pixel-size.js';
+import type { PixelSize } from '../image/pixel-size.js';
 
 export interface TiffCalibration {
   /** ImageDescription of the first page, absent for an uncalibrated ImageJ-style file. */

@@ -7,7 +7,7 @@
  */
 import { deflateSync } from 'node:zlib';
 import type { Image } from '../image/image.js';
-import type { PixelSize } from './pixel-size.js';
+import type { PixelSize } from '../image/pixel-size.js';
 import { tiffCalibration } from './tiff-calibration.js';
 
 export type TiffCompression = 'deflate' | 'none';

@@ -7,7 +7,8 @@
 import sharp from 'sharp';
 import type { Image } from '../image/image.js';
 import { writeFileAtomic } from './atomic.js';
-import { describePixelSize, isUsablePixelSize, type PixelSize } from './pixel-size.js';
+import type { PixelSize } from '../image/pixel-size.js';
+import { describePixelSize, isUsablePixelSize } from './pixel-size.js';
 import { withPngDensity } from './png-density.js';
 import { encodeTiff, type TiffCompression } from './tiff.js';
 

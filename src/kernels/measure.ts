@@ -5,7 +5,7 @@
  */
 import { toGrey } from '../image/convert.js';
 import { sameSize, type Image } from '../image/image.js';
-import type { PixelSize } from '../io/pixel-size.js';
+import type { PixelSize } from '../image/pixel-size.js';
 
 export interface ObjectMeasurement {
   readonly id: number;

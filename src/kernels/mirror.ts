@@ -4,7 +4,6 @@
  * so a 60x60 crop still gets the 92 px margin of a 572 -> 388 network.
  */
 import { allocate, makeImage, type DType, type Image } from '../image/image.js';
-import type { Margins } from '../sample.js';
 
 /**
  * - `reflect`: the edge pixel is not repeated: ... c b | a b c | b a ...
@@ -26,6 +25,14 @@ export function mirrorIndex(i: number, n: number, mode: MirrorMode): number {
   const period = 2 * n;
   const j = ((i % period) + period) % period;
   return j < n ? j : period - 1 - j;
+}
+
+/** How far, px, an image reaches (or is to reach) beyond its original on each side. */
+export interface Margins {
+  readonly top: number;
+  readonly bottom: number;
+  readonly left: number;
+  readonly right: number;
 }
 
 export function uniformMargins(m: number): Margins {

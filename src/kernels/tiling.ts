@@ -5,7 +5,7 @@
  * Coordinates: output positions are in the original image; input tiles are cut from
  * the image mirrored by `padding`, where original (y, x) sits at (y + top, x + left).
  */
-import type { Margins } from '../sample.js';
+import type { Margins } from './mirror.js';
 
 /**
  * - `valid`: an unpadded network maps an input tile of `input` px to the centre

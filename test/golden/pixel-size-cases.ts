@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Image } from '../../src/image/image.js';
-import type { PixelSize } from '../../src/io/pixel-size.js';
+import type { PixelSize } from '../../src/image/pixel-size.js';
 import { encodeImage, extensionOf, type ImageFormat } from '../../src/io/write.js';
 import { randomImage } from '../helpers/images.js';
 

@@ -5,7 +5,7 @@ import { mkdtemp, open, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Image } from '../../src/image/image.js';
-import type { PixelSize } from '../../src/io/pixel-size.js';
+import type { PixelSize } from '../../src/image/pixel-size.js';
 import { inspectImage, readImage } from '../../src/io/read.js';
 import { readFirstDirectory, type TiffField } from '../../src/io/tiff-directory.js';
 import { encodeCase, fileName, goldenCases } from '../golden/pixel-size-cases.js';
