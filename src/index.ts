@@ -1,6 +1,6 @@
 /** unetflow's public API: the pipeline runtime, the operators, and the types they share. */
 export { runPipeline, loadPipeline, type RunOptions } from './pipeline/run.js';
-export { PipelineError } from './pipeline/compile.js';
+export { PipelineError } from './pipeline/pipeline-error.js';
 export { registerOperator, defaultRegistry, builtinOperators } from './pipeline/builtins.js';
 export { defineOperator, OperatorRegistry, type OperatorDefinition } from './pipeline/registry.js';
 export * from '../operators/index.js';

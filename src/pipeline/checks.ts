@@ -9,19 +9,12 @@ import { stat } from 'node:fs/promises';
 import { dirname, relative, resolve, isAbsolute } from 'node:path';
 import { messageOf } from '../errors.js';
 import { whyNotWritable } from '../io/writable.js';
-import type { Plan } from './compile.js';
 import type { Problem } from './document.js';
+import type { Note, Plan } from './plan.js';
 import { sourceFolders, type Listed } from './sources/open.js';
 
 type Path = readonly (string | number)[];
 type Locate = (path: Path) => { line: number; column: number } | undefined;
-
-/** Worth saying, not wrong: e.g. a watch folder that does not exist yet. */
-export interface Note {
-  readonly message: string;
-  /** Said by `validate` only: a run says it itself when it happens (the watch source waits for its folder). */
-  readonly validateOnly?: boolean;
-}
 
 export interface PlanCheck {
   readonly problems: Problem[];

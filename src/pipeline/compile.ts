@@ -6,61 +6,14 @@
 import { isLeft } from 'fp-ts/lib/Either.js';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { OperatorFunction } from 'rxjs';
-import { formatPath, toIssues } from '../codec/report.js';
+import { toIssues } from '../codec/report.js';
 import { messageOf } from '../errors.js';
 import { deriveSeed } from '../random.js';
 import type { StepContext } from '../../operators/step.js';
 import { PipelineDefinition } from './definition.js';
 import type { PipelineDocument, Problem } from './document.js';
+import type { Plan, PlannedStep, RunHooks } from './plan.js';
 import type { OperatorDefinition, OperatorRegistry } from './registry.js';
-import type { Note } from './checks.js';
-
-export interface PlannedStep {
-  readonly index: number;
-  readonly name: string;
-  /** `steps[2].tile` — how messages name the step. */
-  readonly label: string;
-  readonly scope: 'sample' | 'stream';
-  readonly operator: OperatorFunction<any, any>;
-  readonly params: unknown;
-  /** See OperatorDefinition.window. */
-  readonly window?: number;
-  /** See OperatorDefinition.check, bound to this step's parameters and context. */
-  readonly check?: () => Promise<void>;
-}
-
-export interface Plan {
-  readonly file: string;
-  readonly baseDir: string;
-  readonly definition: PipelineDefinition;
-  readonly steps: readonly PlannedStep[];
-  /** Folder of the first `save` step, where ledgers and error reports go. */
-  readonly outputDir?: string;
-  /** What loading found worth saying, not wrong (see checks.ts); a run reports them as `log` events. */
-  readonly notes?: readonly Note[];
-}
-
-/** Run-time hooks and run-wide settings given to every operator's context. */
-export type RunHooks = Pick<StepContext, 'onSampleError' | 'emit' | 'backend' | 'workers' | 'signal'>;
-
-export class PipelineError extends Error {
-  override readonly name = 'PipelineError';
-  /** The CLI's exit code: the pipeline file, the command line or what they name is wrong. */
-  readonly exitCode = 2;
-  constructor(
-    readonly file: string,
-    readonly problems: readonly Problem[],
-  ) {
-    super(problems.map((p) => formatProblem(file, p)).join('\n'));
-  }
-}
-
-export function formatProblem(file: string, p: Problem): string {
-  const where = p.line !== undefined ? `${file}:${p.line}:${p.column}` : file;
-  const path = formatPath(p.path);
-  return `${where} ${path ? path + ': ' : ''}${p.message}`;
-}
 
 export async function compile(
   document: PipelineDocument,

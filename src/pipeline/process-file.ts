@@ -10,7 +10,7 @@ import { SampleError, isPipelineFault } from '../errors.js';
 import type { RunEvent } from '../events.js';
 import { meanMetrics, type SegmentationMetrics } from '../kernels/metrics/segmentation.js';
 import type { Sample, SourceRef } from '../sample.js';
-import type { Plan } from './compile.js';
+import type { Plan } from './plan.js';
 import { clearFailure, recordFailure, type SaveTarget } from './outcome.js';
 
 /** What every file of a plan goes through; build it once with `fileSteps`. */

@@ -3,7 +3,8 @@
  * and the timings, BullMQ's defaults unless the section sets them.
  */
 import { ConfigError } from '../errors.js';
-import { PipelineError, type Plan } from '../pipeline/compile.js';
+import { PipelineError } from '../pipeline/pipeline-error.js';
+import type { Plan } from '../pipeline/plan.js';
 import { queueProblems } from '../pipeline/checks.js';
 import { parseQueueUrl, type QueueConnection } from './connection.js';
 import { pipelineHash } from './job-id.js';

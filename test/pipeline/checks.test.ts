@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadPipeline } from '../../src/pipeline/run.js';
-import { PipelineError } from '../../src/pipeline/compile.js';
+import { PipelineError } from '../../src/pipeline/pipeline-error.js';
 import { tempDir } from '../helpers/files.js';
 
 async function problems(dir: string, yaml: string, set: string[] = []): Promise<string[]> {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadPipeline } from '../../src/pipeline/run.js';
-import { PipelineError } from '../../src/pipeline/compile.js';
+import { PipelineError } from '../../src/pipeline/pipeline-error.js';
 import { parsePipelineText } from '../../src/pipeline/document.js';
 import { compile } from '../../src/pipeline/compile.js';
 import { defaultRegistry } from '../../src/pipeline/builtins.js';

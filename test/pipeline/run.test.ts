@@ -9,7 +9,7 @@ import { defaultRegistry, registerOperator } from '../../src/pipeline/builtins.j
 import { defineOperator, OperatorRegistry } from '../../src/pipeline/registry.js';
 import { readImage } from '../../src/io/read.js';
 import { SampleError } from '../../src/errors.js';
-import { PipelineError } from '../../src/pipeline/compile.js';
+import { PipelineError } from '../../src/pipeline/pipeline-error.js';
 import type { RunEvent } from '../../src/events.js';
 import { collect, ofType, tempDir, writePng } from '../helpers/files.js';
 import { pixels } from '../helpers/images.js';

@@ -4,7 +4,8 @@ import { Observable } from 'rxjs';
 import type { RunEvent } from '../../events.js';
 import { filesSource, folderQuery, pairsSource, type FolderQuery } from '../../io/folders.js';
 import type { SourceRef } from '../../sample.js';
-import { PipelineError, type Plan } from '../compile.js';
+import { PipelineError } from '../pipeline-error.js';
+import type { Plan } from '../plan.js';
 import { watchFolder } from './watch.js';
 
 export interface OpenSource {
