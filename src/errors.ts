@@ -51,18 +51,31 @@ export class ConfigError extends Error {
   readonly exitCode = 2;
 }
 
+/** The most links of a cause chain that are looked at: enough for any real wrapping, and an end to chains that loop back. */
+export const MAX_CAUSES = 8;
+
+/**
+ * An error and the causes it wraps, outermost first, at most MAX_CAUSES of them. Only an
+ * Error's `cause` is followed: a thrown string or plain object ends the chain.
+ */
+export function* causes(error: unknown): Generator<unknown> {
+  let e = error;
+  for (let depth = 0; e && depth < MAX_CAUSES; depth++) {
+    yield e;
+    if (!(e instanceof Error)) return;
+    e = e.cause;
+  }
+}
+
 /** Whether a failure comes from the pipeline (a ConfigError in its causes) rather than from the input file. */
 export function isPipelineFault(error: unknown): boolean {
-  for (let e = error; e; e = (e as { cause?: unknown }).cause) {
-    if (e instanceof ConfigError) return true;
-    if (!(e instanceof Error)) break;
-  }
+  for (const e of causes(error)) if (e instanceof ConfigError) return true;
   return false;
 }
 
 /** The CLI's exit code for an error that ended a run: the first `exitCode` in its causes (2 pipeline, 3 in use), else 1. */
 export function exitCodeOf(error: unknown): number {
-  for (let e = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of causes(error)) {
     const code = (e as { exitCode?: unknown }).exitCode;
     if (typeof code === 'number') return code;
   }
@@ -72,10 +85,10 @@ export function exitCodeOf(error: unknown): number {
 /** The chain of causes with their stacks and any `detail` they carry, for a report. */
 function detailOf(cause: unknown): string | undefined {
   const parts: string[] = [];
-  for (let e = cause, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of causes(cause)) {
     if (!(e instanceof Error)) {
       parts.push(String(e));
-      break;
+      continue;
     }
     const extra = (e as { detail?: unknown }).detail;
     parts.push(e.stack ?? e.message, ...(typeof extra === 'string' ? [extra] : []));

@@ -18,7 +18,7 @@ import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, extname } from 'node:path';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { messageOf } from '../errors.js';
+import { causes, messageOf } from '../errors.js';
 import type { RunEvent } from '../events.js';
 import { oneLine } from '../pipeline/outcome.js';
 import { FilesInFlight, fileSteps } from '../pipeline/process-file.js';
@@ -47,7 +47,7 @@ export interface WorkerOptions extends RunOptions {
 const TRANSIENT = new Set(['EIO', 'EAGAIN', 'EBUSY', 'ESTALE', 'ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'EMFILE', 'ENFILE', 'ENOSPC']);
 
 export function isTransient(error: unknown): boolean {
-  for (let e = error, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of causes(error)) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && TRANSIENT.has(code)) return true;
   }
