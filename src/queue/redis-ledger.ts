@@ -9,6 +9,8 @@
  * with an event): a producer that finds no entry is sure to receive the event.
  */
 import type { Redis } from 'ioredis';
+import { parseStored } from '../codec/stored.js';
+import { LedgerEntryCodec } from '../pipeline/ledger-entry.js';
 import { checkFile, sameContentEntry, type CheckResult, type Fingerprint, type LedgerEntry } from '../pipeline/ledger.js';
 import { keys } from './keys.js';
 import { keyOf } from './roots.js';
@@ -34,14 +36,19 @@ export class RedisLedger {
     return this.getKey(this.key(path));
   }
 
+  /** The entry of the input at `key`; an entry that is not one fails, naming the hash and the field. */
   async getKey(key: string): Promise<LedgerEntry | undefined> {
     const text = await this.redis.hget(this.keys.ledger, key);
-    return text ? (JSON.parse(text) as LedgerEntry) : undefined;
+    return text ? this.decode(key, text) : undefined;
   }
 
   /** Every entry (for restoring output names, and `status`). */
   async list(): Promise<LedgerEntry[]> {
-    return Object.values(await this.redis.hgetall(this.keys.ledger)).map((text) => JSON.parse(text) as LedgerEntry);
+    return Object.entries(await this.redis.hgetall(this.keys.ledger)).map(([key, text]) => this.decode(key, text));
+  }
+
+  private decode(key: string, text: string): LedgerEntry {
+    return parseStored(LedgerEntryCodec, text, `Redis hash ${this.keys.ledger}, field ${JSON.stringify(key)}`, 'a ledger entry');
   }
 
   /** Whether `path` must be processed, and why: the file ledger's rule (checkFile). */

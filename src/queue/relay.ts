@@ -9,7 +9,10 @@
  * (see RedisLedger: entry and report are written together).
  */
 import type { Redis } from 'ioredis';
-import type { RunEvent } from '../events.js';
+import * as t from 'io-ts';
+import { decodeStored } from '../codec/stored.js';
+import { show } from '../codec/strict.js';
+import { eventCodecs, type RunEvent } from '../events.js';
 import { keys } from './keys.js';
 
 export interface Relayed {
@@ -18,6 +21,21 @@ export interface Relayed {
   readonly key: string;
   readonly event: Extract<RunEvent, { type: 'file-done' | 'file-failed' }>;
 }
+
+/** A report's event, checked by the codec of the type it gives (a union would report every member's complaints). */
+const ReportEvent = new t.Type<Relayed['event'], unknown, unknown>(
+  'report event',
+  (u): u is Relayed['event'] => eventCodecs['file-done'].is(u) || eventCodecs['file-failed'].is(u),
+  (u, c) => {
+    const type = (u as { type?: unknown } | null)?.type;
+    if (type === 'file-done' || type === 'file-failed') return eventCodecs[type].validate(u, c) as t.Validation<Relayed['event']>;
+    return t.failure(u, c, `expected a file-done or file-failed event, got ${show(u)}`);
+  },
+  t.identity,
+);
+
+/** A stream entry's fields, its event parsed: what `relayAdd` writes. */
+const RelayedCodec = t.type({ job: t.string, key: t.string, event: ReportEvent });
 
 /**
  * XADD's arguments for a report: the stream trimmed to about its last 100,000 reports
@@ -49,18 +67,42 @@ export class RelayReader {
     return new RelayReader(redis, stream, last ? last[0] : '0-0');
   }
 
-  /** The next reports, waiting up to `blockMs` for some; [] when none came. */
+  /**
+   * The next reports, waiting up to `blockMs` for some; [] when none came. An entry that
+   * is not a report fails the call that reaches it first, naming the stream and the
+   * entry; the reports before it come first, and the next call goes on after it.
+   */
   async next(blockMs: number): Promise<Relayed[]> {
     const reply = await this.redis.xread('COUNT', 500, 'BLOCK', blockMs, 'STREAMS', this.stream, this.position);
     const out: Relayed[] = [];
     for (const [, entries] of reply ?? []) {
       for (const [id, fields] of entries) {
+        let report: Relayed;
+        try {
+          report = decodeReport(fields, `Redis stream ${this.stream}, entry ${id}`);
+        } catch (error) {
+          if (out.length) return out;
+          this.position = id;
+          throw error;
+        }
         this.position = id;
-        const f: Record<string, string> = {};
-        for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
-        if (f.job && f.event) out.push({ job: f.job, key: f.key ?? '', event: JSON.parse(f.event) as Relayed['event'] });
+        out.push(report);
       }
     }
     return out;
   }
+}
+
+/** A stream entry's fields (name, value, name, value...) as the report they hold. */
+function decodeReport(fields: readonly string[], where: string): Relayed {
+  const f: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+  if (typeof f.event === 'string') {
+    try {
+      f.event = JSON.parse(f.event);
+    } catch {
+      // Left a string: the codec says what was expected.
+    }
+  }
+  return decodeStored(RelayedCodec, f, where, "a worker's report");
 }

@@ -9,9 +9,10 @@
 import { open, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { Observable } from 'rxjs';
+import { decodeStored } from '../codec/stored.js';
 import { STALE_MS } from '../io/lock.js';
 import { outputPath } from '../io/output-path.js';
-import type { LedgerEntry } from '../pipeline/ledger.js';
+import { LedgerEntryCodec } from '../pipeline/ledger-entry.js';
 import type { LedgerRecord, RunStatus, ServeEvent } from './state.js';
 
 export const LEDGER_NAME = '.unetflow-ledger.jsonl';
@@ -31,15 +32,19 @@ export async function locateLedger(path: string): Promise<{ ledger: string; fold
   return { ledger, folder: dirname(ledger) };
 }
 
-/** A ledger line as the page shows it; undefined for a line that is not an entry (torn by a crash). */
-export function ledgerRecord(line: string, folder: string): LedgerRecord | undefined {
-  let e: LedgerEntry;
+/**
+ * A ledger line as the page shows it; undefined for a line that is not JSON (torn by a
+ * crash, its file done again by the next run). JSON that is not an entry fails, naming
+ * `where` (the ledger's file and line) and what was expected.
+ */
+export function ledgerRecord(line: string, folder: string, where: string): LedgerRecord | undefined {
+  let value: unknown;
   try {
-    e = JSON.parse(line) as LedgerEntry;
+    value = JSON.parse(line);
   } catch {
     return undefined;
   }
-  if (typeof e?.path !== 'string' || (e.status !== 'done' && e.status !== 'failed')) return undefined;
+  const e = decodeStored(LedgerEntryCodec, value, where, 'a ledger entry');
   // Failed files have their report beside the outputs, named by the stem the run gave them.
   const stem = e.stem ?? e.path.slice(0, e.path.length - extname(e.path).length);
   const report = e.status === 'failed' ? outputPath(folder, { path: e.path, outputStem: stem }, 'error', 'json') : undefined;
@@ -47,7 +52,7 @@ export function ledgerRecord(line: string, folder: string): LedgerRecord | undef
     type: 'ledger-entry',
     file: e.path,
     status: e.status,
-    outputs: e.outputs ?? {},
+    outputs: e.outputs,
     time: e.time,
     ...(typeof e.seconds === 'number' ? { seconds: e.seconds } : {}),
     ...(typeof e.objects === 'number' ? { objects: e.objects } : {}),
@@ -69,6 +74,8 @@ export function ledgerEvents(ledger: string, options: FollowOptions = {}): Obser
     let offset = 0;
     let inode: number | undefined;
     let partial = '';
+    /** Complete lines read so far, for messages that point at one. */
+    let lines = 0;
     let status: RunStatus | undefined;
     let timer: NodeJS.Timeout | undefined;
     let stopped = false;
@@ -81,6 +88,7 @@ export function ledgerEvents(ledger: string, options: FollowOptions = {}): Obser
         inode = s.ino;
         offset = 0;
         partial = '';
+        lines = 0;
       }
       if (s.size === offset) return;
       const handle = await open(ledger, 'r');
@@ -89,11 +97,17 @@ export function ledgerEvents(ledger: string, options: FollowOptions = {}): Obser
         const buffer = Buffer.alloc(length);
         const { bytesRead } = await handle.read(buffer, 0, length, offset);
         offset += bytesRead;
-        const lines = (partial + buffer.subarray(0, bytesRead).toString('utf8')).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) {
-          const record = line.trim() ? ledgerRecord(line, folder) : undefined;
-          if (record) subscriber.next(record);
+        const complete = (partial + buffer.subarray(0, bytesRead).toString('utf8')).split('\n');
+        partial = complete.pop() ?? '';
+        for (const line of complete) {
+          lines++;
+          if (!line.trim()) continue;
+          try {
+            const record = ledgerRecord(line, folder, `${ledger}:${lines}`);
+            if (record) subscriber.next(record);
+          } catch (error) {
+            subscriber.next({ type: 'log', level: 'warn', message: `${(error as Error).message}; the page leaves it out` });
+          }
         }
       } finally {
         await handle.close();

@@ -9,6 +9,7 @@ import { RedisLedger } from '../../src/queue/redis-ledger.js';
 import { RelayReader } from '../../src/queue/relay.js';
 import { tempDir } from '../helpers/files.js';
 import { needsRedis, RedisServer } from '../helpers/redis.js';
+import { queueProject, startCli } from '../helpers/queue-project.js';
 
 const skip = needsRedis();
 let server: RedisServer;
@@ -89,4 +90,27 @@ test('an entry and its report are written together: a reader opened before reads
   assert.deepEqual(report, { job: 'j1', key: 'a.png', event });
   assert.equal((await ledger.getKey('a.png'))?.status, 'done');
   assert.deepEqual(await reader.next(10), [], 'read once');
+});
+
+test('an entry in Redis that is not a ledger entry fails every read of it, naming the hash and the field', skip, async () => {
+  const dir = await tempDir('unetflow-redis-ledger-');
+  const ledger = new RedisLedger(redis, 'malformed', dir);
+  await writeFile(join(dir, 'a.png'), 'first');
+  await redis.hset('unetflow:malformed:ledger', 'a.png', JSON.stringify({ path: 'a.png', status: 'dnoe', outputs: {}, size: 5, mtimeMs: 1, time: 't' }));
+  await redis.hset('unetflow:malformed:ledger', 'b.png', '{"path": "b.png", "status": "do');
+  const expected = /^Error: Redis hash unetflow:malformed:ledger, field "a\.png": not a ledger entry: status: expected 'done' \| 'failed', got "dnoe"$/;
+  await assert.rejects(ledger.check(join(dir, 'a.png')), expected);
+  await assert.rejects(ledger.getKey('a.png'), expected);
+  await assert.rejects(ledger.list(), expected);
+  await assert.rejects(ledger.getKey('b.png'), /^Error: Redis hash unetflow:malformed:ledger, field "b\.png": not a ledger entry: not JSON \(/);
+});
+
+test('a producer that finds an entry in the queue\'s ledger that is not one stops, naming the hash and the field, through the binary', { ...skip, timeout: 60_000 }, async () => {
+  const p = await queueProject({ name: 'bad-entry', url: server.url, files: 1 });
+  await redis.hset('unetflow:bad-entry:ledger', 'f000.png', JSON.stringify({ path: 'f000.png', status: 'done', outputs: 'f000.image.png', size: 1, mtimeMs: 1, time: 't' }));
+  const producer = startCli(['run', p.pipeline]);
+  const ended = await Promise.race([producer.exit, new Promise((r) => setTimeout(r, 30_000, 'still running'))]);
+  if (ended === 'still running') producer.child.kill('SIGKILL');
+  assert.equal(ended, 1, producer.stderr);
+  assert.match(producer.stderr, /Redis hash unetflow:bad-entry:ledger, field "f000\.png": not a ledger entry: outputs: expected output names and their paths, got "f000\.image\.png"/);
 });

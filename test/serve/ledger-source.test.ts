@@ -71,3 +71,20 @@ test('a ledger rewritten in place (compacted when a run starts) is read again fr
     f.stop();
   }
 });
+
+test('a line that is JSON but not an entry is left out with a warning naming the ledger\'s file and line; the lines after it are shown', { timeout: 20_000 }, async () => {
+  const dir = await tempDir();
+  const ledger = join(dir, '.unetflow-ledger.jsonl');
+  await writeFile(ledger, line({ path: 'a.png', status: 'done' }) + line({ path: 'b.png', status: 'dnoe' }) + line({ path: 'c.png', status: 'done' }));
+  const f = follow(ledger);
+  try {
+    assert.deepEqual(await f.waitFor((e) => e.type === 'log'), {
+      type: 'log',
+      level: 'warn',
+      message: `${ledger}:2: not a ledger entry: status: expected 'done' | 'failed', got "dnoe"; the page leaves it out`,
+    });
+    assert.equal(((await f.waitFor((e) => e.type === 'ledger-entry' && e.file === 'c.png')) as { status: string }).status, 'done');
+  } finally {
+    f.stop();
+  }
+});
