@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
 import { ConfigError } from '../src/errors.js';
-import { NonNegativeNumber, Probability, oneOf, refine, strict } from '../src/codec/strict.js';
+import { NonNegativeNumber, Probability, oneOf, refine, strict } from '../src/codec/building-blocks.js';
 import { sameSize, type Image } from '../src/image/image.js';
 import {
   checkControlGrid,

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as t from 'io-ts';
-import { NonNegativeInt, PositiveInt, oneOf } from '../src/codec/strict.js';
+import { NonNegativeInt, PositiveInt, oneOf } from '../src/codec/building-blocks.js';
 import { ConfigError, messageOf } from '../src/errors.js';
 import { checkGeometry, type TileGeometry } from '../src/kernels/tiling.js';
 import { isPackage } from '../src/model/bioimageio/package.js';

@@ -2,7 +2,7 @@ import * as t from 'io-ts';
 import { basename, extname } from 'node:path';
 import { from, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../src/errors.js';
-import { NonNegativeInt, PositiveInt, PositiveNumber, oneOf, strict } from '../src/codec/strict.js';
+import { NonNegativeInt, PositiveInt, PositiveNumber, oneOf, strict } from '../src/codec/building-blocks.js';
 import { toFloat32, toGrey, type Normalisation } from '../src/image/convert.js';
 import { nonFinite, requireChannels, sameSize, type Image } from '../src/image/image.js';
 import type { PixelSize } from '../src/image/pixel-size.js';

@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
 import { ConfigError } from '../src/errors.js';
-import { NonNegativeInt, oneOf, strict } from '../src/codec/strict.js';
+import { NonNegativeInt, oneOf, strict } from '../src/codec/building-blocks.js';
 import { uniformMargins, type Margins } from '../src/kernels/mirror.js';
 import { planGrid } from '../src/model/tile-size.js';
 import { mapPaddedFields } from '../src/sample.js';

@@ -2,7 +2,7 @@ import * as t from 'io-ts';
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigError } from '../src/errors.js';
-import { PositiveInt, oneOf, strict } from '../src/codec/strict.js';
+import { PositiveInt, oneOf, strict } from '../src/codec/building-blocks.js';
 import { extractChannel, toInteger } from '../src/image/convert.js';
 import { makeImage, type Image } from '../src/image/image.js';
 import { connectedComponents } from '../src/kernels/components.js';

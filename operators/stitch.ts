@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import { Observable } from 'rxjs';
 import { SampleError } from '../src/errors.js';
-import { oneOf, strict } from '../src/codec/strict.js';
+import { oneOf, strict } from '../src/codec/building-blocks.js';
 import { unpad } from '../src/kernels/mirror.js';
 import { createStitcher, type Stitcher } from '../src/kernels/stitch.js';
 import { imageFields, mapPaddedFields, type ImageField, type Sample } from '../src/sample.js';

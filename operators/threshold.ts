@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { NonNegativeInt, Probability, oneOf, strict } from '../src/codec/strict.js';
+import { NonNegativeInt, Probability, oneOf, strict } from '../src/codec/building-blocks.js';
 import { makeImage, type Image } from '../src/image/image.js';
 import { requireClass } from '../src/kernels/metrics/foreground.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';

@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
 import { Observable, defer } from 'rxjs';
-import { PositiveInt, oneOf, strict } from '../src/codec/strict.js';
+import { PositiveInt, oneOf, strict } from '../src/codec/building-blocks.js';
 import { cropMirrored, type Margins, type MirrorMode } from '../src/kernels/mirror.js';
 import type { TileGrid } from '../src/kernels/tiling.js';
 import { planGrid, type TilePlan } from '../src/model/tile-size.js';

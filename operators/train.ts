@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as t from 'io-ts';
 import { bufferCount, concatMap, concatWith, defer, finalize, from, ignoreElements, mergeMap, type Observable } from 'rxjs';
-import { NonNegativeInt, PositiveInt, PositiveNumber, Probability, oneOf, strict } from '../src/codec/strict.js';
+import { NonNegativeInt, PositiveInt, PositiveNumber, Probability, oneOf, strict } from '../src/codec/building-blocks.js';
 import { toFloat32, type Normalisation } from '../src/image/convert.js';
 import { IntensitySampler } from '../src/image/intensity.js';
 import { requireChannels, type Image } from '../src/image/image.js';

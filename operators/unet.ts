@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import { from, mergeMap, type Observable } from 'rxjs';
 import { resolve } from 'node:path';
-import { NonNegativeNumber, PositiveInt, oneOf, strict } from '../src/codec/strict.js';
+import { NonNegativeNumber, PositiveInt, oneOf, strict } from '../src/codec/building-blocks.js';
 import { SampleError } from '../src/errors.js';
 import { toFloat32 } from '../src/image/convert.js';
 import { makeImage, requireChannels } from '../src/image/image.js';

@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { NonNegativeInt, PositiveInt, Probability, strict } from '../src/codec/strict.js';
+import { NonNegativeInt, PositiveInt, Probability, strict } from '../src/codec/building-blocks.js';
 import { makeImage } from '../src/image/image.js';
 import { instanceImage } from '../src/kernels/components.js';
 import { requireClass } from '../src/kernels/metrics/foreground.js';

@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { NonNegativeNumber, PositiveNumber, oneOf, strict } from '../src/codec/strict.js';
+import { NonNegativeNumber, PositiveNumber, oneOf, strict } from '../src/codec/building-blocks.js';
 import { sameSize } from '../src/image/image.js';
 import { weightMap as computeWeightMap, type ClassWeights } from '../src/kernels/weight-map.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';

@@ -6,7 +6,7 @@
  */
 import * as t from 'io-ts';
 import { metricNames, type SegmentationMetrics } from './kernels/metrics/segmentation.js';
-import { strict } from './codec/strict.js';
+import { strict } from './codec/building-blocks.js';
 
 const Metrics = strict('metrics', Object.fromEntries(metricNames.map((n) => [n, t.number])) as Record<(typeof metricNames)[number], t.NumberC>, {});
 const Level = t.union([t.literal('info'), t.literal('warn')]);

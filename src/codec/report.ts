@@ -4,7 +4,7 @@
  * messages for unions run to pages.
  */
 import * as t from 'io-ts';
-import { show } from './strict.js';
+import { show } from './building-blocks.js';
 
 export interface Issue {
   /** Keys from the decoded root, e.g. ['steps', 2, 'elastic', 'sigma']. */

@@ -3,7 +3,7 @@
  * its type). Steps are checked one by one against the operator registry.
  */
 import * as t from 'io-ts';
-import { NonNegativeInt, PositiveInt, oneKeyOf, oneOf, refine, stringOr, strict } from '../codec/strict.js';
+import { NonNegativeInt, PositiveInt, oneKeyOf, oneOf, refine, stringOr, strict } from '../codec/building-blocks.js';
 
 const NonEmptyString = refine(t.string, (s) => s.length > 0, 'a non-empty string');
 

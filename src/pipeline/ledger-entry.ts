@@ -4,7 +4,7 @@
  * does not know are let through, so that a ledger written by a later version still reads.
  */
 import * as t from 'io-ts';
-import { oneOf } from '../codec/strict.js';
+import { oneOf } from '../codec/building-blocks.js';
 
 export const LedgerEntryCodec = t.intersection(
   [

@@ -4,7 +4,7 @@
  */
 import type * as t from 'io-ts';
 import type { OperatorFunction } from 'rxjs';
-import { didYouMean } from '../codec/strict.js';
+import { didYouMean } from '../codec/building-blocks.js';
 import type { StepContext } from '../../operators/step.js';
 
 export interface OperatorDefinition<P = any> {

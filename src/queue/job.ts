@@ -4,7 +4,7 @@
  */
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { strict } from '../codec/strict.js';
+import { strict } from '../codec/building-blocks.js';
 import { formatPath, toIssues } from '../codec/report.js';
 
 export const JobData = strict(

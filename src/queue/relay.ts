@@ -11,7 +11,7 @@
 import type { Redis } from 'ioredis';
 import * as t from 'io-ts';
 import { decodeStored } from '../codec/stored.js';
-import { show } from '../codec/strict.js';
+import { show } from '../codec/building-blocks.js';
 import { eventCodecs, type RunEvent } from '../events.js';
 import { keys } from './keys.js';
 
