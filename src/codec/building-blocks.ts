@@ -12,7 +12,7 @@ export type StrictType<R extends t.Props, O extends t.Props> = t.Type<t.TypeOf<t
   readonly optional: O;
 };
 
-/** An object with required and optional properties and no others. */
+/** An object with required and optional properties and no others: an unknown key is an error with a did-you-mean, where io-ts's t.strict and t.exact would drop it. */
 export function strict<R extends t.Props, O extends t.Props>(name: string, required: R, optional: O): StrictType<R, O> {
   const inner = t.intersection([t.type(required), t.partial(optional)]);
   const known = [...Object.keys(required), ...Object.keys(optional)];
