@@ -42,7 +42,8 @@ export interface TileInfo {
   readonly grid: TileGrid;
   /**
    * The parent sample as it entered `tile`: its image at the original size with
-   * `mirroring` recorded (or, made by older code, mirrored by `grid.padding`).
+   * `mirroring` recorded, or, for an image that came already mirrored (`padding` set
+   * by code other than `mirror`), mirrored by `grid.padding`.
    */
   readonly parent: Sample;
   /** Permits of the parent's tiles in flight, when a `stitch` downstream gives them back. */
