@@ -6,10 +6,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { tempDir, writePng } from '../helpers/files.js';
+import { sleep } from '../helpers/wait.js';
 
 const BIN = resolve('bin/unetflow.js');
 const cli = (args: string[], cwd?: string) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', ...(cwd ? { cwd } : {}) });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A folder with in/ (good.png, and bad.png when asked) and pipeline files. */
 async function project({ bad = false } = {}) {

@@ -10,9 +10,9 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { tempDir, writePng } from '../helpers/files.js';
+import { sleep } from '../helpers/wait.js';
 
 const BIN = resolve('bin/unetflow.js');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Killed when a test fails half-way: a watch run never ends on its own. */
 const running = new Set<ChildProcess>();
 

@@ -12,8 +12,8 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { acquireLock, LockHeldError, type LockOptions, type LockOwner } from '../../src/io/lock.js';
 import { tempDir } from '../helpers/files.js';
+import { sleep } from '../helpers/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const options: LockOptions = { guards: 'the output folder /x', because: 'they would clash', otherwise: 'use another folder' };
 
 /** Field 22 of /proc/<pid>/stat, read here independently of the code under test. */

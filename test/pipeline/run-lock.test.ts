@@ -14,8 +14,8 @@ import { lastValueFrom, tap, toArray } from 'rxjs';
 import { runPipeline } from '../../src/pipeline/run.js';
 import type { RunEvent } from '../../src/events.js';
 import { collect, ofType, tempDir, writePng } from '../helpers/files.js';
+import { sleep } from '../helpers/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const save = (dir: string) => ({ save: { dir, outputs: ['image'] } });
 const batch = (out = 'out') => ({ version: 1, name: 'batch', source: { files: 'in' }, steps: [{ load: {} }, save(out)] });
 const watch = (out = 'out', ledger?: string) => ({ version: 1, name: 'watch', source: { watch: { dir: 'in', stableMs: 100, ...(ledger ? { ledger } : {}) } }, steps: [{ load: {} }, save(out)] });

@@ -11,8 +11,7 @@ import { Subject, lastValueFrom, toArray, tap } from 'rxjs';
 import { runPipeline } from '../../src/pipeline/run.js';
 import type { RunEvent } from '../../src/events.js';
 import { ofType, pngBytes, tempDir } from '../helpers/files.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../helpers/wait.js';
 
 function definition() {
   return {
