@@ -17,6 +17,7 @@ import type { RunEvent } from '../../src/events.js';
 import { writeImage } from '../../src/io/write.js';
 import { load } from '../../operators/load.js';
 import { typedTiff } from '../io/typed-tiff.js';
+import { until } from '../helpers/wait.js';
 import { mirror } from '../../operators/mirror.js';
 import { stitch } from '../../operators/stitch.js';
 import { tile } from '../../operators/tile.js';
@@ -52,8 +53,7 @@ test('mirror, tile, unet and stitch give per-class probabilities at each image\'
       );
     const batched = await run(5, 2);
     const single = await run(1, 1);
-    await new Promise((r) => setTimeout(r, 20));
-    assert.equal(tf.memory().numTensors, before, 'the model is freed once the stream has ended');
+    await until(() => tf.memory().numTensors === before, 'the model to be freed once the stream has ended');
     assert.deepEqual(batched.map((s) => s.id), ['a', 'b']);
     for (const [i, s] of batched.entries()) {
       const p = s.probabilities!;
@@ -78,12 +78,10 @@ test('an operator instance loads its model once for sequential and concurrent su
     assert.equal(first.length + second.length, 2);
     assert.ok(loaded > before, 'loaded on first use');
     assert.equal(tf.memory().numTensors, loaded, 'not loaded again while held or within the grace period');
-    await new Promise((r) => setTimeout(r, 120));
-    assert.equal(tf.memory().numTensors, before, 'freed after it');
+    await until(() => tf.memory().numTensors === before, 'the model to be freed after the grace period');
     await firstValueFrom(tiles(5).pipe(op, toArray()));
     assert.equal(tf.memory().numTensors, loaded, 'loaded again when needed again');
-    await new Promise((r) => setTimeout(r, 120));
-    assert.equal(tf.memory().numTensors, before);
+    await until(() => tf.memory().numTensors === before, 'the model to be freed again');
     // What a watch service prints: the backend and the model once, not after every idle period.
     assert.equal(events.filter((e) => e.type === 'backend').length, 1);
     assert.equal(events.filter((e) => e.type === 'log' && e.message.includes(dir)).length, 1);

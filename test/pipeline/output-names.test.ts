@@ -12,6 +12,26 @@ import type { RunEvent } from '../../src/events.js';
 import { pixels, randomImage } from '../helpers/images.js';
 import { OutputNames } from '../../src/pipeline/output-names.js';
 import { fitName, outputPath, STEM_MAX } from '../../src/io/output-path.js';
+import { until } from '../helpers/wait.js';
+
+/**
+ * Runs a watch pipeline over `dir` until it has dealt with every file in in/ at its
+ * start: once it watches, a last file (`sentinel`) is added, which it takes after those,
+ * and the run stops when that one is done. Its events and its ledger line are the
+ * caller's to leave out.
+ */
+async function watchOnce(definition: object, dir: string, sentinel: string, seed: number): Promise<RunEvent[]> {
+  const stop = new AbortController();
+  const events: RunEvent[] = [];
+  const run = collect(runPipeline(definition, { baseDir: dir, signal: stop.signal }).pipe(tap((e) => events.push(e))));
+  const ended = () => events.some((e) => e.type === 'run-failed');
+  await until(() => ended() || events.some((e) => e.type === 'log' && e.message.startsWith('watching')), 'the run to watch in/');
+  await writePng(join(dir, 'in', sentinel), seed, 16);
+  await until(() => ended() || ofType(events, 'file-done').some((e) => e.file.endsWith(sentinel)), `${sentinel} to be done`);
+  stop.abort();
+  await run;
+  return events.filter((e) => !('file' in e && typeof e.file === 'string' && e.file.endsWith(sentinel)));
+}
 
 test('inputs that share a name keep it for the first and add their extension for the next', () => {
   const names = new OutputNames();
@@ -117,22 +137,12 @@ test('a watch run keeps the output names it gave across restarts: a later namesa
   await mkdir(join(dir, 'in'));
   await writePng(join(dir, 'in', 'slice.png'), 1, 16);
   const definition = { version: 1, name: 'w', source: { watch: { dir: 'in', stableMs: 50 } }, steps: [{ load: {} }, { save: { dir: 'out', outputs: ['image'] } }] };
-  const watchUntil = async (done: number) => {
-    const stop = new AbortController();
-    const events: RunEvent[] = [];
-    const run = collect(runPipeline(definition, { baseDir: dir, signal: stop.signal }).pipe(tap((e) => events.push(e))));
-    while (ofType(events, 'file-done').length < done && !events.some((e) => e.type === 'run-failed')) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 300)); // time for anything else to show
-    stop.abort();
-    await run;
-    return events;
-  };
-  await watchUntil(1);
+  await watchOnce(definition, dir, 'zz-sentinel-1.png', 101);
   const original = pixels(await readImage(join(dir, 'in', 'slice.png')));
   // While stopped, the processed image is moved away and a namesake arrives: a fresh claim would give it `slice`.
   await rename(join(dir, 'in', 'slice.png'), join(dir, 'slice.png'));
   await writeFile(join(dir, 'in', 'slice.jpg'), await encodeImage(randomImage(16, 16, 1, 'uint8', 2), 'jpeg'));
-  const second = await watchUntil(1);
+  const second = await watchOnce(definition, dir, 'zz-sentinel-2.png', 102);
   assert.deepEqual(ofType(second, 'file-done').map((e) => e.outputs.image), [join(dir, 'out', 'slice.jpg.image.png')]);
   assert.deepEqual(pixels(await readImage(join(dir, 'out', 'slice.image.png'))), original);
 });
@@ -144,17 +154,10 @@ test('in watch mode a file with a too-long name fails alone, is recorded as fail
   await writeFile(join(dir, 'in', bad), 'not an image');
   await writePng(join(dir, 'in', 'next.png'), 1, 16);
   const definition = { version: 1, name: 'w', source: { watch: { dir: 'in', stableMs: 50 } }, steps: [{ load: {} }, { save: { dir: 'out', outputs: ['image'] } }] };
-  for (const expected of [{ done: 1, failed: 1 }, { done: 0, failed: 0 }]) {
-    const stop = new AbortController();
-    const events: RunEvent[] = [];
-    const run = collect(runPipeline(definition, { baseDir: dir, signal: stop.signal }).pipe(tap((e) => events.push(e))));
-    while (!events.some((e) => e.type === 'log' && e.message.startsWith('watching'))) await new Promise((r) => setTimeout(r, 20));
-    while (ofType(events, 'file-done').length + ofType(events, 'file-failed').length < expected.done + expected.failed) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 300));
-    stop.abort();
-    await run;
+  for (const [run, expected] of [{ done: 1, failed: 1 }, { done: 0, failed: 0 }].entries()) {
+    const events = await watchOnce(definition, dir, `zz-sentinel-${run}.png`, 100 + run);
     assert.deepEqual([ofType(events, 'file-done').length, ofType(events, 'file-failed').length], [expected.done, expected.failed]);
   }
   const ledger = (await readFile(join(dir, 'out', '.unetflow-ledger.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(ledger.map((e) => [e.path, e.status]).sort(), [[bad, 'failed'], ['next.png', 'done']]);
+  assert.deepEqual(ledger.filter((e) => !e.path.startsWith('zz-sentinel-')).map((e) => [e.path, e.status]).sort(), [[bad, 'failed'], ['next.png', 'done']]);
 });
