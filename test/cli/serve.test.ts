@@ -100,3 +100,25 @@ test('serve --ledger shows a watch run\'s output folder from its ledger: rows wi
   serve.child.kill('SIGINT');
   assert.equal(await serve.exit, 0);
 });
+
+test('serve --ledger warns on the page of a ledger line that is JSON but no entry, naming the file and the line, and shows the other lines', async (t) => {
+  const dir = await tempDir('unetflow-serve-cli-');
+  const ledger = join(dir, '.unetflow-ledger.jsonl');
+  const entry = (path: string, status: string) => JSON.stringify({ path, status, outputs: {}, size: 1, mtimeMs: 1, time: '2026-11-30T10:00:00.000Z' }) + '\n';
+  await writeFile(ledger, entry('a.png', 'done') + entry('b.png', 'dnoe') + entry('c.png', 'failed'));
+  const serve = startLiveCli(['serve', '--ledger', dir, '--port', '0']);
+  t.after(() => serve.child.kill('SIGKILL'));
+  const url = await serve.url;
+  const events = (await fetch(`${url}events`, { signal: AbortSignal.timeout(20_000) })).body!.pipeThrough(new TextDecoderStream()).getReader();
+  let said = '';
+  while (!said.includes('not a ledger entry')) {
+    const { value, done } = await events.read();
+    if (done) break;
+    said += value;
+  }
+  assert.ok(said.includes(`${ledger}:2: not a ledger entry: status: expected 'done' | 'failed', got \\"dnoe\\"; the page leaves it out`), said);
+  const page = (await (await fetch(`${url}api/files`)).json()) as { rows: { file: string; status: string }[] };
+  assert.deepEqual(page.rows.map((r) => [r.file, r.status]).sort(), [['a.png', 'done'], ['c.png', 'failed']]);
+  serve.child.kill('SIGINT');
+  assert.equal(await serve.exit, 0);
+});
