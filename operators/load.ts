@@ -77,8 +77,12 @@ export function load(params: LoadParams = {}, ctx: StepContext = {}): OperatorFu
   const pick = p.channel !== undefined ? [p.channel] : Array.isArray(p.channels) ? p.channels : undefined;
   if (pick?.length === 0) throw new ConfigError('load: channels: [] keeps no channel: list the channels to keep (0-based), e.g. channels: [0, 2]');
   const required = typeof p.channels === 'number' ? p.channels : undefined;
-  const prepare = (image: Image, got: string | undefined): Image => {
+  const prepare = (image: Image, got: string | undefined, planes?: TiffLayout): Image => {
     const grey = p.grey ? toGrey(image) : image;
+    if (planes && required !== undefined && grey.channels !== required && !p.grey && !pick) {
+      // Channels of a fluorescence stack are stains, not colours: choosing beats converting to grey.
+      throw new RangeError(`the image must have ${required} channel${required === 1 ? '' : 's'}, got ${got}: keep the one the network takes with channel: N, or several with channels: [i, ...]`);
+    }
     if (required !== undefined) requireChannels(grey, required, 'the image', p.grey || pick ? undefined : got);
     return normalisation ? toFloat32(grey, normalisation) : grey;
   };
@@ -108,8 +112,8 @@ interface ReadOptions {
   readonly only?: readonly number[];
   /** Channels to keep, 0-based, in order. */
   readonly pick?: readonly number[];
-  /** grey, the channel count check and normalisation; `got` describes what the file held. */
-  readonly prepare: (image: Image, got: string | undefined) => Image;
+  /** grey, the channel count check and normalisation; `got` describes what the file held, `planes` its layout. */
+  readonly prepare: (image: Image, got: string | undefined, planes?: TiffLayout) => Image;
   readonly pixelSizeOf: (path: string, info: ImageInfo) => PixelSize | undefined;
   readonly step: string;
   readonly emit?: StepContext['emit'];
@@ -166,17 +170,15 @@ async function* readPlanes(ref: SourceRef, info: ImageInfo, layout: TiffLayout, 
   const channelPages = o.pick ? [...new Set(o.pick.map((k) => Math.floor(k / perPage)))].sort((a, b) => a - b) : Array.from({ length: layout.channelPages }, (_, c) => c);
   const within = o.pick?.map((k) => channelPages.indexOf(Math.floor(k / perPage)) * perPage + (k % perPage));
   const names = planes.map((plane) => (plane.suffix ? `${stem}.${plane.suffix}` : stem));
-  o.emit?.({
-    type: 'log',
-    level: 'info',
-    message: `${step}: ${ref.path}: ${describeLayout(layout)}: ${names.length === 1 ? `one sample, ${names[0]}` : `${names.length} samples, ${names[0]} ... ${names[names.length - 1]}`}${o.pick ? `, keeping channel${o.pick.length === 1 ? '' : 's'} ${o.pick.join(', ')}` : ''}`,
-    file: ref.path,
-  });
+  const samples = names.length === 1 ? `one sample, ${names[0]}` : `${names.length} samples, ${names[0]} ... ${names[names.length - 1]}`;
+  const kept = o.pick ? `, keeping channel${o.pick.length === 1 ? '' : 's'} ${o.pick.join(', ')}` : '';
+  // Said once, on the first pass over the source, not again each epoch.
+  if ((ref.epoch ?? 0) === 0) o.emit?.({ type: 'log', level: 'info', message: `${step}: ${ref.path}: ${describeLayout(layout)}: ${samples}${kept}`, file: ref.path });
   for (const [k, plane] of planes.entries()) {
     const pages: Image[] = [];
     for (const c of channelPages) pages.push(requireFinite(await readImage(ref.path, pageOf(layout, c, plane.z, plane.t), step, info)));
     const stacked = stackChannels(pages);
-    const image = o.prepare(within ? pickChannels(stacked, within) : stacked, `${stacked.channels} channel${stacked.channels === 1 ? '' : 's'} (${describeLayout(layout)})`);
+    const image = o.prepare(within ? pickChannels(stacked, within) : stacked, `${stacked.channels} channel${stacked.channels === 1 ? '' : 's'} (${describeLayout(layout)})`, layout);
     const label = labelInfo ? await readLabel(ref, labelInfo, labelInfo.pages === 1 ? 0 : plane.index, image, step) : undefined;
     yield {
       id: names[k],

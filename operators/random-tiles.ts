@@ -28,7 +28,7 @@ export type RandomTilesParams = t.TypeOf<typeof RandomTilesParams>;
  * where it runs past the border. An image smaller than the output window (a small
  * annotated crop) is mirrored like that too, as the U-Net paper extrapolates the border
  * for training: each window then covers the whole short side and runs past it, image,
- * label and weights mirrored alike, and a `log` note says so once per file. The tile
+ * label and weights mirrored alike, and a `log` note says so (in the first epoch). The tile
  * size stays the network's, so that batches of large and small images share one size.
  * Optionally biased toward foreground. Randomness comes
  * from the step seed, the sample id and the epoch only, so the tiles do not depend on
@@ -48,11 +48,10 @@ export function randomTiles(params: RandomTilesParams, ctx: StepContext = {}): S
   const count = p.count ?? 1;
   const seed = ctx.seed ?? 0;
   const step = ctx.step ?? 'random-tiles';
-  const noted = new Set<string>();
   const noteMirrored = (sample: Sample) => {
     const { width, height } = sample.image;
-    if ((width >= sizes.output && height >= sizes.output) || noted.has(sample.id)) return;
-    noted.add(sample.id);
+    // Once per image: on the first pass over the source, not again each epoch.
+    if ((width >= sizes.output && height >= sizes.output) || (sample.source.epoch ?? 0) > 0) return;
     const message =
       `${step}: ${sample.source.path}: the image is ${width}x${height}, smaller than the network's ${sizes.output} px output: ` +
       'its training tiles are mirrored past the border (image, label and weights alike)';

@@ -131,6 +131,8 @@ test('a z/t TIFF pairs a label of one page per plane, and pages picks planes in 
   await lastValueFrom(from([image]).pipe(load({ channel: 2 }, { onSampleError: (e) => failures.push(e) }), toArray()));
   assert.match(failures[0].message, /planes\.tif: plane 3 does not exist: the file has 3 z\/t planes of 2 channels x 3 z x 1 t \(ImageJ description\)/);
   assert.match(failures[1].message, /planes\.tif: channel 2 does not exist: the file has 2 channels \(0-1\) per plane/);
+  await lastValueFrom(from([image]).pipe(load({ channels: 1 }, { onSampleError: (e) => failures.push(e) }), toArray()));
+  assert.match(failures[2].message, /planes\.tif: the image must have 1 channel, got 2 channels \(2 channels x 3 z x 1 t \(ImageJ description\)\): keep the one the network takes with channel: N/);
 });
 
 test('channels: [..] picks channels of an RGB file too, and channel with channels is refused at creation', async () => {
