@@ -4,10 +4,14 @@
  * first `Pixels`) or an ImageJ description (`channels=`, `slices=`, `frames=`, pages in
  * CZT order, hyperstack or not). Pure functions over the description, then one reader.
  *
- * A file whose pages are one channel along z only (a plain stack, as Fiji, tifffile and
- * unetflow's own `save` describe one) has no layout here: it stays a page per sample.
+ * OME planes are taken in DimensionOrder from the first page, as OME's TiffData does by
+ * default and as tifffile, Bio-Formats and unetflow write them. A file whose pages are
+ * one channel along z only (a plain stack, as Fiji, tifffile and unetflow's own `save`
+ * describe one), an OME-TIFF of several images (series) and one of a set of files that
+ * share one image have no layout here: they stay a page per sample.
  */
 import { open } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { SampleError, messageOf } from '../errors.js';
 import { ascii, readFirstDirectory } from './tiff-directory.js';
 
@@ -40,18 +44,20 @@ const IMAGE_DESCRIPTION = 270;
  * samples: undefined for a plain single-channel z stack or no dimensions at all; a
  * string saying what disagrees where the sizes do not multiply to the pages.
  */
-export function layoutFromDescription(description: string | undefined, pages: number, samplesPerPage: number): TiffLayout | string | undefined {
+export function layoutFromDescription(description: string | undefined, pages: number, samplesPerPage: number, fileName?: string): TiffLayout | string | undefined {
   const text = description?.trim() ?? '';
-  if (/<OME[\s>]/.test(text)) return fromOme(text, pages, samplesPerPage);
+  if (/<OME[\s>]/.test(text)) return fromOme(text, pages, samplesPerPage, fileName);
   if (text.startsWith('ImageJ=')) return fromImageJ(text, pages, samplesPerPage);
   return undefined;
 }
 
-function fromOme(xml: string, pages: number, samplesPerPage: number): TiffLayout | string | undefined {
+function fromOme(xml: string, pages: number, samplesPerPage: number, fileName?: string): TiffLayout | string | undefined {
   const images = xml.match(/<(?:\w+:)?Image[\s>]/g)?.length ?? 0;
   const pixels = /<(?:\w+:)?Pixels\s([^>]*)>/.exec(xml)?.[1];
-  // Several images (series) share the pages in ways TiffData spells out: read page by page, as before.
-  if (!pixels || images > 1) return undefined;
+  // Several images (series), or planes spread over several files (TiffData naming another
+  // file, as Micro-Manager and Bio-Formats sets do): read page by page, as before.
+  const files = [...xml.matchAll(/<(?:\w+:)?UUID\s[^>]*\bFileName\s*=\s*(["'])(.*?)\1/g)].map((m) => m[2]);
+  if (!pixels || images > 1 || (fileName !== undefined && files.some((f) => f !== fileName))) return undefined;
   const attr = (name: string) => new RegExp(`\\b${name}\\s*=\\s*(["'])(.*?)\\1`).exec(pixels)?.[2];
   const sizes: Record<string, number> = {};
   for (const axis of ['C', 'Z', 'T']) {
@@ -158,7 +164,7 @@ export async function readTiffLayout(path: string, pages: number, samplesPerPage
   } catch (error) {
     throw new SampleError({ step, file: path }, `cannot read the TIFF's image directory: ${messageOf(error)}`, { cause: error });
   }
-  const layout = layoutFromDescription(description, pages, samplesPerPage);
+  const layout = layoutFromDescription(description, pages, samplesPerPage, basename(path));
   if (typeof layout === 'string') throw new SampleError({ step, file: path }, layout);
   return layout;
 }

@@ -69,8 +69,14 @@ test('sizes that do not multiply to the pages say what the description and the f
   assert.match(problem(omeDescription({ c: 1, z: 2, t: 1, width: 1, height: 1 }).replace('XYCZT', 'XYQZT'), 2), /DimensionOrder="XYQZT": expected XY followed by C, Z and T/);
 });
 
-test('an OME-TIFF of several images (series) is read page by page, as before', () => {
+test('an OME-TIFF of several images (series), or one file of a set sharing an image, is read page by page, as before', () => {
   const one = omeDescription({ c: 2, z: 1, t: 1, width: 1, height: 1 });
   const two = one.replace('</Image>', '</Image><Image ID="Image:1"><Pixels ID="Pixels:1" DimensionOrder="XYCZT" SizeC="2" SizeZ="1" SizeT="1"/></Image>');
   assert.equal(layoutFromDescription(two, 4, 1), undefined);
+  // Bio-Formats names the file each plane is in: here channel 1 lies in another file.
+  const plane = (c: number, file: string) => `<TiffData FirstC="${c}" FirstZ="0" FirstT="0" IFD="0" PlaneCount="1"><UUID FileName="${file}">urn:uuid:${c}</UUID></TiffData>`;
+  const set = one.replace(/<TiffData[^>]*\/>/, plane(0, 'c0.ome.tif') + plane(1, 'c1.ome.tif'));
+  assert.equal(layoutFromDescription(set, 1, 1, 'c0.ome.tif'), undefined);
+  const whole = one.replace(/<TiffData[^>]*\/>/, plane(0, 'both.ome.tif') + plane(1, 'both.ome.tif'));
+  assert.equal((layoutFromDescription(whole, 2, 1, 'both.ome.tif') as TiffLayout).channels, 2, 'every plane in this file: laid out');
 });
