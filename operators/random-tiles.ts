@@ -26,13 +26,13 @@ export type RandomTilesParams = t.TypeOf<typeof RandomTilesParams>;
  * label and weights (when present) at its output size over the same window, ready for
  * `train`. The output window lies inside the image; the input window is mirrored
  * where it runs past the border. An image smaller than the output window (a small
- * annotated crop) is mirrored like that too, as the U-Net paper extrapolates the border
- * for training: each window then covers the whole short side and runs past it, image,
- * label and weights mirrored alike, and a `log` note says so (in the first epoch). The tile
- * size stays the network's, so that batches of large and small images share one size.
- * Optionally biased toward foreground. Randomness comes
- * from the step seed, the sample id and the epoch only, so the tiles do not depend on
- * arrival order or concurrency, and each epoch cuts new ones. Tile ids are `<id>#r<k>`.
+ * annotated crop) is mirrored too, as the U-Net paper extrapolates the border for
+ * training: each window covers the whole short side and runs past it, image, label and
+ * weights mirrored alike, and a `log` note says so (in the first epoch). Tiles keep the
+ * network's size, so that those of large and small images batch together. Optionally
+ * biased toward foreground. Randomness comes from the step seed, the sample id and the
+ * epoch only, so the tiles do not depend on arrival order or concurrency, and each
+ * epoch cuts new ones. Tile ids are `<id>#r<k>`.
  *
  * @example
  * pairs$.pipe(load(), elastic({ ... }), weightMap({ ... }), randomTiles({ model: 'models/cells', count: 4, foreground: 0.5 }), train({ model: 'models/cells' }))
