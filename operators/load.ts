@@ -53,6 +53,7 @@ export type LoadParams = t.TypeOf<typeof LoadParams>;
  * plane of several channels). A single-channel z stack stays a page per sample. A
  * description whose sizes do not multiply to the file's pages is an error naming the
  * file. `channels: [0, 2]` or `channel: 1` keeps chosen channels (only their pages are read).
+ *
  * Unreadable files become per-sample errors naming the file, and so do float images
  * holding NaN or infinite values, which no network can use.
  *
