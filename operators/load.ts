@@ -4,11 +4,12 @@ import { from, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../src/errors.js';
 import { NonNegativeInt, PositiveInt, PositiveNumber, oneOf, strict } from '../src/codec/strict.js';
 import { toFloat32, toGrey, type Normalisation } from '../src/image/convert.js';
-import { pickChannels, stackChannels } from '../src/image/channels.js';
+import { pickChannels } from '../src/image/channels.js';
 import { nonFinite, requireChannels, sameSize, type Image } from '../src/image/image.js';
 import { describePixelSize, type PixelSize } from '../src/io/pixel-size.js';
 import { inspectImage, readImage, type ImageInfo } from '../src/io/read.js';
-import { describeLayout, pageOf, planesOf, readTiffLayout, type TiffLayout } from '../src/io/tiff-dimensions.js';
+import { describeLayout, planesOf, readTiffLayout, type TiffLayout } from '../src/io/tiff-dimensions.js';
+import { planeReader } from '../src/io/tiff-planes.js';
 import type { Sample, SourceRef } from '../src/sample.js';
 import { decodeParams, flatPerSample, type StepContext } from './step.js';
 
@@ -163,23 +164,15 @@ async function* readPlanes(ref: SourceRef, info: ImageInfo, layout: TiffLayout, 
   if (labelInfo && labelInfo.pages !== all.length && labelInfo.pages !== 1) {
     throw new Error(`the label ${ref.labelPath} has ${labelInfo.pages} pages, the image ${all.length} z/t plane${all.length === 1 ? '' : 's'} of ${describeLayout(layout)}: expected 1 page or one per plane`);
   }
-  // Only the pages of the kept channels are read; a channel k lies on channel page k / samples per page.
-  const perPage = info.channels;
-  const available = layout.channelPages * perPage;
-  const absent = o.pick?.find((k) => k >= available);
-  if (absent !== undefined) throw new RangeError(`channel ${absent} does not exist: the file has ${available} channels (0-${available - 1}) per plane, ${describeLayout(layout)}`);
-  const channelPages = o.pick ? [...new Set(o.pick.map((k) => Math.floor(k / perPage)))].sort((a, b) => a - b) : Array.from({ length: layout.channelPages }, (_, c) => c);
-  const within = o.pick?.map((k) => channelPages.indexOf(Math.floor(k / perPage)) * perPage + (k % perPage));
+  const read = planeReader(ref.path, info, layout, o.pick, step);
   const names = planes.map((plane) => (plane.suffix ? `${stem}.${plane.suffix}` : stem));
   const samples = names.length === 1 ? `one sample, ${names[0]}` : `${names.length} samples, ${names[0]} ... ${names[names.length - 1]}`;
   const kept = o.pick ? `, keeping channel${o.pick.length === 1 ? '' : 's'} ${o.pick.join(', ')}` : '';
   // Said once, on the first pass over the source, not again each epoch.
   if ((ref.epoch ?? 0) === 0) o.emit?.({ type: 'log', level: 'info', message: `${step}: ${ref.path}: ${describeLayout(layout)}: ${samples}${kept}`, file: ref.path });
   for (const [k, plane] of planes.entries()) {
-    const pages: Image[] = [];
-    for (const c of channelPages) pages.push(requireFinite(await readImage(ref.path, pageOf(layout, c, plane.z, plane.t), step, info)));
-    const stacked = stackChannels(pages);
-    const image = o.prepare(within ? pickChannels(stacked, within) : stacked, `${stacked.channels} channel${stacked.channels === 1 ? '' : 's'} (${describeLayout(layout)})`, layout);
+    const planeImage = requireFinite(await read(plane));
+    const image = o.prepare(planeImage, `${planeImage.channels} channel${planeImage.channels === 1 ? '' : 's'} (${describeLayout(layout)})`, layout);
     const label = labelInfo ? await readLabel(ref, labelInfo, labelInfo.pages === 1 ? 0 : plane.index, image, step) : undefined;
     yield {
       id: names[k],
