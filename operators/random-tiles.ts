@@ -25,9 +25,14 @@ export type RandomTilesParams = t.TypeOf<typeof RandomTilesParams>;
  * Cuts random training tiles from each sample: the image at the network's input size,
  * label and weights (when present) at its output size over the same window, ready for
  * `train`. The output window lies inside the image; the input window is mirrored
- * where it runs past the border. Optionally biased toward foreground. Randomness comes
- * from the step seed, the sample id and the epoch only, so the tiles do not depend on
- * arrival order or concurrency, and each epoch cuts new ones. Tile ids are `<id>#r<k>`.
+ * where it runs past the border. An image smaller than the output window (a small
+ * annotated crop) is mirrored too, as the U-Net paper extrapolates the border for
+ * training: each window covers the whole short side and runs past it, image, label and
+ * weights mirrored alike, and a `log` note says so (in the first epoch). Tiles keep the
+ * network's size, so that those of large and small images batch together. Optionally
+ * biased toward foreground. Randomness comes from the step seed, the sample id and the
+ * epoch only, so the tiles do not depend on arrival order or concurrency, and each
+ * epoch cuts new ones. Tile ids are `<id>#r<k>`.
  *
  * @example
  * pairs$.pipe(load(), elastic({ ... }), weightMap({ ... }), randomTiles({ model: 'models/cells', count: 4, foreground: 0.5 }), train({ model: 'models/cells' }))
@@ -42,6 +47,16 @@ export function randomTiles(params: RandomTilesParams, ctx: StepContext = {}): S
   const sizes = geometry.kind === 'valid' ? { input: geometry.input, output: geometry.output } : { input: geometry.tile, output: geometry.tile };
   const count = p.count ?? 1;
   const seed = ctx.seed ?? 0;
+  const step = ctx.step ?? 'random-tiles';
+  const noteMirrored = (sample: Sample) => {
+    const { width, height } = sample.image;
+    // Once per image: on the first pass over the source, not again each epoch.
+    if ((width >= sizes.output && height >= sizes.output) || (sample.source.epoch ?? 0) > 0) return;
+    const message =
+      `${step}: ${sample.source.path}: the image is ${width}x${height}, smaller than the network's ${sizes.output} px output: ` +
+      'its training tiles are mirrored past the border (image, label and weights alike)';
+    ctx.emit?.({ type: 'log', level: 'info', message, file: sample.source.path });
+  };
   return flatPerSample('random-tiles', ctx, (sample: Sample) => {
     if (sample.padding || sample.mirroring || sample.tile) throw new RangeError('random-tiles takes whole, unmirrored samples (it mirrors as needed): place it before mirror and tile');
     for (const [what, image] of [['label', sample.label], ['weights', sample.weights]] as const) {
@@ -49,6 +64,7 @@ export function randomTiles(params: RandomTilesParams, ctx: StepContext = {}): S
         throw new RangeError(`${what} is ${image.width}x${image.height}, the image ${sample.image.width}x${sample.image.height}`);
       }
     }
+    noteMirrored(sample);
     const rng = createRng(deriveSeed(seed, sample.id, sample.source.epoch ?? 0));
     const windows = drawTileWindows(rng, sample.image.width, sample.image.height, sample.label, { output: sizes.output, count, foreground: p.foreground });
     return windows.map((window, k): Sample => {

@@ -20,6 +20,11 @@ export interface Source {
   readonly page?: number;
   /** Number of pages in the file. */
   readonly pages?: number;
+  /**
+   * The z/t plane of a multi-channel or z/t TIFF (src/io/tiff-dimensions.ts), with the
+   * suffix that names it in ids and outputs (`z3.t0`); absent for other files.
+   */
+  readonly plane?: { readonly z: number; readonly t: number; readonly suffix: string };
   /** Pass over the source (pipelines with `epochs`), 0-based; random steps draw anew each epoch. */
   readonly epoch?: number;
   /**
@@ -61,7 +66,7 @@ export interface Mirroring {
 }
 
 export interface Sample {
-  /** Unique within a run: the input's base name, `.p<page>` for pages, `#<index>` for tiles. */
+  /** Unique within a run: the input's base name, `.p<page>` for pages, `.z<z>.t<t>` for planes, `#<index>` for tiles. */
   readonly id: string;
   readonly source: Source;
   readonly image: Image;

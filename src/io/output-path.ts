@@ -1,5 +1,5 @@
 /**
- * Where a sample's outputs go: `<dir>/<subfolders>/<stem>[.p<page>].<output>.<ext>`,
+ * Where a sample's outputs go: `<dir>/<subfolders>/<stem>[.p<page> | .z<z>.t<t>].<output>.<ext>`,
  * never outside `dir`, whatever the input's name, and never a name longer than the
  * file system takes. A run gives each input its own stem (src/pipeline/output-names.ts)
  * so that two inputs never share outputs; without one, the stem is the input's name.
@@ -38,7 +38,7 @@ export function fitName(name: string, max = STEM_MAX): string {
 
 export function outputPath(dir: string, source: Source, output: string, ext: string): string {
   const stem = (source.outputStem ?? defaultStem(source)).split('/');
-  const page = source.page !== undefined && (source.pages ?? 1) > 1 ? `.p${source.page}` : '';
+  const page = source.plane ? `.${source.plane.suffix}` : source.page !== undefined && (source.pages ?? 1) > 1 ? `.p${source.page}` : '';
   const name = `${fitName(stem.pop()!)}${page}.${output}.${ext}`;
   const root = resolve(dir);
   const target = resolve(root, ...stem, name);

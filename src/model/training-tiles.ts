@@ -26,15 +26,16 @@ export interface DrawOptions {
 }
 
 /**
- * `count` output windows inside a `width` x `height` image: uniform over the
+ * `count` output windows over a `width` x `height` image: uniform over the
  * positions where the window fits, or (with probability `foreground`, when the label
  * has foreground) centred on a uniformly drawn foreground pixel, clamped inside.
+ * Along a side shorter than the window, the window covers the whole side and runs
+ * past both borders by a random split (cutTrainingTile mirrors it there).
  */
 export function drawTileWindows(rng: Rng, width: number, height: number, label: Image | undefined, options: DrawOptions): TileWindow[] {
   const { output: o, count } = options;
-  if (width < o || height < o) {
-    throw new RangeError(`the image is ${width}x${height}, smaller than the network's ${o} px output; use a network with a smaller output`);
-  }
+  // Corner positions [lo, hi] along each side: inside the image, or around it when it is shorter than the window.
+  const [yLo, yHi, xLo, xHi] = [Math.min(0, height - o), Math.max(0, height - o), Math.min(0, width - o), Math.max(0, width - o)];
   const bias = options.foreground ?? 0;
   let fg: number[] | undefined;
   const windows: TileWindow[] = [];
@@ -43,12 +44,12 @@ export function drawTileWindows(rng: Rng, width: number, height: number, label: 
       fg ??= foregroundPixels(label);
       if (fg.length > 0) {
         const p = fg[rng.int(fg.length)];
-        const clamp = (v: number, max: number) => Math.min(Math.max(v, 0), max);
-        windows.push({ y: clamp(Math.floor(p / width) - (o >> 1), height - o), x: clamp((p % width) - (o >> 1), width - o), foreground: true });
+        const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+        windows.push({ y: clamp(Math.floor(p / width) - (o >> 1), yLo, yHi), x: clamp((p % width) - (o >> 1), xLo, xHi), foreground: true });
         continue;
       }
     }
-    windows.push({ y: rng.int(height - o + 1), x: rng.int(width - o + 1), foreground: false });
+    windows.push({ y: yLo + rng.int(yHi - yLo + 1), x: xLo + rng.int(xHi - xLo + 1), foreground: false });
   }
   return windows;
 }
@@ -68,7 +69,8 @@ export interface TrainingTile {
 
 /**
  * The tile of one window: image at `input` px centred on the output window (mirrored
- * past the border with `mode`), label and weights at the output size.
+ * past the border with `mode`), label and weights at the output size (mirrored alike
+ * where the window runs past the border of an image smaller than it).
  */
 export function cutTrainingTile(
   parts: TrainingTile,
@@ -78,11 +80,10 @@ export function cutTrainingTile(
 ): TrainingTile {
   const { input, output } = sizes;
   const m = (input - output) / 2;
-  const rect = { x: window.x, y: window.y, width: output, height: output };
   return {
     image: mirroredCrop(parts.image, window.y - m, window.x - m, input, mode),
-    ...(parts.label ? { label: crop(parts.label, rect) } : {}),
-    ...(parts.weights ? { weights: crop(parts.weights, rect) } : {}),
+    ...(parts.label ? { label: mirroredCrop(parts.label, window.y, window.x, output, mode) } : {}),
+    ...(parts.weights ? { weights: mirroredCrop(parts.weights, window.y, window.x, output, mode) } : {}),
   };
 }
 

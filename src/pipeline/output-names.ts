@@ -1,9 +1,10 @@
 /**
  * One output stem per input for a run, so that two inputs never write the same output:
  * `slice.png` and `slice.tif` would both write `slice.mask.png`, and `s.p0.png` would
- * collide with page 0 of a multi-page `s.tif` (`s.p0.mask.png`). The first input to
- * claim a stem keeps the plain one; a later one that would collide adds its extension
- * (`slice.tif.mask.png`), and, should that collide too, a hash of its path. Claims are
+ * collide with page 0 of a multi-page `s.tif` (`s.p0.mask.png`), `s.z3.t0.png` with a
+ * plane of a z/t `s.tif`. The first input to claim a stem keeps the plain one; a later
+ * one that would collide adds its extension (`slice.tif.mask.png`), and, should that
+ * collide too, a hash of its path. Claims are
  * made in the order files are taken (sorted for folders), and a watch run restores the
  * earlier runs' claims from its ledger, so the names are the same on every run.
  * Comparison ignores case: some file systems do.
@@ -13,12 +14,13 @@ import { extname, relative, resolve } from 'node:path';
 import type { SourceRef } from '../sample.js';
 import { defaultStem, fitName } from '../io/output-path.js';
 
-const PAGE = /^(.*)\.p\d+$/;
+// A page's suffix, or a z/t plane's (`.z3.t0`, `.z3`, `.t2`: src/io/tiff-dimensions.ts).
+const PAGE = /^(.*?)(?:\.[pzt]\d+)+$/;
 
 export class OutputNames {
   /** Claimed stem, as written and in lower case -> the input path holding it. */
   private readonly holders = new Map<string, string>();
-  /** `x` -> the path holding a stem `x.p<n>`: the pages of a multi-page `x` would collide with it. */
+  /** `x` -> the path holding a stem `x.p<n>` (or `x.z<z>.t<t>`): the pages of a multi-page `x` would collide with it. */
   private readonly pagedHolders = new Map<string, string>();
   private readonly stems = new Map<string, string>();
 

@@ -10,6 +10,7 @@ import { ConfigError, SampleError } from '../../src/errors.js';
 import { makeImage } from '../../src/image/image.js';
 import { pixels, randomImage } from '../helpers/images.js';
 import { typedTiff } from '../io/typed-tiff.js';
+import { describedTiff } from '../io/described-tiff.js';
 
 const STACK = '../shared/data/dsb2018-nuclei/synthetic-stack.tif';
 const tmp = await mkdtemp(join(tmpdir(), 'unetflow-load-'));
@@ -111,4 +112,34 @@ test('an int16 TIFF loads with its values and type, and dtype normalisation maps
   const scaled = await lastValueFrom(from([path]).pipe(load({ normalize: { method: 'dtype' } })));
   assert.deepEqual(pixels(scaled.image), [-1, 0, 16384 / 32767, 1].map(Math.fround));
   assert.equal(scaled.image.sourceType, undefined, 'normalised values no longer have the file\'s range');
+});
+
+test('a z/t TIFF pairs a label of one page per plane, and pages picks planes in the order of the samples', async () => {
+  const page = (v: number) => ({ width: 2, height: 2, data: Uint8Array.from([v, v, v, v]) });
+  // 2 channels x 3 slices: pages c0z0 c1z0 c0z1 ...
+  const image = join(tmp, 'planes.tif');
+  await writeFile(image, describedTiff([0, 1, 2, 3, 4, 5].map(page), 'ImageJ=1.11a\nimages=6\nchannels=2\nslices=3\nhyperstack=true\n'));
+  const label = join(tmp, 'planes-label.tif');
+  await writeFile(label, describedTiff([7, 8, 9].map(page)));
+  const samples = await lastValueFrom(from([{ path: image, labelPath: label }]).pipe(load({ pages: [2, 0] }), toArray()));
+  assert.deepEqual(samples.map((s) => [s.id, s.source.plane?.z, Array.from(s.image.data), s.label!.data[0]]), [
+    ['planes.z2', 2, [4, 5, 4, 5, 4, 5, 4, 5], 9],
+    ['planes.z0', 0, [0, 1, 0, 1, 0, 1, 0, 1], 7],
+  ]);
+  const failures: SampleError[] = [];
+  await lastValueFrom(from([image]).pipe(load({ pages: [3] }, { onSampleError: (e) => failures.push(e) }), toArray()));
+  await lastValueFrom(from([image]).pipe(load({ channel: 2 }, { onSampleError: (e) => failures.push(e) }), toArray()));
+  assert.match(failures[0].message, /planes\.tif: plane 3 does not exist: the file has 3 z\/t planes of 2 channels x 3 z x 1 t \(ImageJ description\)/);
+  assert.match(failures[1].message, /planes\.tif: channel 2 does not exist: the file has 2 channels \(0-1\) per plane/);
+  await lastValueFrom(from([image]).pipe(load({ channels: 1 }, { onSampleError: (e) => failures.push(e) }), toArray()));
+  assert.match(failures[2].message, /planes\.tif: the image must have 1 channel, got 2 channels \(2 channels x 3 z x 1 t \(ImageJ description\)\): keep the one the network takes with channel: N/);
+});
+
+test('channels: [..] picks channels of an RGB file too, and channel with channels is refused at creation', async () => {
+  const path = join(tmp, 'rgb.png');
+  await writeImage(path, makeImage(1, 1, 3, 'uint8', Uint8Array.of(10, 20, 30)), 'png');
+  const [s] = await lastValueFrom(from([path]).pipe(load({ channels: [2, 1] }), toArray()));
+  assert.deepEqual([s.image.channels, ...s.image.data], [2, 30, 20]);
+  assert.throws(() => load({ channel: 0, channels: 1 }), (e: unknown) => e instanceof ConfigError && /give channel .* or channels, not both/.test(e.message));
+  assert.throws(() => load({ channels: [] }), /channels: \[\] keeps no channel/);
 });

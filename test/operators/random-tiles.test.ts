@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { firstValueFrom, from, toArray } from 'rxjs';
 import { makeImage } from '../../src/image/image.js';
 import type { SampleError } from '../../src/errors.js';
+import type { RunEvent } from '../../src/events.js';
 import type { Sample } from '../../src/sample.js';
 import { randomTiles } from '../../operators/random-tiles.js';
 
@@ -67,11 +68,35 @@ test('foreground bias centres tiles on labelled pixels', async () => {
   assert.ok(unbiased.filter((t) => t.label!.data.some((v) => v > 0)).length < 5, 'without bias the small square is rarely hit');
 });
 
-test('an image smaller than the output fails alone, and bad parameters fail at creation', async () => {
-  const errors: SampleError[] = [];
-  const out = await run([sample('small', 3, 3), sample('ok', 8, 8)], { input: 44, output: 4 }, 1, (e) => errors.push(e));
-  assert.deepEqual(out.map((t) => t.id), ['ok#r0']);
-  assert.match(errors[0].message, /random-tiles: small\.tif: .*3x3, smaller than the network's 4 px output/);
+test('an image smaller than the output is mirrored past the border, image, label and weights alike, with a note', async () => {
+  const events: RunEvent[] = [];
+  const s = sample('small', 3, 2);
+  const tiles = await firstValueFrom(from([s]).pipe(randomTiles({ input: 44, output: 4, count: 6 }, { seed: 1, emit: (e) => events.push(e) }), toArray()));
+  assert.equal(tiles.length, 6);
+  for (const t of tiles) {
+    const { y, x } = t.metadata!.randomTile as { y: number; x: number };
+    assert.ok(y >= -2 && y <= 0 && x >= -1 && x <= 0, `the window covers the whole image: ${y}, ${x}`);
+    assert.deepEqual([t.image.width, t.label!.width, t.weights!.height], [44, 4, 4]);
+    for (let r = 0; r < 4; r++) {
+      for (let c = 0; c < 4; c++) {
+        // reflect, bounced off the borders until inside: index -1 is 1, n is n - 2
+        const reflect = (i: number, n: number) => {
+          while (i < 0 || i >= n) i = i < 0 ? -i : 2 * n - 2 - i;
+          return i;
+        };
+        const source = reflect(y + r, 2) * 3 + reflect(x + c, 3);
+        assert.equal(t.image.data[(r + 20) * 44 + c + 20], source);
+        assert.equal(t.label!.data[r * 4 + c], s.label!.data[source]);
+        assert.equal(t.weights!.data[r * 4 + c], s.weights!.data[source]);
+      }
+    }
+  }
+  const notes = events.filter((e) => e.type === 'log');
+  assert.equal(notes.length, 1, 'one note per image');
+  assert.match(JSON.stringify(notes[0]), /small\.tif: the image is 3x2, smaller than the network's 4 px output: its training tiles are mirrored past the border/);
+});
+
+test('bad parameters fail at creation', () => {
   assert.throws(() => randomTiles({ input: 44, output: 4, foreground: 2 } as never), /foreground/);
   assert.throws(() => randomTiles({ count: 2 } as never), /needs a geometry/);
   assert.throws(() => randomTiles({ input: 44, output: 4, cout: 2 } as never), /did you mean 'count'/);

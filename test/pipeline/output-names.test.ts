@@ -51,6 +51,14 @@ test("a name ending in .p<n> and a multi-page file's pages never share outputs, 
   assert.equal(second.claim({ path: '/in/s.tif', root: '/in' }), 's.tif');
 });
 
+test("a name ending in a z/t plane's suffix and a z/t file's planes never share outputs", () => {
+  const names = new OutputNames();
+  assert.equal(names.claim({ path: '/in/s.z3.t0.png', root: '/in' }), 's.z3.t0');
+  assert.equal(names.claim({ path: '/in/s.tif', root: '/in' }), 's.tif');
+  assert.equal(names.claim({ path: '/in/u.t2.png', root: '/in' }), 'u.t2');
+  assert.equal(names.claim({ path: '/in/u.ome.tif', root: '/in' }), 'u.ome', 'u.ome.t2 is not u.t2');
+});
+
 test('names differing only in case are kept apart, and subfolders are part of the name', () => {
   const names = new OutputNames();
   assert.equal(names.claim({ path: '/in/Cell.png', root: '/in' }), 'Cell');
