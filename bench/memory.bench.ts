@@ -10,20 +10,18 @@
  * cases also run on that commit's code (a `git archive` of it beside this checkout's
  * node_modules) as the reference, when free memory allows it.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { makeImage, type DType, type Image } from '../src/image/image.js';
 import { readImage } from '../src/io/read.js';
 import { encodeTiff } from '../src/io/tiff.js';
 import { mirrorPad } from '../src/kernels/mirror.js';
 import type { Benchmark, BenchResult } from './harness.js';
+import { referenceCheckout, referenceRef, repo } from './reference-checkout.js';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const child = join(repo, 'bench/prediction-memory.ts');
-const referenceRef = process.env.UNETFLOW_BENCH_REFERENCE;
 
 type Post = 'threshold' | 'watershed' | 'tile-threshold';
 interface Case {
@@ -71,17 +69,6 @@ async function benchImage(size: number, dtype: DType): Promise<string> {
   return path;
 }
 
-/** A checkout of `ref`'s files beside this one's node_modules, made once per run. */
-let referenceRoot: string | undefined;
-function referenceCheckout(ref: string): string {
-  if (!referenceRoot) {
-    referenceRoot = join(scratchDir(), 'reference');
-    execFileSync('sh', ['-c', `mkdir -p "${referenceRoot}" && git -C "${repo}" archive "${ref}" | tar -x -C "${referenceRoot}"`]);
-    symlinkSync(join(repo, 'node_modules'), join(referenceRoot, 'node_modules'));
-  }
-  return referenceRoot;
-}
-
 /** A run in a fresh process; one that dies says why and how far its memory had grown. */
 function measure(image: string, post: Post, root = repo): Measured | { failed: string } {
   const run = spawnSync(process.execPath, ['--import', 'tsx', child, '--image', image, '--post', post, '--root', root, '--tmp', scratchDir()], {
@@ -108,7 +95,7 @@ export const benchmarks: Benchmark[] = cases.map(({ size, dtype, post }) => ({
     if ('failed' in now) throw new Error(`${size}² ${dtype} ${post}: ${now.failed}`);
     // The pre-change code held ~70 B/px; run it only where that fits in free memory.
     const fits = os.freemem() > 70 * pixels + 2 ** 31;
-    const ran = referenceRef && fits ? measure(image, post, referenceCheckout(referenceRef)) : undefined;
+    const ran = referenceRef && fits ? measure(image, post, referenceCheckout()) : undefined;
     const before = ran && !('failed' in ran) ? ran : undefined;
     const reference = (name: string, value: number, ours: number) => (before ? { reference: { name: `${referenceRef} ${name}`, value, ratio: ours / value } } : {});
     const note = !referenceRef ? undefined : !fits ? 'skipped: not enough free memory' : ran && 'failed' in ran ? `failed: ${ran.failed}` : undefined;

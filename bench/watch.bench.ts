@@ -3,16 +3,46 @@
  * must process each exactly once with bounded memory. Reports files/s and the peak
  * RSS above the start-up baseline (a child process, so the figure is the run's own),
  * beside the same pipeline over the same files as a plain `files` batch run.
+ *
+ * With UNETFLOW_BENCH_REFERENCE=<git ref> the same watch burst also runs on that
+ * commit's code (what a change to the sources, the ledger or the input checks costs):
+ * three runs each, alternating (now, ref, ref, now, now, ref) so that drift in a shared
+ * machine's load falls on both, and their medians side by side.
  */
 import { execFileSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Benchmark } from './harness.js';
+import { join } from 'node:path';
+import type { Benchmark, BenchResult } from './harness.js';
+import { referenceCheckout, referenceRef, repo } from './reference-checkout.js';
 
-const script = join(dirname(fileURLToPath(import.meta.url)), 'watch-burst.ts');
+interface Burst {
+  seconds: number;
+  peakAboveBaselineMiB: number;
+  done: number;
+}
 
-function child(mode: 'watch' | 'files'): { seconds: number; peakAboveBaselineMiB: number; done: number } {
-  return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', script, mode, '1000'], { encoding: 'utf8' }));
+function child(mode: 'watch' | 'files', root = repo): Burst {
+  const script = join(root, 'bench/watch-burst.ts');
+  const burst = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', script, mode, '1000'], { encoding: 'utf8', cwd: root })) as Burst;
+  if (burst.done !== 1000) throw new Error(`${mode}${root === repo ? '' : ` (${referenceRef})`}: expected 1000 done, got ${burst.done}`);
+  return burst;
+}
+
+const params = { files: 1000, image: '128x128 uint8 PNG', pipeline: 'load -> mirror -> tile -> stitch -> save', concurrency: 2 };
+
+function againstReference(): BenchResult[] {
+  const order = ['now', 'ref', 'ref', 'now', 'now', 'ref'] as const;
+  const runs = order.map((code) => ({ code, ...child('watch', code === 'now' ? repo : referenceCheckout()) }));
+  const median = (code: 'now' | 'ref') => runs.filter((r) => r.code === code).sort((a, b) => a.seconds - b.seconds)[1];
+  const [now, ref] = [median('now'), median('ref')];
+  return [
+    {
+      name: 'watch-burst-1000-files-per-s-vs-reference',
+      value: 1000 / now.seconds,
+      unit: 'files/s',
+      parameters: { ...params, runs: runs.map((r) => ({ code: r.code, seconds: +r.seconds.toFixed(2) })) },
+      reference: { name: `the same watch burst on ${referenceRef}`, value: 1000 / ref.seconds, ratio: ref.seconds / now.seconds },
+    },
+  ];
 }
 
 export const benchmarks: Benchmark[] = [
@@ -22,8 +52,6 @@ export const benchmarks: Benchmark[] = [
     async run() {
       const batch = child('files');
       const watch = child('watch');
-      if (watch.done !== 1000 || batch.done !== 1000) throw new Error(`expected 1000 done, got watch ${watch.done}, batch ${batch.done}`);
-      const params = { files: 1000, image: '128x128 uint8 PNG', pipeline: 'load -> mirror -> tile -> stitch -> save', concurrency: 2 };
       return [
         {
           name: 'watch-burst-1000-files-per-s',
@@ -39,6 +67,7 @@ export const benchmarks: Benchmark[] = [
           parameters: params,
           reference: { name: 'batch run', value: batch.peakAboveBaselineMiB, ratio: watch.peakAboveBaselineMiB / batch.peakAboveBaselineMiB },
         },
+        ...(referenceRef ? againstReference() : []),
       ];
     },
   },
