@@ -8,6 +8,7 @@ import { open, stat } from 'node:fs/promises';
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { SampleError, messageOf } from '../errors.js';
 import { makeImage, type DType, type Image, type SourceType } from '../image/image.js';
+import { refuseOversized } from './decode-limit.js';
 import { calibrationFromPhys, calibrationFromTiff, type Calibration } from './pixel-size.js';
 import { readPngDensity } from './png-density.js';
 import { ascii, integers, looksLikeTiff, rational, readFirstDirectory, type TiffField } from './tiff-directory.js';
@@ -110,6 +111,7 @@ export async function readImage(path: string, page = 0, step = 'load', info?: Im
   if (!(Number.isInteger(page) && page >= 0 && page < meta.pages)) {
     throw new SampleError({ step, file: path }, `page ${page} does not exist: the file has ${meta.pages} page(s)`);
   }
+  refuseOversized(path, step, meta);
   // libvips takes one-channel int16 as 16-bit grey and clamps it to 0-65535 on any
   // colourspace conversion: shift it into that range first, exactly, and back after.
   const shifted = meta.channels === 1 && meta.sourceType === 'int16';
