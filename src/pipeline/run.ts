@@ -235,7 +235,6 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
         }
         const outcome = await inFlightFiles.process(ref, steps);
         if (outcome.failed && outcome.vanished) {
-          counts.skipped++;
           emit({ type: 'log', level: 'warn', file: ref.path, message: vanishedMessage(ref, outcome.failures[0]) });
           return [];
         }

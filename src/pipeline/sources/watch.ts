@@ -73,8 +73,14 @@ export function watchFolder(query: WatchQuery, signal: AbortSignal, hooks: Watch
       w.on('add', emit);
       w.on('change', emit);
       w.on('unlink', (path: string) => nonInputs.forget(path));
+      // A folder named like an image (where subfolders are not watched) and a link loop are no inputs either: said once.
+      if (!query.recursive) w.on('addDir', (path: string) => path !== root && emit(path));
       w.on('ready', () => hooks.onReady?.());
-      w.on('error', (error) => hooks.onWarning?.(`watch ${root}: ${String(error)}`));
+      w.on('error', (error) => {
+        const { code, path } = error as NodeJS.ErrnoException;
+        if (code === 'ELOOP' && path && path.startsWith(root + sep)) emit(path);
+        else hooks.onWarning?.(`watch ${root}: ${String(error)}`);
+      });
       return w;
     };
 
