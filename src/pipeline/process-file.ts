@@ -12,7 +12,7 @@ import { meanMetrics, type SegmentationMetrics } from '../kernels/metrics/segmen
 import type { Sample, SourceRef } from '../sample.js';
 import type { Plan } from './compile.js';
 import { clearFailure, oneLine, recordFailure, type SaveTarget } from './outcome.js';
-import { inputVanished } from './vanished.js';
+import { inputVanished, removeWritten } from './vanished.js';
 
 /** What every file of a plan goes through; build it once with `fileSteps`. */
 export interface FileSteps {
@@ -87,8 +87,9 @@ export class FilesInFlight {
     // The pipeline's fault (a model that will not load) is not the file's: the caller decides (a run ends, a worker gives the job back).
     const fault = failures.find(isPipelineFault);
     if (fault) throw fault;
-    // Gone while read: nobody's failure, so no report and nothing removed (vanished.ts).
+    // Gone while read: nobody's failure, so no report; only what this attempt wrote goes (vanished.ts).
     if (failures.length && (await inputVanished(ref, failures))) {
+      await removeWritten(written.flatMap((w) => Object.values(w.outputs)));
       return { failed: true, vanished: true, event: { type: 'file-failed', id, file: ref.path, message: oneLine(failures[0].message) }, failures };
     }
     if (failures.length) return { failed: true, event: await recordFailure(ref, id, failures, steps.saveTargets, steps.outputDir), failures };

@@ -1,10 +1,11 @@
 /**
  * An input that disappears while it is read (deleted, moved away, an unmounted share)
  * has not failed: there is nothing to blame. It is not recorded, no error report is
- * written, and a watch run takes it again when it is back (the watcher reports it anew).
+ * written, what it had written of its outputs is removed, and a watch run takes it
+ * again when it is back (the watcher reports it anew).
  */
-import { lstat } from 'node:fs/promises';
-import { messageOf, type SampleError } from '../errors.js';
+import { lstat, rm } from 'node:fs/promises';
+import type { SampleError } from '../errors.js';
 import type { SourceRef } from '../sample.js';
 
 /** Whether `failures` come from the input (or its label) having gone while it was read. */
@@ -17,7 +18,13 @@ export async function inputVanished(ref: SourceRef, failures: readonly SampleErr
 
 /** What the run says of such a file. */
 export function vanishedMessage(ref: SourceRef, failure: SampleError | undefined): string {
-  return `${ref.path}: vanished while it was being read${failure ? ` (${messageOf(failure)})` : ''}: not recorded, and taken again if it comes back`;
+  // The step's own words would mislead ("corrupt or truncated"): the file was simply not there.
+  return `${ref.path}: vanished while it was being read${failure?.step ? ` (at ${failure.step})` : ''}: not recorded, and taken again if it comes back`;
+}
+
+/** Removes the outputs an attempt wrote before its input went: a part of a stack is no result. */
+export async function removeWritten(paths: readonly string[]): Promise<void> {
+  await Promise.all(paths.map((path) => rm(path, { force: true })));
 }
 
 async function gone(path: string): Promise<boolean> {
