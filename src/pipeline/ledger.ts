@@ -5,8 +5,9 @@
  *
  * Append-only JSONL survives a crash mid-write: on opening, a last line torn by a power
  * cut is removed (or, when only its newline is missing, completed) before anything is
- * appended after it, and a line that does not decode is reported by its number and
- * skipped; the files they described are simply processed again. Every line is decoded
+ * appended after it, and a line that does not decode is reported by its number, moved
+ * to `<ledger>.unreadable` and skipped; the files they described are simply processed
+ * again. Every line is decoded
  * by a codec (ledger-lines.ts).
  *
  * A run notes each file as `started` before working on it, in `<ledger>.in-flight`
@@ -46,7 +47,7 @@ export interface Fingerprint {
  * kept so that a restart gives it again; `seconds` and `objects` (done files) are for
  * the live page.
  */
-export type LedgerEntry = t.TypeOf<typeof LedgerEntryCodec>;
+export type LedgerEntry = Readonly<Omit<t.TypeOf<typeof LedgerEntryCodec>, 'outputs'> & { readonly outputs: Readonly<Record<string, string>> }>;
 
 /**
  * What `check` found. To process: `new` (unknown path and content) or `changed`. To skip:
@@ -84,8 +85,10 @@ export class Ledger {
     const entries = new Map<string, LedgerEntry>();
     for (const entry of read.lines) entries.set(entry.path, entry);
     const recovered = read.unreadable.map(
-      (u) => `ledger ${file} line ${u.line}: unreadable, skipped (${u.why}); the file it recorded is processed again if it is still there`,
+      (u) => `ledger ${file} line ${u.line}: unreadable, skipped (${u.why}); kept in ${unreadableFile(file)}; the file it recorded is processed again if it is still there`,
     );
+    // Kept aside for whoever wants to look, and out of the ledger (rewritten below), so that it is said once.
+    if (read.unreadable.length) await appendFile(unreadableFile(file), read.unreadable.map((u) => `${new Date().toISOString()} line ${u.line}: ${u.text}\n`).join(''));
     if (read.tail) {
       const handle = await open(file, 'r+');
       try {
@@ -115,7 +118,7 @@ export class Ledger {
       if (e && e.hash === p.hash && e.time >= p.time) unfinished.delete(key);
     }
     const ledger = new Ledger(file, resolve(root), entries, unfinished, recovered);
-    if (read.lines.length + read.unreadable.length > 2 * entries.size + 100) await ledger.compact();
+    if (read.unreadable.length || read.lines.length > 2 * entries.size + 100) await ledger.compact();
     await ledger.rewriteNotes();
     return ledger;
   }
@@ -295,6 +298,11 @@ export function sameContentEntry(key: string, fingerprint: Fingerprint, original
 }
 
 /** sha256 of a regular file's content; throws NotAnInputError for anything else (never blocks on a FIFO, never reads a device). */
+/** Where lines of a ledger that could not be read are kept. */
+export function unreadableFile(ledger: string): string {
+  return `${ledger}.unreadable`;
+}
+
 /** Where a ledger's in-flight notes are kept. */
 export function inFlightFile(ledger: string): string {
   return `${ledger}.in-flight`;
