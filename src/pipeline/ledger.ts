@@ -24,11 +24,12 @@
  */
 import { createHash } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
-import { appendFile, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdir, open, rm, stat } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import type * as t from 'io-ts';
 import { writeFileAtomic } from '../io/atomic.js';
-import { openRegular, requireRegular } from '../io/input-kind.js';
+import { ConfigError } from '../errors.js';
+import { NotAnInputError, openRegular, requireRegular } from '../io/input-kind.js';
 import { acquireLock, type Lock } from '../io/lock.js';
 import { LedgerEntryCodec, ProgressCodec, readLines, type Progress } from './ledger-lines.js';
 
@@ -297,7 +298,6 @@ export function sameContentEntry(key: string, fingerprint: Fingerprint, original
   return { ...fingerprint, status: 'done', outputs: original.outputs, sameAs: first };
 }
 
-/** sha256 of a regular file's content; throws NotAnInputError for anything else (never blocks on a FIFO, never reads a device). */
 /** Where lines of a ledger that could not be read are kept. */
 export function unreadableFile(ledger: string): string {
   return `${ledger}.unreadable`;
@@ -308,15 +308,24 @@ export function inFlightFile(ledger: string): string {
   return `${ledger}.in-flight`;
 }
 
+/** A ledger file's bytes; none when it does not exist. Never blocks on, or reads forever from, a FIFO or device named as the ledger. */
 async function readIfThere(file: string): Promise<Buffer> {
+  let opened;
   try {
-    return await readFile(file);
+    opened = await openRegular(file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+    if (error instanceof NotAnInputError) throw new ConfigError(`the ledger ${file} is ${error.what}, not a file: give the watch source's ledger: a file's path (or leave it out)`);
     throw error;
+  }
+  try {
+    return await opened.handle.readFile();
+  } finally {
+    await opened.handle.close();
   }
 }
 
+/** sha256 of a regular file's content; throws NotAnInputError for anything else (never blocks on a FIFO, never reads a device). */
 export async function hashFile(path: string): Promise<string> {
   const hash = createHash('sha256');
   const { handle } = await openRegular(path);
