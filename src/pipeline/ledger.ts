@@ -195,12 +195,16 @@ export class Ledger {
     if (this.inFlight.delete(key) && this.inFlight.size === 0) process.off('exit', this.closeNotes);
   }
 
-  /** Appends a note to the in-flight file, one write at a time; removes the file once no note is open. */
+  /**
+   * Appends a note to the in-flight file, one write at a time; removes the file once no
+   * note is open. Never fails: a note that cannot be written (a full disk) only spares
+   * its file one count, and must not fail the work it is about.
+   */
   private note(line: Progress): Promise<void> {
     const idle = this.inFlight.size === 0 && this.unfinished.size === 0;
     const write = this.notes.then(() => (idle ? rm(inFlightFile(this.file), { force: true }) : appendFile(inFlightFile(this.file), JSON.stringify(line) + '\n')));
     this.notes = write.catch(() => undefined);
-    return write;
+    return this.notes as Promise<void>;
   }
 
   private notes: Promise<unknown> = Promise.resolve();
