@@ -95,3 +95,28 @@ test('an input on which the run died twice is recorded failed at the next start 
   assert.deepEqual(entries.map((e) => [e.path, e.status]), [['k.png', 'failed'], ['good.png', 'done']]);
   assert.ok(!existsSync(join(dir, 'out', '.unetflow-ledger.jsonl.in-flight')), 'no note left open after a clean stop');
 });
+
+test('a run that quits at once on a second SIGTERM closes the notes of the files in flight: no death is counted', { timeout: 120000 }, async (t) => {
+  t.after(killWatchRuns);
+  const dir = await tempDir('unetflow-cli-');
+  await mkdir(join(dir, 'in'));
+  const rxjs = import.meta.resolve('rxjs');
+  const inFlight = join(dir, 'in-flight');
+  await writeFile(
+    join(dir, 'slow.mjs'),
+    `import { concatMap } from ${JSON.stringify(rxjs)};\nimport { writeFileSync } from 'node:fs';\n` +
+      `export default { name: 'slow', params: { decode: (u) => ({ _tag: 'Right', right: u }) },\n` +
+      `  create: () => (source) => source.pipe(concatMap(async (s) => { writeFileSync(${JSON.stringify(inFlight)}, ''); await new Promise((r) => setTimeout(r, 60000)); return s; })) };\n`,
+  );
+  await writeFile(join(dir, 'w.yaml'), `version: 1\nname: w\nuse: ./slow.mjs\nsource: { watch: { dir: in, stableMs: 100 } }\nsteps:\n  - load: {}\n  - slow: {}\n  - save: { dir: out, outputs: [image] }\n`);
+  await writePng(join(dir, 'in', 's.png'), 1);
+  const run = startWatchRun(join(dir, 'w.yaml'));
+  await run.until(/watching /);
+  while (!existsSync(inFlight)) await new Promise((r) => setTimeout(r, 50));
+  run.child.kill('SIGTERM');
+  await run.until(/SIGTERM: finishing/);
+  run.child.kill('SIGTERM');
+  assert.equal(await run.exited, 143);
+  const notes = (await readFile(join(dir, 'out', '.unetflow-ledger.jsonl.in-flight'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { path: string; status: string; crashes: number });
+  assert.deepEqual(notes.map((n) => [n.path, n.status, n.crashes]), [['s.png', 'started', 0], ['s.png', 'stopped', 0]]);
+});
