@@ -75,7 +75,8 @@ export function watchFolder(query: WatchQuery, signal: AbortSignal, hooks: Watch
       w.on('unlink', (path: string) => nonInputs.forget(path));
       // A folder named like an image (where subfolders are not watched) and a link loop are no inputs either: said once.
       if (!query.recursive) w.on('addDir', (path: string) => path !== root && emit(path));
-      w.on('ready', () => hooks.onReady?.());
+      // After the looks at the files found so far: they are all handed on when `onReady` is called.
+      w.on('ready', () => (checked = checked.then(() => hooks.onReady?.())));
       w.on('error', (error) => {
         const { code, path } = error as NodeJS.ErrnoException;
         if (code === 'ELOOP' && path && path.startsWith(root + sep)) emit(path);
