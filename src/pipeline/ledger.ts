@@ -31,6 +31,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { ConfigError } from '../errors.js';
 import { NotAnInputError, openRegular, requireRegular } from '../io/input-kind.js';
 import { acquireLock, type Lock } from '../io/lock.js';
+import { Isolation } from './isolation.js';
 import { LedgerEntryCodec, ProgressCodec, readLines, type Progress } from './ledger-lines.js';
 
 export interface Fingerprint {
@@ -78,6 +79,9 @@ export class Ledger {
   /** Files this process has noted `started` and not yet recorded, by key. */
   private readonly inFlight = new Map<string, Progress>();
   private readonly noticed = new Set<string>();
+  private readonly isolation = new Isolation();
+  /** Ends the turn (isolation.ts) of each file in flight. */
+  private readonly leave = new Map<string, () => void>();
 
   /** Reads the ledger (creating its folder), mending a torn last line, compacting it when superseded lines dominate. */
   static async open(file: string, root: string): Promise<Ledger> {
@@ -169,14 +173,19 @@ export class Ledger {
   }
 
   /**
-   * Notes that work on `path` (with this content) begins. Not flushed with fsync: a note
-   * lost to a power cut only spares the file one count. Closed by `record` or `release`.
+   * Notes that work on `path` (with this content) begins, once it may: a file some run
+   * died on waits until nothing else is in flight. Not flushed with fsync: a note lost
+   * to a power cut only spares the file one count. Closed by `record` or `release`.
    */
-  start(path: string, fingerprint: Fingerprint): Promise<void> {
+  async start(path: string, fingerprint: Fingerprint): Promise<void> {
     const key = this.key(path);
-    const note: Progress = { path: key, status: 'started', size: fingerprint.size, mtimeMs: fingerprint.mtimeMs, ...(fingerprint.hash ? { hash: fingerprint.hash } : {}), crashes: this.crashes(path, fingerprint), time: new Date().toISOString() };
+    const crashes = this.crashes(path, fingerprint);
+    // A file some run died on waits until it can run alone (isolation.ts).
+    const leave = await this.isolation.enter(crashes > 0);
+    const note: Progress = { path: key, status: 'started', size: fingerprint.size, mtimeMs: fingerprint.mtimeMs, ...(fingerprint.hash ? { hash: fingerprint.hash } : {}), crashes, time: new Date().toISOString() };
     if (this.inFlight.size === 0) process.on('exit', this.closeNotes);
     this.inFlight.set(key, note);
+    this.leave.set(key, leave);
     return this.note(note);
   }
 
@@ -193,6 +202,8 @@ export class Ledger {
 
   private forget(key: string): void {
     if (this.inFlight.delete(key) && this.inFlight.size === 0) process.off('exit', this.closeNotes);
+    this.leave.get(key)?.();
+    this.leave.delete(key);
   }
 
   /**

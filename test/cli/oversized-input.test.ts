@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeTiffBomb } from '../helpers/bomb.js';
@@ -119,4 +119,42 @@ test('a run that quits at once on a second SIGTERM closes the notes of the files
   assert.equal(await run.exited, 143);
   const notes = (await readFile(join(dir, 'out', '.unetflow-ledger.jsonl.in-flight'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { path: string; status: string; crashes: number });
   assert.deepEqual(notes.map((n) => [n.path, n.status, n.crashes]), [['s.png', 'started', 0], ['s.png', 'stopped', 0]]);
+});
+
+test('a file that was in flight beside the one the run died on is not blamed with it: suspects are taken again alone', { timeout: 180000 }, async (t) => {
+  t.after(killWatchRuns);
+  const dir = await tempDir('unetflow-cli-');
+  await mkdir(join(dir, 'in'));
+  const rxjs = import.meta.resolve('rxjs');
+  const beside = join(dir, 'g-in-flight');
+  // k*.png kills the run once g*.png is in flight beside it (or after 5 s alone); g*.png takes 3 s.
+  await writeFile(
+    join(dir, 'die.mjs'),
+    `import { concatMap } from ${JSON.stringify(rxjs)};\nimport { existsSync, writeFileSync } from 'node:fs';\nimport { basename } from 'node:path';\n` +
+      `const pause = (ms) => new Promise((r) => setTimeout(r, ms));\n` +
+      `export default { name: 'die', params: { decode: (u) => ({ _tag: 'Right', right: u }) },\n` +
+      `  create: () => (source) => source.pipe(concatMap(async (s) => {\n` +
+      `    const name = basename(s.source.path);\n` +
+      `    if (name.startsWith('g')) { writeFileSync(${JSON.stringify(beside)}, ''); await pause(3000); }\n` +
+      `    if (name.startsWith('k')) { for (let i = 0; i < 250 && !existsSync(${JSON.stringify(beside)}); i++) await pause(20); process.kill(process.pid, 'SIGKILL'); }\n` +
+      `    return s; })) };\n`,
+  );
+  const pipeline = join(dir, 'w.yaml');
+  await writeFile(pipeline, `version: 1\nname: w\nuse: ./die.mjs\nconcurrency: 2\nsource: { watch: { dir: in, stableMs: 100 } }\nsteps:\n  - load: {}\n  - die: {}\n  - save: { dir: out, outputs: [image] }\n`);
+  await writePng(join(dir, 'in', 'g.png'), 1);
+  await writePng(join(dir, 'in', 'k.png'), 2);
+  for (let death = 1; death <= 2; death++) {
+    await rm(beside, { force: true });
+    const run = startWatchRun(pipeline);
+    assert.equal(await run.exited, 'SIGKILL', `death ${death}:\n${run.output()}`);
+  }
+  const third = startWatchRun(pipeline);
+  await third.until(/FAILED .*k\.png: the run stopped while processing it 2 times/);
+  await writePng(join(dir, 'in', 'later.png'), 3);
+  await third.until(/done +\S*later\.png/);
+  third.child.kill('SIGTERM');
+  await third.exited;
+  const latest = new Map((await ledgerEntries(dir)).map((e) => [e.path, e.status]));
+  assert.equal(latest.get('g.png'), 'done', 'g.png was only beside k.png when the run died');
+  assert.equal(latest.get('k.png'), 'failed');
 });
