@@ -3,6 +3,7 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import type { SourceRef } from '../sample.js';
 import { globToRegExp, IMAGE_PATTERN, isGlob, isTemporaryName } from './glob.js';
+import { inputKind } from './input-kind.js';
 
 export interface FolderQuery {
   readonly dir: string;
@@ -21,7 +22,7 @@ export function folderQuery(spec: string | FolderQuery, baseDir: string): Folder
   return { dir: resolve(baseDir, parts.slice(0, firstGlob).join('/') || '.'), pattern, recursive: pattern.includes('/') };
 }
 
-/** Called for an entry that is left out for a reason the user should hear of (a broken link). */
+/** Called for an entry that is left out for a reason the user should hear of (a broken link, a FIFO, a device). */
 export type OnSkip = (path: string, why: string) => void;
 
 /**
@@ -46,12 +47,13 @@ export async function listFiles(query: FolderQuery, onSkip?: OnSkip): Promise<st
       let folder = e.isDirectory();
       if (e.isSymbolicLink()) {
         const target = await stat(path).catch(() => undefined);
-        if (!target && wanted) onSkip?.(path, 'a symbolic link whose target is missing');
         file = target?.isFile() ?? false;
         folder = target?.isDirectory() ?? false;
       }
       if (file && wanted) files.push(path);
       else if (folder && query.recursive) await visit(path);
+      // A FIFO or a device named like an image would block or never end when read: said once, here.
+      else if (wanted && !file) onSkip?.(path, await whyNotAnInput(path));
     }
   };
   try {
@@ -64,10 +66,19 @@ export async function listFiles(query: FolderQuery, onSkip?: OnSkip): Promise<st
   return files.sort();
 }
 
+/** Why a listed entry that is not a regular file (nor a link to one) is no input. */
+async function whyNotAnInput(path: string): Promise<string> {
+  const kind = await inputKind(path).catch((error: NodeJS.ErrnoException) => ({ regular: false, what: `unreadable (${error.code ?? error.message})` }) as const);
+  if (kind.regular) return 'it changed while the folder was listed';
+  return kind.what === 'a symbolic link whose target is missing' ? kind.what : `not an image file but ${kind.what} (only regular files, or links to them, are read)`;
+}
+
 /** The folder's images, or the one file when the source names a file. */
 export async function filesSource(query: FolderQuery, onSkip?: OnSkip): Promise<SourceRef[]> {
-  if (!query.pattern && (await stat(query.dir).catch(() => undefined))?.isFile()) {
-    return [{ path: query.dir, root: dirname(query.dir) }];
+  if (!query.pattern) {
+    const kind = await inputKind(query.dir).catch(() => undefined);
+    if (kind?.regular) return [{ path: query.dir, root: dirname(query.dir) }];
+    if (kind && !kind.what.endsWith('a folder')) throw new Error(`source: ${query.dir}: not an image file but ${kind.what} (only regular files, or links to them, are read)`);
   }
   return (await listFiles(query, onSkip)).map((path) => ({ path, root: query.dir }));
 }

@@ -5,7 +5,7 @@
  * dpi), sets one density for both axes, and otherwise writes libvips's default of
  * 1000 pixels per metre, a 1 mm pixel no microscope image has.
  */
-import { open } from 'node:fs/promises';
+import { openRegular } from './input-kind.js';
 import { crc32 } from 'node:zlib';
 import type { PixelSize } from '../image/pixel-size.js';
 
@@ -23,7 +23,7 @@ const MAX_CHUNKS = 64;
 
 /** The pHYs of the PNG at `path`, or undefined when it has none. */
 export async function readPngDensity(path: string): Promise<PngDensity | undefined> {
-  const file = await open(path, 'r');
+  const { handle: file } = await openRegular(path);
   try {
     const header = Buffer.alloc(8);
     let position = SIGNATURE_BYTES;

@@ -4,10 +4,12 @@
  * Every failure is a SampleError that names the file and says, in one line, what was
  * expected; sharp's own error, libtiff's warnings included, is kept as `cause`.
  */
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { SampleError, messageOf } from '../errors.js';
 import { makeImage, type DType, type Image, type SourceType } from '../image/image.js';
+import { refuseOversized } from './decode-limit.js';
+import { openRegular } from './input-kind.js';
 import { calibrationFromPhys, calibrationFromTiff, type Calibration } from './pixel-size.js';
 import { readPngDensity } from './png-density.js';
 import { ascii, integers, looksLikeTiff, rational, readFirstDirectory, type TiffField } from './tiff-directory.js';
@@ -85,7 +87,7 @@ const CALIBRATION_TAGS = { ImageDescription: 270, XResolution: 282, YResolution:
 async function tiffCalibration(path: string, step: string): Promise<Calibration> {
   let fields: Map<number, TiffField>;
   try {
-    const file = await open(path, 'r');
+    const { handle: file } = await openRegular(path);
     try {
       const directory = await readFirstDirectory(file, (await file.stat()).size, Object.values(CALIBRATION_TAGS));
       if (!directory || 'truncated' in directory) return { problems: [] }; // sharp has read the file; nothing to calibrate from
@@ -110,6 +112,7 @@ export async function readImage(path: string, page = 0, step = 'load', info?: Im
   if (!(Number.isInteger(page) && page >= 0 && page < meta.pages)) {
     throw new SampleError({ step, file: path }, `page ${page} does not exist: the file has ${meta.pages} page(s)`);
   }
+  refuseOversized(path, step, meta);
   // libvips takes one-channel int16 as 16-bit grey and clamps it to 0-65535 on any
   // colourspace conversion: shift it into that range first, exactly, and back after.
   const shifted = meta.channels === 1 && meta.sourceType === 'int16';
@@ -176,7 +179,7 @@ function oneLine(message: string): string {
 
 async function readHead(path: string): Promise<Buffer | undefined> {
   try {
-    const file = await open(path, 'r');
+    const { handle: file } = await openRegular(path);
     try {
       const buffer = Buffer.alloc(16);
       const { bytesRead } = await file.read(buffer, 0, 16, 0);

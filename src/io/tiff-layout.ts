@@ -3,7 +3,7 @@
  * directory: libvips reports a float64 TIFF as a "corrupt header" and a truncated one
  * as a dozen libtiff warnings, neither of which tells a user what to do.
  */
-import { open } from 'node:fs/promises';
+import { openRegular } from './input-kind.js';
 import { integers, readFirstDirectory, thousands } from './tiff-directory.js';
 
 const TAG = { BitsPerSample: 258, StripOffsets: 273, StripByteCounts: 279, TileOffsets: 324, TileByteCounts: 325, SampleFormat: 339 } as const;
@@ -14,7 +14,7 @@ const TAG = { BitsPerSample: 258, StripOffsets: 273, StripByteCounts: 279, TileO
  * first directory shows neither (the caller then reports libvips's own reason).
  */
 export async function explainTiff(path: string): Promise<string | undefined> {
-  const file = await open(path, 'r');
+  const { handle: file } = await openRegular(path);
   try {
     const size = (await file.stat()).size;
     const directory = await readFirstDirectory(file, size, Object.values(TAG));

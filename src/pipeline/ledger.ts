@@ -3,19 +3,36 @@
  * content hash, outputs, status), appended and flushed as each file finishes, so
  * that after a restart nothing done is done again and nothing changed is skipped.
  *
- * Append-only JSONL survives a crash mid-write: a torn last line is ignored on
- * reading, and the file it described is simply processed again.
+ * Append-only JSONL survives a crash mid-write: on opening, a last line torn by a power
+ * cut is removed (or, when only its newline is missing, completed) before anything is
+ * appended after it, and a line that does not decode is reported by its number, moved
+ * to `<ledger>.unreadable` and skipped; the files they described are simply processed
+ * again. Every line is decoded
+ * by a codec (ledger-lines.ts).
+ *
+ * A run notes each file as `started` before working on it, in `<ledger>.in-flight`
+ * (the ledger itself holds outcomes only): a note still open at the next start means
+ * the run died while processing that file (killed, out of memory, a crash), and
+ * `crashes` counts such deaths per content, so that an input that takes the run down is
+ * not taken again forever (crash-loop.ts). A run that exits in order with files in
+ * flight (a second Ctrl-C) closes their notes (`stopped`): that is no crash. The
+ * in-flight file is rewritten at each start and removed once no note is open.
  *
  * A file is known by its path, and also by its content: a file renamed or copied
  * within the watched folder whose sha256 equals a done entry's is not processed again
  * but recorded under its new path, with the original's outputs and `sameAs`.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import { appendFileSync } from 'node:fs';
+import { appendFile, mkdir, open, rm, stat } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
+import type * as t from 'io-ts';
 import { writeFileAtomic } from '../io/atomic.js';
+import { ConfigError } from '../errors.js';
+import { NotAnInputError, openRegular, requireRegular } from '../io/input-kind.js';
 import { acquireLock, type Lock } from '../io/lock.js';
+import { Isolation } from './isolation.js';
+import { LedgerEntryCodec, ProgressCodec, readLines, type Progress } from './ledger-lines.js';
 
 export interface Fingerprint {
   readonly size: number;
@@ -24,21 +41,15 @@ export interface Fingerprint {
   readonly hash?: string;
 }
 
-export interface LedgerEntry extends Fingerprint {
-  /** Path relative to the watched folder, '/'-separated. */
-  readonly path: string;
-  readonly status: 'done' | 'failed';
-  readonly outputs: Readonly<Record<string, string>>;
-  readonly error?: string;
-  /** Set when this file was not processed because its content equals that of the (done) file at this path. */
-  readonly sameAs?: string;
-  /** The stem the run gave its output names (output-names.ts), kept so that a restart gives it again. */
-  readonly stem?: string;
-  /** Done entries: the file's time in the run and the objects its steps found (file-done's `seconds`, `objects`), for the live page. */
-  readonly seconds?: number;
-  readonly objects?: number;
-  readonly time: string;
-}
+/**
+ * A file's last outcome (the codec in ledger-lines.ts): path relative to the watched
+ * folder ('/'-separated), status, outputs, and for failed files the error. `sameAs` is
+ * set when the file was not processed because its content equals that of the done
+ * file at that path; `stem` is the stem the run gave its output names (output-names.ts),
+ * kept so that a restart gives it again; `seconds` and `objects` (done files) are for
+ * the live page.
+ */
+export type LedgerEntry = Readonly<Omit<t.TypeOf<typeof LedgerEntryCodec>, 'outputs'> & { readonly outputs: Readonly<Record<string, string>> }>;
 
 /**
  * What `check` found. To process: `new` (unknown path and content) or `changed`. To skip:
@@ -55,34 +66,65 @@ export class Ledger {
     readonly file: string,
     readonly root: string,
     private readonly entries: Map<string, LedgerEntry>,
+    /** Files whose last note is `started` or `stopped` (no outcome since), by key, with the deaths counted. */
+    private readonly unfinished: Map<string, Progress>,
+    /** What opening the ledger found wrong and mended, one sentence each, for the run's log. */
+    readonly recovered: readonly string[],
   ) {
     for (const e of entries.values()) this.index(e);
   }
 
   /** Paths of done entries by content hash, to recognise renamed and copied files. */
   private readonly byHash = new Map<string, Set<string>>();
+  /** Files this process has noted `started` and not yet recorded, by key. */
+  private readonly inFlight = new Map<string, Progress>();
+  private readonly noticed = new Set<string>();
+  private readonly isolation = new Isolation();
+  /** Ends the turn (isolation.ts) of each file in flight. */
+  private readonly leave = new Map<string, () => void>();
 
-  /** Reads the ledger (creating its folder), compacting it when superseded lines dominate. */
+  /** Reads the ledger (creating its folder), mending a torn last line, compacting it when superseded lines dominate. */
   static async open(file: string, root: string): Promise<Ledger> {
     await mkdir(dirname(file), { recursive: true });
+    const read = readLines(LedgerEntryCodec, await readIfThere(file));
     const entries = new Map<string, LedgerEntry>();
-    let lines = 0;
-    try {
-      for (const line of (await readFile(file, 'utf8')).split('\n')) {
-        if (!line.trim()) continue;
-        lines++;
-        try {
-          const e = JSON.parse(line) as LedgerEntry;
-          if (typeof e.path === 'string' && (e.status === 'done' || e.status === 'failed')) entries.set(e.path, e);
-        } catch {
-          // A line torn by a crash: its file is processed again.
-        }
+    for (const entry of read.lines) entries.set(entry.path, entry);
+    const recovered = read.unreadable.map(
+      (u) => `ledger ${file} line ${u.line}: unreadable, skipped (${u.why}); kept in ${unreadableFile(file)}; the file it recorded is processed again if it is still there`,
+    );
+    // Kept aside for whoever wants to look, and out of the ledger (rewritten below), so that it is said once.
+    if (read.unreadable.length) await appendFile(unreadableFile(file), read.unreadable.map((u) => `${new Date().toISOString()} line ${u.line}: ${u.text}\n`).join(''));
+    if (read.tail) {
+      const handle = await open(file, 'r+');
+      try {
+        if (read.tail.readable) await handle.write('\n', read.tail.offset + read.tail.bytes);
+        else await handle.truncate(read.tail.offset);
+        await handle.sync();
+      } finally {
+        await handle.close();
       }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      recovered.push(
+        read.tail.readable
+          ? `ledger ${file} line ${read.tail.line}: its newline was missing (a run stopped while appending it): added`
+          : `ledger ${file} line ${read.tail.line}: torn (${read.tail.bytes} bytes without a newline, left by a run that stopped while appending it): removed; the file it recorded is processed again`,
+      );
     }
-    const ledger = new Ledger(file, resolve(root), entries);
-    if (lines > 2 * entries.size + 100) await ledger.compact();
+    const notes = readLines(ProgressCodec, await readIfThere(inFlightFile(file)));
+    const unfinished = new Map<string, Progress>();
+    for (const p of notes.lines) {
+      // A `started` note nobody closed: the run that wrote it died with the file in flight.
+      if (p.status === 'started') unfinished.set(p.path, { ...p, status: 'stopped', crashes: p.crashes + 1 });
+      else if (p.crashes > 0) unfinished.set(p.path, p);
+      else unfinished.delete(p.path);
+    }
+    // An outcome recorded after the note (a power cut between the two writes) settles it.
+    for (const [key, p] of unfinished) {
+      const e = entries.get(key);
+      if (e && e.hash === p.hash && e.time >= p.time) unfinished.delete(key);
+    }
+    const ledger = new Ledger(file, resolve(root), entries, unfinished, recovered);
+    if (read.unreadable.length || read.lines.length > 2 * entries.size + 100) await ledger.compact();
+    await ledger.rewriteNotes();
     return ledger;
   }
 
@@ -104,7 +146,8 @@ export class Ledger {
   }
 
   /**
-   * Whether `path` must be processed, and why (see CheckResult and checkFile).
+   * Whether `path` must be processed, and why (see CheckResult and checkFile). Throws
+   * NotAnInputError for a path that is not a regular file (or a link to one).
    */
   check(path: string): Promise<CheckResult> {
     return checkFile(path, this.get(path), (hash, size) => this.doneWithHash(hash, size));
@@ -113,6 +156,86 @@ export class Ledger {
   /** Records a file found by `check` to have the content of a done one: done, with the original's outputs and `sameAs` naming it. */
   recordSameContent(path: string, fingerprint: Fingerprint, original: LedgerEntry): Promise<LedgerEntry> {
     return this.record(path, sameContentEntry(this.key(path), fingerprint, original));
+  }
+
+  /** True the first time it is asked about `path`: for saying once per run why a file is skipped. */
+  firstNotice(path: string): boolean {
+    const key = this.key(path);
+    if (this.noticed.has(key)) return false;
+    this.noticed.add(key);
+    return true;
+  }
+
+  /** How many runs died while processing this content of `path` (0 for a content no run died on). */
+  crashes(path: string, fingerprint: Fingerprint): number {
+    const u = this.unfinished.get(this.key(path));
+    return u && u.size === fingerprint.size && u.hash === fingerprint.hash ? u.crashes : 0;
+  }
+
+  /**
+   * Notes that work on `path` (with this content) begins, once it may: a file some run
+   * died on waits until nothing else is in flight. Not flushed with fsync: a note lost
+   * to a power cut only spares the file one count. Closed by `record` or `release`.
+   */
+  async start(path: string, fingerprint: Fingerprint): Promise<void> {
+    const key = this.key(path);
+    const crashes = this.crashes(path, fingerprint);
+    // A file some run died on waits until it can run alone (isolation.ts).
+    const leave = await this.isolation.enter(crashes > 0);
+    const note: Progress = { path: key, status: 'started', size: fingerprint.size, mtimeMs: fingerprint.mtimeMs, ...(fingerprint.hash ? { hash: fingerprint.hash } : {}), crashes, time: new Date().toISOString() };
+    if (this.inFlight.size === 0) process.on('exit', this.closeNotes);
+    this.inFlight.set(key, note);
+    this.leave.set(key, leave);
+    return this.note(note);
+  }
+
+  /** Work on `path` ended without an outcome to record (it vanished, changed, or the run stops): closes its note. */
+  release(path: string): Promise<void> {
+    const key = this.key(path);
+    const note = this.inFlight.get(key);
+    if (!note) return Promise.resolve();
+    this.forget(key);
+    const stopped: Progress = { ...note, status: 'stopped', time: new Date().toISOString() };
+    if (stopped.crashes > 0) this.unfinished.set(key, stopped);
+    return this.note(stopped);
+  }
+
+  private forget(key: string): void {
+    if (this.inFlight.delete(key) && this.inFlight.size === 0) process.off('exit', this.closeNotes);
+    this.leave.get(key)?.();
+    this.leave.delete(key);
+  }
+
+  /**
+   * Appends a note to the in-flight file, one write at a time; removes the file once no
+   * note is open. Never fails: a note that cannot be written (a full disk) only spares
+   * its file one count, and must not fail the work it is about.
+   */
+  private note(line: Progress): Promise<void> {
+    const idle = this.inFlight.size === 0 && this.unfinished.size === 0;
+    const write = this.notes.then(() => (idle ? rm(inFlightFile(this.file), { force: true }) : appendFile(inFlightFile(this.file), JSON.stringify(line) + '\n')));
+    this.notes = write.catch(() => undefined);
+    return this.notes as Promise<void>;
+  }
+
+  private notes: Promise<unknown> = Promise.resolve();
+
+  /** At an orderly exit (process.exit after a second signal), files in flight are closed: their run did not die on them. */
+  private readonly closeNotes = () => {
+    const time = new Date().toISOString();
+    const text = [...this.inFlight.values()].map((n) => JSON.stringify({ ...n, status: 'stopped', time }) + '\n').join('');
+    try {
+      appendFileSync(inFlightFile(this.file), text);
+    } catch {
+      // Exiting: the notes stay open, and count as one death each at the next start.
+    }
+  };
+
+  /** At start: the in-flight file with the open notes only (their deaths counted), or none. */
+  private async rewriteNotes(): Promise<void> {
+    const lines = [...this.unfinished.values()];
+    if (lines.length === 0) await rm(inFlightFile(this.file), { force: true });
+    else await writeFileAtomic(inFlightFile(this.file), lines.map((p) => JSON.stringify(p) + '\n').join(''));
   }
 
   private doneWithHash(hash: string, size: number): LedgerEntry | undefined {
@@ -144,6 +267,11 @@ export class Ledger {
     } finally {
       await handle.close();
     }
+    // Closed after the outcome is on disk: a death in between leaves the note open, one count too many at worst.
+    const note = this.inFlight.get(full.path);
+    const settled = this.unfinished.delete(full.path);
+    this.forget(full.path);
+    if (note || settled) await this.note({ ...(note ?? { path: full.path, size: full.size, mtimeMs: full.mtimeMs }), status: 'stopped', crashes: 0, time: full.time });
     return full;
   }
 
@@ -164,6 +292,7 @@ export async function checkFile(
   known: LedgerEntry | undefined,
   doneWithHash: (hash: string, size: number) => LedgerEntry | undefined | Promise<LedgerEntry | undefined>,
 ): Promise<CheckResult> {
+  await requireRegular(path);
   const s = await stat(path);
   const quick = { size: s.size, mtimeMs: s.mtimeMs };
   const unchanged = (entry: LedgerEntry, fingerprint: Fingerprint) =>
@@ -184,9 +313,42 @@ export function sameContentEntry(key: string, fingerprint: Fingerprint, original
   return { ...fingerprint, status: 'done', outputs: original.outputs, sameAs: first };
 }
 
+/** Where lines of a ledger that could not be read are kept. */
+export function unreadableFile(ledger: string): string {
+  return `${ledger}.unreadable`;
+}
+
+/** Where a ledger's in-flight notes are kept. */
+export function inFlightFile(ledger: string): string {
+  return `${ledger}.in-flight`;
+}
+
+/** A ledger file's bytes; none when it does not exist. Never blocks on, or reads forever from, a FIFO or device named as the ledger. */
+async function readIfThere(file: string): Promise<Buffer> {
+  let opened;
+  try {
+    opened = await openRegular(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+    if (error instanceof NotAnInputError) throw new ConfigError(`the ledger ${file} is ${error.what}, not a file: give the watch source's ledger: a file's path (or leave it out)`);
+    throw error;
+  }
+  try {
+    return await opened.handle.readFile();
+  } finally {
+    await opened.handle.close();
+  }
+}
+
+/** sha256 of a regular file's content; throws NotAnInputError for anything else (never blocks on a FIFO, never reads a device). */
 export async function hashFile(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  const { handle } = await openRegular(path);
+  try {
+    for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+  } finally {
+    await handle.close();
+  }
   return hash.digest('hex');
 }
 

@@ -11,7 +11,8 @@ import type { RunEvent } from '../events.js';
 import { meanMetrics, type SegmentationMetrics } from '../kernels/metrics/segmentation.js';
 import type { Sample, SourceRef } from '../sample.js';
 import type { Plan } from './plan.js';
-import { clearFailure, recordFailure, type SaveTarget } from './outcome.js';
+import { clearFailure, oneLine, recordFailure, type SaveTarget } from './outcome.js';
+import { inputVanished, removeWritten } from './vanished.js';
 
 /** What every file of a plan goes through; build it once with `fileSteps`. */
 export interface FileSteps {
@@ -36,7 +37,7 @@ export function fileSteps(plan: Plan): FileSteps {
 
 export type FileOutcome =
   | { readonly failed: false; readonly event: Extract<RunEvent, { type: 'file-done' }>; readonly kept: Sample[]; readonly metrics?: SegmentationMetrics }
-  | { readonly failed: true; readonly event: Extract<RunEvent, { type: 'file-failed' }>; readonly failures: readonly SampleError[] };
+  | { readonly failed: true; readonly event: Extract<RunEvent, { type: 'file-failed' }>; readonly failures: readonly SampleError[]; readonly vanished?: true };
 
 /**
  * Failures of the files in flight, by input path: steps report a dropped sample through
@@ -86,6 +87,11 @@ export class FilesInFlight {
     // The pipeline's fault (a model that will not load) is not the file's: the caller decides (a run ends, a worker gives the job back).
     const fault = failures.find(isPipelineFault);
     if (fault) throw fault;
+    // Gone while read: nobody's failure, so no report; only what this attempt wrote goes (vanished.ts).
+    if (failures.length && (await inputVanished(ref, failures))) {
+      await removeWritten(written.flatMap((w) => Object.values(w.outputs)));
+      return { failed: true, vanished: true, event: { type: 'file-failed', id, file: ref.path, message: oneLine(failures[0].message) }, failures };
+    }
     if (failures.length) return { failed: true, event: await recordFailure(ref, id, failures, steps.saveTargets, steps.outputDir), failures };
     await clearFailure(ref, steps.outputDir);
     const metrics = scores.length ? meanMetrics(scores) : undefined;

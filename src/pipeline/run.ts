@@ -28,6 +28,9 @@ import { defaultStem } from '../io/output-path.js';
 import type { OperatorRegistry } from './registry.js';
 import { openSource } from './sources/open.js';
 import { inferenceHints } from './hints.js';
+import { refuseCrashLoop } from './crash-loop.js';
+import { failedBeforeNote, uncheckedNote } from './skip-notes.js';
+import { vanishedMessage } from './vanished.js';
 import { Window } from './window.js';
 
 export interface RunOptions extends ReadOptions {
@@ -174,6 +177,7 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       const source = await openSource(plan, stop.signal, emit);
       if (source.watch) hold(await lockLedger(source.ledgerFile!, onLockLost));
       const ledger = source.watch ? await Ledger.open(source.ledgerFile!, source.root) : undefined;
+      for (const message of ledger?.recovered ?? []) emit({ type: 'log', level: 'warn', message });
       const names = new OutputNames();
       // Earlier runs' output names hold: a file arriving now never takes a name already given.
       for (const e of ledger?.list() ?? []) {
@@ -195,7 +199,7 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
         while (inFlight.has(ref.path)) await inFlight.get(ref.path);
         await window.room();
         if (stop.signal.aborted) return []; // queued but not started: left for the next run
-        const work = handleFile(ref);
+        const work = handleFile(ref).finally(() => ledger?.release(ref.path));
         inFlight.set(ref.path, work);
         try {
           return await work;
@@ -208,12 +212,13 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
         let fingerprint;
         if (ledger) {
           const check = await ledger.check(ref.path).catch((error: unknown) => {
-            emit({ type: 'log', level: 'warn', file: ref.path, message: `${ref.path}: skipped, it vanished before it could be read (${messageOf(error)})` });
+            emit({ type: 'log', level: 'warn', file: ref.path, message: uncheckedNote(ref.path, error) });
           });
           if (!check) return [];
           if (!check.process) {
             if (check.reason === 'failed-before') counts.unchangedFailed++;
             else counts.skipped++;
+            if (check.reason === 'failed-before' && ledger.firstNotice(ref.path)) emit({ type: 'log', level: 'info', file: ref.path, message: failedBeforeNote(ref.path, check.entry) });
             if (check.reason === 'same-content') {
               const { sameAs } = await ledger.recordSameContent(ref.path, check.fingerprint, check.entry);
               const original = resolve(ledger.root, sameAs!);
@@ -222,8 +227,19 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
             return [];
           }
           fingerprint = check.fingerprint;
+          const refused = await refuseCrashLoop(ledger, ref, fingerprint, steps);
+          if (refused) {
+            counts.failed++;
+            emit(refused);
+            return [];
+          }
+          await ledger.start(ref.path, fingerprint);
         }
         const outcome = await inFlightFiles.process(ref, steps);
+        if (outcome.failed && outcome.vanished) {
+          emit({ type: 'log', level: 'warn', file: ref.path, message: vanishedMessage(ref, outcome.failures[0]) });
+          return [];
+        }
         if (outcome.failed) {
           counts.failed++;
           emit(outcome.event);

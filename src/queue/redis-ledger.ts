@@ -10,7 +10,7 @@
  */
 import type { Redis } from 'ioredis';
 import { parseStored } from '../codec/stored.js';
-import { LedgerEntryCodec } from '../pipeline/ledger-entry.js';
+import { LedgerEntryCodec } from '../pipeline/ledger-lines.js';
 import { checkFile, sameContentEntry, type CheckResult, type Fingerprint, type LedgerEntry } from '../pipeline/ledger.js';
 import { keys } from './keys.js';
 import { keyOf } from './roots.js';

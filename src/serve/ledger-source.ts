@@ -12,7 +12,7 @@ import { Observable } from 'rxjs';
 import { decodeStored } from '../codec/stored.js';
 import { STALE_MS } from '../io/lock.js';
 import { outputPath } from '../io/output-path.js';
-import { LedgerEntryCodec } from '../pipeline/ledger-entry.js';
+import { LedgerEntryCodec } from '../pipeline/ledger-lines.js';
 import type { LedgerRecord, RunStatus, ServeEvent } from './state.js';
 
 export const LEDGER_NAME = '.unetflow-ledger.jsonl';

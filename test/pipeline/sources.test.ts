@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdir, readdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runPipeline } from '../../src/pipeline/run.js';
@@ -48,4 +49,12 @@ test('a pairs source matches images and labels that are symbolic links', async (
   );
   assert.deepEqual(ofType(events, 'file-done').map((e) => e.id), ['01']);
   assert.deepEqual(pixels(await readImage(join(dir, 'out', '01.label.png'))), pixels(await readImage(join(dir, 'store', 'lab.png'))));
+});
+
+test('a files source naming one file that is a FIFO says what it is instead of reading it', async (t) => {
+  if (process.platform === 'win32') return t.skip('no FIFOs on Windows');
+  const dir = await tempDir();
+  assert.equal(spawnSync('mkfifo', [join(dir, 'x.png')]).status, 0);
+  const events = await collect(runPipeline({ version: 1, name: 'one', source: { files: 'x.png' }, steps: [{ load: {} }, save] }, { baseDir: dir })).catch((e: Error) => e);
+  assert.match(String(events), new RegExp(`source: ${join(dir, 'x.png')}: not an image file but a FIFO \\(named pipe\\)`));
 });

@@ -7,6 +7,9 @@
  * The folder itself may come and go: one missing at start is waited for, and one
  * removed (or removed and created again) while watched is picked up anew when it is
  * back. chokidar cannot do that alone: it keeps watching the removed folder's inode.
+ *
+ * Only regular files (and links to them) are emitted: a FIFO, socket, device or folder
+ * named like an image is reported once and never handed on (see non-inputs.ts).
  */
 import { watch, type FSWatcher } from 'chokidar';
 import { stat } from 'node:fs/promises';
@@ -14,6 +17,7 @@ import { relative, resolve, sep } from 'node:path';
 import { Observable } from 'rxjs';
 import type { SourceRef } from '../../sample.js';
 import { globToRegExp, IMAGE_PATTERN, isTemporaryName } from '../../io/glob.js';
+import { NonInputs } from './non-inputs.js';
 
 export interface WatchQuery {
   readonly dir: string;
@@ -44,6 +48,8 @@ export function watchFolder(query: WatchQuery, signal: AbortSignal, hooks: Watch
     if (signal.aborted) close();
     else signal.addEventListener('abort', close, { once: true });
     let watcher: FSWatcher | undefined;
+    const nonInputs = new NonInputs((message) => hooks.onWarning?.(message));
+    let checked = Promise.resolve();
 
     const startWatcher = () => {
       const w = watch(root, {
@@ -56,12 +62,26 @@ export function watchFolder(query: WatchQuery, signal: AbortSignal, hooks: Watch
       });
       const emit = (path: string) => {
         const rel = relative(root, path).split(sep).join('/');
-        if (pattern.test(rel)) subscriber.next({ path, root });
+        if (!pattern.test(rel)) return;
+        // One look at a time, so that files are handed on in the order the watcher saw them.
+        checked = checked
+          .then(() => nonInputs.check(path))
+          .then((ok) => {
+            if (ok && !closed.signal.aborted) subscriber.next({ path, root });
+          });
       };
       w.on('add', emit);
       w.on('change', emit);
-      w.on('ready', () => hooks.onReady?.());
-      w.on('error', (error) => hooks.onWarning?.(`watch ${root}: ${String(error)}`));
+      w.on('unlink', (path: string) => nonInputs.forget(path));
+      // A folder named like an image (where subfolders are not watched) and a link loop are no inputs either: said once.
+      if (!query.recursive) w.on('addDir', (path: string) => path !== root && emit(path));
+      // After the looks at the files found so far: they are all handed on when `onReady` is called.
+      w.on('ready', () => (checked = checked.then(() => hooks.onReady?.())));
+      w.on('error', (error) => {
+        const { code, path } = error as NodeJS.ErrnoException;
+        if (code === 'ELOOP' && path && path.startsWith(root + sep)) emit(path);
+        else hooks.onWarning?.(`watch ${root}: ${String(error)}`);
+      });
       return w;
     };
 
