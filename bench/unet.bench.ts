@@ -8,7 +8,7 @@
  * 2 classes. Values are median seconds (comparable across versions).
  *
  * On wasm, with one tile and several workers the tile is split into row bands (exact:
- * halo and pooling grid kept, see `bands` in src/model/geometry.ts); bands recompute
+ * halo and pooling grid kept, see `bands` in src/model/network/geometry.ts); bands recompute
  * their halo, so two workers do ~1.33x the work of one tile at 572 px. Throughput
  * entries use batches of whole tiles, one per worker (at least two), with no such
  * overhead.
@@ -23,11 +23,11 @@ import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { medianSeconds, type Benchmark, type BenchResult } from './harness.js';
 import { adapterLine } from '../src/events.js';
-import { useBackend, useInferenceBackend, type InferenceBackendChoice } from '../src/model/backend.js';
+import { useBackend, useInferenceBackend, type InferenceBackendChoice } from '../src/model/engines/choice.js';
 import { defaultInferenceWorkers, openInferencePredictor } from '../src/model/onnx/predictor.js';
-import { defaultWorkers, openPredictor, openStepRunner } from '../src/model/runner.js';
-import { Trainer } from '../src/model/trainer.js';
-import { UNet } from '../src/model/unet.js';
+import { defaultWorkers, openPredictor, openStepRunner } from '../src/model/engines/tfjs.js';
+import { Trainer } from '../src/model/training/trainer.js';
+import { UNet } from '../src/model/network/unet.js';
 
 const INPUT = 572;
 const OUTPUT = 388;

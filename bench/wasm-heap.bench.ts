@@ -12,9 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import type { Benchmark } from './harness.js';
-import { useBackend } from '../src/model/backend.js';
-import { defaultWorkers, openPredictor } from '../src/model/runner.js';
-import { UNet } from '../src/model/unet.js';
+import { useBackend } from '../src/model/engines/choice.js';
+import { defaultWorkers, openPredictor } from '../src/model/engines/tfjs.js';
+import { UNet } from '../src/model/network/unet.js';
 
 const SIZE = 572;
 const TILES = 4;

@@ -2,7 +2,7 @@ import * as t from 'io-ts';
 import { ConfigError } from '../src/errors.js';
 import { NonNegativeInt, oneOf, strict } from '../src/codec/strict.js';
 import { uniformMargins } from '../src/kernels/mirror.js';
-import { planGrid } from '../src/model/tile-size.js';
+import { planGrid } from '../src/model/network/tile-size.js';
 import { mapPaddedFields, type Margins } from '../src/sample.js';
 import { geometryProps, operatorPlan } from './geometry.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';

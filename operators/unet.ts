@@ -5,13 +5,13 @@ import { NonNegativeNumber, PositiveInt, oneOf, strict } from '../src/codec/stri
 import { SampleError } from '../src/errors.js';
 import { toFloat32 } from '../src/image/convert.js';
 import { makeImage, requireChannels } from '../src/image/image.js';
-import { inferenceBackendChoices, useInferenceBackend, type InferenceBackendChoice } from '../src/model/backend.js';
+import { inferenceBackendChoices, useInferenceBackend, type InferenceBackendChoice } from '../src/model/engines/choice.js';
 import { defaultInferenceWorkers, openInferencePredictor } from '../src/model/onnx/predictor.js';
-import type { Predictor } from '../src/model/runner.js';
+import type { Predictor } from '../src/model/engines/tfjs.js';
 import { checkModelDir, loadModel, type ModelMetadata } from '../src/model/store.js';
-import type { UNetConfig } from '../src/model/unet.js';
-import { sizeMap } from '../src/model/geometry.js';
-import { TileBatcher } from '../src/model/batcher.js';
+import type { UNetConfig } from '../src/model/network/unet.js';
+import { sizeMap } from '../src/model/network/geometry.js';
+import { TileBatcher } from '../src/model/inference/batcher.js';
 import type { Sample } from '../src/sample.js';
 import { intensityWarnings } from './intensity-warning.js';
 import { isPackage } from '../src/model/bioimageio/package.js';
@@ -56,7 +56,7 @@ export type UnetParams = t.TypeOf<typeof UnetParams>;
  * Predicts each tile's class probabilities with a stored U-Net: adds `probabilities`
  * (float32, one channel per class, at the network's output size) for `stitch` to put
  * back together. Tiles of equal size are batched together as they arrive, across the
- * files the pipeline has in flight (src/model/batcher.ts); a pass never waits for a
+ * files the pipeline has in flight (src/model/inference/batcher.ts); a pass never waits for a
  * batch to fill. The model loads once per operator
  * instance, on first subscription, and is shared by later and concurrent subscriptions
  * (a pipeline subscribes once per input file); it is freed `keepSeconds` after the last

@@ -27,11 +27,11 @@ import type { RunEvent } from '../src/events.js';
 import { toFloat32, type Normalisation } from '../src/image/convert.js';
 import { readImage } from '../src/io/read.js';
 import { crop } from '../src/kernels/mirror.js';
-import { useBackend } from '../src/model/backend.js';
-import { heldOutRegions } from '../src/model/finetune-split.js';
+import { useBackend } from '../src/model/engines/choice.js';
+import { heldOutRegions } from '../src/model/training/finetune-split.js';
 import { loadModel } from '../src/model/store.js';
-import { predictProbabilities } from '../src/model/predictor.js';
-import { objectF1, predictImage, score, truthObjects } from '../src/model/validate.js';
+import { predictProbabilities } from '../src/model/inference/predict.js';
+import { objectF1, predictImage, score, truthObjects } from '../src/model/training/scoring.js';
 import { runPipeline } from '../src/pipeline/run.js';
 
 const { values: args } = parseArgs({

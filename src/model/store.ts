@@ -27,8 +27,8 @@ import type { TileGeometry } from '../kernels/tiling.js';
 import { isPackage } from './bioimageio/package.js';
 import { geometryOfPackage } from './bioimageio/runnable.js';
 import { toFloat16 } from './float16.js';
-import { sizeMap, validSizes } from './geometry.js';
-import { UNet, unetConfig, type UNetConfig } from './unet.js';
+import { sizeMap, validSizes } from './network/geometry.js';
+import { UNet, unetConfig, type UNetConfig } from './network/unet.js';
 
 const FORMAT = 'unetflow-unet';
 

@@ -4,10 +4,10 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { useBackend } from '../../src/model/backend.js';
+import { useBackend } from '../../src/model/engines/choice.js';
 import { checkModelDir, defaultMetadata, geometryOfModel, loadModel, readMetadata, saveModel } from '../../src/model/store.js';
-import { Trainer } from '../../src/model/trainer.js';
-import { UNet } from '../../src/model/unet.js';
+import { Trainer } from '../../src/model/training/trainer.js';
+import { UNet } from '../../src/model/network/unet.js';
 import { discBatch } from './helpers.js';
 
 const tiny = { depth: 2, baseFilters: 4, classes: 2, inputChannels: 1 } as const;

@@ -4,8 +4,8 @@
  * Packages run on ONNX Runtime only (the formats tfjs could run, tensorflow_js, are
  * not what the zoo ships); without onnxruntime-node installed it is a clear error.
  */
-import { loadOnnxRuntime, sessionOptions, type OnnxRuntime, type OrtSession } from '../onnx/runtime.js';
-import { PackageMissing } from '../optional.js';
+import { loadOnnxRuntime, sessionOptions, type OnnxRuntime, type OrtSession } from '../engines/onnxruntime.js';
+import { PackageMissing } from '../engines/optional.js';
 import { planarTensors } from './axes.js';
 import { readChecked, type Package } from './package.js';
 import { applyProcessing, type NamedTensor, type Transform } from './processing.js';

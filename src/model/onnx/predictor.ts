@@ -8,14 +8,14 @@
  * tfjs. Also the choice between it and runner.ts's tfjs predictor.
  */
 import { availableParallelism } from 'node:os';
-import type { InferenceBackend } from '../backend.js';
-import { sizeMap } from '../geometry.js';
-import { memoryBudget, predictionPeakBytes } from '../memory.js';
-import { symmetries, symmetryIndex, type Augmentation, type Symmetry } from '../predictor.js';
-import { defaultWorkers, openPredictor, type Predictor } from '../runner.js';
-import type { UNet } from '../unet.js';
+import type { InferenceBackend } from '../engines/choice.js';
+import { sizeMap } from '../network/geometry.js';
+import { memoryBudget, predictionPeakBytes } from '../network/peak-bytes.js';
+import { symmetries, symmetryIndex, type Augmentation, type Symmetry } from '../inference/predict.js';
+import { defaultWorkers, openPredictor, type Predictor } from '../engines/tfjs.js';
+import type { UNet } from '../network/unet.js';
 import { exportUNet, INPUT_NAME, OUTPUT_NAME } from './export.js';
-import { sessionOptions, type OnnxRuntime, type OrtSession } from './runtime.js';
+import { sessionOptions, type OnnxRuntime, type OrtSession } from '../engines/onnxruntime.js';
 
 /** Workers by default: every core as ONNX Runtime threads, runner.ts's default on tfjs. */
 export function defaultInferenceWorkers(engine: InferenceBackend): number {

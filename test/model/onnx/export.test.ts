@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBackend } from '../../../src/model/backend.js';
+import { useBackend } from '../../../src/model/engines/choice.js';
 import { cropMargins, exportUNet, INPUT_NAME, OUTPUT_NAME } from '../../../src/model/onnx/export.js';
-import { loadOnnxRuntime, sessionOptions } from '../../../src/model/onnx/runtime.js';
-import { predictProbabilities } from '../../../src/model/predictor.js';
-import { UNet, unetConfig, type UNetConfig } from '../../../src/model/unet.js';
+import { loadOnnxRuntime, sessionOptions } from '../../../src/model/engines/onnxruntime.js';
+import { predictProbabilities } from '../../../src/model/inference/predict.js';
+import { UNet, unetConfig, type UNetConfig } from '../../../src/model/network/unet.js';
 import { createRng } from '../../../src/random.js';
 import { needs } from '../../helpers/optional.js';
 import { maxDifference, network } from './helpers.js';
