@@ -26,11 +26,9 @@ import * as tf from '@tensorflow/tfjs';
 import { makeImage } from '../src/image/image.js';
 import { readImage } from '../src/io/read.js';
 import { encodeTiff } from '../src/io/tiff.js';
-import { useInferenceBackend, type InferenceBackendChoice } from '../src/model/engines/choice.js';
+import { defaultThreads, openPredictor, plannedBudget, useInferenceBackend, type InferenceBackendChoice } from '../src/model/engines/choice.js';
 import { forwardFlops, parameterCount } from '../src/model/network/flops.js';
-import { plannedBudget } from '../src/model/network/peak-bytes.js';
 import { floatValueInfo, model as onnxModel, node } from '../src/model/onnx/messages.js';
-import { defaultInferenceWorkers, openInferencePredictor } from '../src/model/onnx/predictor.js';
 import { sessionOptions } from '../src/model/engines/onnxruntime.js';
 import { loadModel } from '../src/model/store.js';
 import { chooseTiles } from '../src/model/network/tile-size.js';
@@ -122,8 +120,8 @@ async function gflops() {
   const engine = await useInferenceBackend(backend);
   const { model: net } = await loadModel(model);
   const config = net.config;
-  const workers = defaultInferenceWorkers(engine);
-  const predictor = await openInferencePredictor(net, engine, workers, model);
+  const workers = defaultThreads(engine.info);
+  const predictor = await openPredictor(net, engine, workers, model);
   const forward: Record<string, number> = {};
   for (const size of [700, 572]) {
     const x = new Float32Array(size * size).map((_, i) => (i % 251) / 251);

@@ -12,8 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import type { Benchmark } from './harness.js';
-import { useBackend } from '../src/model/engines/choice.js';
-import { defaultWorkers, openPredictor } from '../src/model/engines/tfjs.js';
+import { defaultThreads, openPredictor, useBackend } from '../src/model/engines/choice.js';
 import { UNet } from '../src/model/network/unet.js';
 
 const SIZE = 572;
@@ -22,10 +21,10 @@ const TILES = 4;
 /** The measurement itself, in the child. */
 async function measure(): Promise<void> {
   const backend = await useBackend('wasm');
-  const workers = defaultWorkers(backend);
+  const workers = defaultThreads(backend);
   const net = UNet.create({ depth: 4, baseFilters: 64 }, 1);
   const images = tf.tidy(() => tf.randomUniform([TILES * SIZE * SIZE], 0, 1, 'float32', 2).dataSync() as Float32Array);
-  const predictor = openPredictor(net, backend, workers);
+  const predictor = await openPredictor(net, { engine: 'tfjs', info: backend }, workers, 'wasm-heap');
   try {
     const t0 = process.hrtime.bigint();
     const out = await predictor.predict(images, TILES, SIZE, 'dihedral');

@@ -16,7 +16,7 @@ import { isPackage } from '../src/model/bioimageio/package.js';
 import { geometryOfPackage } from '../src/model/bioimageio/runnable.js';
 import { parameterCount, type NetworkLayers } from '../src/model/network/flops.js';
 import { poolingScale, sizeMap, type Padding } from '../src/model/network/geometry.js';
-import { plannedBudget } from '../src/model/network/peak-bytes.js';
+import { plannedBudget } from '../src/model/engines/choice.js';
 import type { TilePlan } from '../src/model/network/tile-size.js';
 
 export const geometryProps = {

@@ -5,9 +5,8 @@ import { NonNegativeNumber, PositiveInt, oneOf, strict } from '../src/codec/stri
 import { SampleError } from '../src/errors.js';
 import { toFloat32 } from '../src/image/convert.js';
 import { makeImage, requireChannels } from '../src/image/image.js';
-import { inferenceBackendChoices, useInferenceBackend, type InferenceBackendChoice } from '../src/model/engines/choice.js';
-import { defaultInferenceWorkers, openInferencePredictor } from '../src/model/onnx/predictor.js';
-import type { Predictor } from '../src/model/engines/tfjs.js';
+import { defaultThreads, inferenceBackendChoices, openPredictor, useInferenceBackend } from '../src/model/engines/choice.js';
+import type { Predictor } from '../src/model/engines/engine.js';
 import { checkModelDir, loadModel, type ModelMetadata } from '../src/model/store.js';
 import type { UNetConfig } from '../src/model/network/unet.js';
 import { sizeMap } from '../src/model/network/geometry.js';
@@ -18,7 +17,7 @@ import { isPackage } from '../src/model/bioimageio/package.js';
 import { checkRunnablePackage } from '../src/model/bioimageio/runnable.js';
 import { unetPackage } from './unet-package.js';
 import { releaseTile, whileWorkingOn } from '../src/tile-budget.js';
-import { modelOperator } from './model-operator.js';
+import { modelOperator, type Opened } from './model-operator.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
 export const UnetParams = strict(
@@ -65,8 +64,8 @@ export type UnetParams = t.TypeOf<typeof UnetParams>;
  * Inputs are normalised as the model's metadata says, so they can be the tiles of a
  * raw uint8 / uint16 image. An image whose normalised intensities are far from those
  * the model was trained on (when its metadata records them) gets a `log` warning.
- * The `backend` event and the model's log line come once per operator instance,
- * however often the model is reloaded after idle periods.
+ * The `backend` event and the model's log line come once per operator instance
+ * (model-operator.ts), however often the model is reloaded after idle periods.
  *
  * @example
  * const g = (await geometryOfModel('models/cells')) as { input: number; output: number }; // a valid model
@@ -83,24 +82,17 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
   if (isPackage(dir)) return unetPackage(p, dir, ctx);
   const batchSize = p.batchSize ?? 4;
   const checkIntensity = intensityWarnings(step, ctx.emit);
-  let announced = false;
-  return modelOperator(step, dir, open, (loaded) => loaded?.predictor.close(), p.keepSeconds ?? 2, run);
+  return modelOperator(step, ctx, dir, open, (loaded) => loaded?.predictor.close(), p.keepSeconds ?? 2, run);
 
   async function open(): Promise<Loaded> {
-    const engine = await useInferenceBackend(p.backend ?? (ctx.backend as InferenceBackendChoice | undefined) ?? 'auto');
-    const backend = engine.info;
+    const engine = await useInferenceBackend(p.backend ?? ctx.backend ?? 'auto');
     const { model, metadata } = await loadModel(dir);
     const config = model.config;
-    const workers = p.workers ?? ctx.workers ?? defaultInferenceWorkers(engine);
-    const predictor = await openInferencePredictor(model, engine, workers, dir);
-    if (!announced) {
-      announced = true;
-      ctx.emit?.({ type: 'backend', step, name: backend.name, package: backend.package, workers, skipped: backend.skipped, ...(backend.adapter && { adapter: backend.adapter }) });
-      ctx.emit?.({ type: 'log', level: 'info', message: `${step}: model ${dir}` });
-    }
+    const workers = p.workers ?? ctx.workers ?? defaultThreads(engine.info);
+    const predictor = await openPredictor(model, engine, workers, dir);
     const outputValues = (size: number) => sizeMap(size, config).output ** 2 * config.classes;
     const batcher = new TileBatcher(predictor, batchSize, p.tta ?? 'none', outputValues, (tiles, work) => whileWorkingOn(tiles.map((t) => t.owner), work));
-    return { predictor, batcher, metadata, config, sizeMap: (input: number) => sizeMap(input, config) };
+    return { backend: engine.info, workers, predictor, batcher, metadata, config, sizeMap: (input: number) => sizeMap(input, config) };
   }
 
   function run(source: Observable<Sample>, loaded: Loaded): Observable<Sample> {
@@ -135,7 +127,7 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
   }
 }
 
-interface Loaded {
+interface Loaded extends Opened {
   readonly predictor: Predictor;
   readonly batcher: TileBatcher;
   readonly metadata: ModelMetadata;

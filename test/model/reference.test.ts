@@ -113,7 +113,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
     await useBackend(backend);
     const net = goldenNetwork();
     try {
-      const d = maxDifference(predictProbabilities(net, input, golden.batch, golden.inputSize), probabilities);
+      const d = maxDifference(await predictProbabilities(net, input, golden.batch, golden.inputSize), probabilities);
       t.diagnostic(`max difference ${d.toExponential(2)}`);
       assert.ok(d <= PROBABILITY_TOLERANCE, `max difference ${d}`);
     } finally {
@@ -144,7 +144,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
     try {
       // Compared as changes from the initial weights: the second step is where momentum shows.
       for (const key of ['afterOneStep', 'afterTwoSteps'] as const) {
-        trainer.trainStep(batch);
+        await trainer.trainStep(batch);
         const after = trainer.weightArrays();
         checkParameters(t, key, STEP_TOLERANCE, (p) =>
           relativeDifference(difference(after.get(p.name)!, initial.get(p.name)!), difference(floats(p[key]), initial.get(p.name)!)),

@@ -26,7 +26,7 @@ test('save then load gives identical predictions, metadata and optimiser state',
   await withDir(async (dir) => {
     const net = UNet.create(tiny, 11);
     const trainer = new Trainer(net, { optimizer: { kind: 'sgd', learningRate: 0.01 } });
-    trainer.trainStep(discBatch(1, 44, 4, 2)); // move off the initial weights and create momentum
+    await trainer.trainStep(discBatch(1, 44, 4, 2)); // move off the initial weights and create momentum
     const metadata = defaultMetadata(net.config, { provenance: { step: trainer.step } });
     await saveModel(join(dir, 'm'), net, metadata, await trainer.optimizerState());
     const loaded = await loadModel(join(dir, 'm'));

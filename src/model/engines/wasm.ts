@@ -1,18 +1,54 @@
 /**
- * Convolution gradient kernels for the wasm backend, built from kernels it has.
+ * tfjs's WebAssembly backend (XNNPACK kernels), always installed: one thread per engine
+ * in Node, so replicas in worker threads use every core, and a heap of at most 4 GiB
+ * per engine, which bounds what one inference chunk may hold.
+ *
+ * It lacks what training needs, so convolution gradient kernels are registered here,
+ * built from kernels it has:
  *
  * - `Conv2DBackpropFilter` is missing from tfjs-backend-wasm 4.22, so no network with
  *   a convolution can train there. Here it is one matrix product per filter tap
  *   (see `conv2dBackpropFilter`).
- * - Its `Conv2DBackpropInput` is a scalar loop (~9x slower than the equivalent conv2d,
- *   ../shared/FINDINGS.md). For stride 1 the input gradient is a convolution of the
- *   padded output gradient with the kernel rotated by 180° and its in/out channels
+ * - Its `Conv2DBackpropInput` is a scalar loop (~9x slower than the equivalent
+ *   conv2d). For stride 1 the input gradient is a convolution of the padded output gradient with the kernel rotated by 180° and its in/out channels
  *   swapped; other cases keep the native kernel.
  *
  * Kernels receive the engine's tensors and may run ops: the engine stops recording
  * gradients inside a kernel, and each function's intermediates live in a tf.tidy.
  */
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import type { TfjsEngine } from './engine.js';
+import { setTfjsBackend } from './tfjs.js';
+
+/** The most a wasm engine's heap can grow to (emscripten's limit in tfjs-backend-wasm: 4 GiB - 64 KiB). */
+export const WASM_HEAP_BYTES = 4294901760;
+
+export const wasm: TfjsEngine = {
+  name: 'wasm',
+  backendName: 'wasm',
+  package: '@tensorflow/tfjs-backend-wasm',
+  gpu: false,
+  replicas: true,
+  defaultThreads: () => availableParallelism(),
+  /**
+   * Each engine has its own heap of at most 4 GiB, which never shrinks. It also holds
+   * the weights twice (tfjs's copy and XNNPACK's packed one) and XNNPACK's indirection
+   * buffers (36 bytes per output pixel of every 3x3 convolution: ~45 MiB at 572 px), and
+   * it fragments: measured at 572 px (16 and 64 filters, 1 to 4 tiles a chunk), the heap
+   * grew by 1.3 to 1.4 bytes per byte of peak-bytes.ts's estimate, on top of ~60 MiB
+   * plus the weights twice. So a chunk gets what is left of three quarters of the heap
+   * once the weights are counted twice, divided by 1.5: ~2 GiB for the 16-filter
+   * network, ~1.85 GiB for the paper's 64 filters, for a heap that then peaks near 3 GiB.
+   */
+  ownBudget: (weightBytes) => (0.75 * WASM_HEAP_BYTES - 2 * weightBytes) / 1.5,
+  load: async () => {
+    await import('@tensorflow/tfjs-backend-wasm');
+    registerWasmKernels();
+    await setTfjsBackend('wasm');
+    return {};
+  },
+};
 
 const BACKEND = 'wasm';
 let registered = false;
@@ -129,11 +165,8 @@ function registerPlainMatMul(): void {
   });
 }
 
-/**
- * Registers the kernels for the wasm backend (once per process; the kernel
- * registry is global to tfjs). Call before training on wasm.
- */
-export function registerWasmKernels(): void {
+/** Registers the kernels for the wasm backend (once per process; the kernel registry is global to tfjs). */
+function registerWasmKernels(): void {
   if (registered) return;
   registered = true;
   registerPlainMatMul();

@@ -4,29 +4,42 @@
  * Dawn finds — a GPU through Vulkan / Metal / D3D12, or a CPU through a software Vulkan
  * driver (Mesa's lavapipe), which is how CI runs this path without a GPU.
  *
- * Both packages are optional (optional.ts). Three things are specific to Node:
+ * Both packages are optional (optional.ts). It runs in one thread on one device: the
+ * replica protocol reads tensors synchronously, and replicas would share the device.
+ * `auto` never takes a software adapter (Mesa's lavapipe, SwiftShader): it is correct
+ * but 3-16x slower than wasm on the same CPU (bench/unet.bench.ts's webgpu entries on
+ * lavapipe); named (`--backend webgpu`) it takes any adapter and reports which.
+ *
+ * Three things are specific to Node:
  * - tfjs-backend-webgpu registers itself only if `navigator.gpu` exists when it is
  *   imported, so Dawn goes first;
  * - tensors computed on the GPU cannot be read synchronously (`dataSync()` needs
- *   OffscreenCanvas, which Node lacks): the hot paths read with `data()`;
+ *   OffscreenCanvas, which Node lacks): predict and trainStep read with `data()`;
  * - Dawn prints two "maxDynamic…BuffersPerPipelineLayout artificially reduced" warnings
  *   on stderr from native code when it opens a Vulkan device such as lavapipe's. They
  *   are harmless, and cannot be caught from JavaScript.
  */
 import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_CHUNK_BYTES, type GpuAdapter, type TfjsEngine } from './engine.js';
 import { importOptional } from './optional.js';
 
-/** The adapter a webgpu backend runs on, as Dawn describes it. */
-export interface GpuAdapter {
-  /** e.g. `nvidia`, `mesa`. */
-  readonly vendor: string;
-  /** e.g. `ampere`, `software`. */
-  readonly architecture: string;
-  /** e.g. `llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)`. */
-  readonly description: string;
-  /** A CPU posing as a GPU (lavapipe, SwiftShader): correct, but slower than wasm. */
-  readonly software: boolean;
-}
+export const webgpu: TfjsEngine = {
+  name: 'webgpu',
+  backendName: 'webgpu',
+  package: '@tensorflow/tfjs-backend-webgpu',
+  gpu: true,
+  replicas: false,
+  defaultThreads: () => 1,
+  ownBudget: () => DEFAULT_CHUNK_BYTES,
+  load: async (auto) => {
+    if (auto) {
+      // Refused before switching to it.
+      const { adapter } = await openGpu();
+      if (adapter.software) throw new Error(`software adapter (${adapter.vendor}, ${adapter.description}), not chosen automatically`);
+    }
+    return { adapter: await setWebGpu() };
+  },
+};
 
 /** The parts of WebGPU used here (the full types live in @webgpu/types, which tsc is not given). */
 interface AdapterInfo {
@@ -85,7 +98,7 @@ function describe(info: AdapterInfo): GpuAdapter {
 }
 
 /** Switches tfjs to webgpu on the adapter `openGpu` found. */
-export async function setWebGpu(): Promise<GpuAdapter> {
+async function setWebGpu(): Promise<GpuAdapter> {
   const { adapter } = await openGpu();
   // It registers its backend only where navigator.gpu exists when it is imported.
   await importOptional('@tensorflow/tfjs-backend-webgpu');

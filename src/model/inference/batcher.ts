@@ -10,8 +10,8 @@
  * image's tiles are computed again on their own, so only an image that fails alone
  * sees its tiles rejected.
  */
-import type { Augmentation } from './predict.js';
-import type { Predictor } from '../engines/tfjs.js';
+import type { Predictor } from '../engines/engine.js';
+import type { Augmentation } from './augmentation.js';
 
 export interface BatchTile {
   /**
@@ -39,14 +39,14 @@ export class TileBatcher {
 
   /**
    * @param predictor runs the passes, one at a time
-   * @param outputValues values of one tile's output for an input size (out² x classes)
+   * @param outputValues values of one tile's output for an input size (out² x classes) @default a pass's values over its tiles
    * @param around wraps each pass (the tiles of the pass given), e.g. to mark their images busy
    */
   constructor(
     private readonly predictor: Predictor,
     private readonly batchSize: number,
     private readonly tta: Augmentation,
-    private readonly outputValues: (size: number) => number,
+    private readonly outputValues?: (size: number) => number,
     private readonly around: <T>(tiles: readonly BatchTile[], work: () => Promise<T>) => Promise<T> = (_, work) => work(),
   ) {
     if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
@@ -112,7 +112,7 @@ export class TileBatcher {
   }
 
   private settle(pass: Waiting[], probabilities: Float32Array): void {
-    const n = this.outputValues(pass[0].tile.size);
+    const n = this.outputValues?.(pass[0].tile.size) ?? probabilities.length / pass.length;
     pass.forEach((w, i) => w.resolve(probabilities.slice(i * n, (i + 1) * n)));
   }
 }

@@ -1,78 +1,28 @@
 /**
- * Class probabilities for batches of tiles, with optional test-time augmentation:
- * the network sees the tile flipped / rotated, each prediction is transformed back
- * and the softmax outputs are averaged. Tiles are square, so all eight symmetries of
- * the square map a tile onto itself and (for a valid network) its centred output.
+ * Class probabilities for batches of tiles on a tfjs engine, with optional test-time
+ * augmentation (augmentation.ts): the network sees the tile flipped / rotated, each
+ * prediction is transformed back and the softmax outputs are averaged.
  *
  * Memory: passes run one after another, each freeing its maps as it goes
  * (UNet.infer), and a batch is cut into chunks of tiles whose passes fit the
- * engine's budget (memory.ts), so that a wasm heap (4 GiB at most) is never overrun.
+ * engine's budget (engines/), so that a wasm heap (4 GiB at most) is never overrun.
+ * Each chunk is read back with `data()`: a GPU engine (webgpu) cannot read
+ * synchronously in Node, and none need block while the device works.
  */
 import * as tf from '@tensorflow/tfjs';
 import { bands, sizeMap, type Band } from '../network/geometry.js';
-import { forwardPeakBytes, memoryBudget, predictionPeakBytes } from '../network/peak-bytes.js';
+import { forwardPeakBytes, predictionPeakBytes } from '../network/peak-bytes.js';
 import type { UNet } from '../network/unet.js';
-
-/** `flips`: identity, horizontal, vertical, both (4 passes). `dihedral`: those and their transposes (8). */
-export type Augmentation = 'none' | 'flips' | 'dihedral';
-
-/** A symmetry of the square: flips of rows (Y) and / or columns (X), then optionally a transpose. */
-export interface Symmetry {
-  readonly flipY: boolean;
-  readonly flipX: boolean;
-  readonly transpose: boolean;
-}
-
-/** The passes of an augmentation, the identity first. */
-export function symmetries(tta: Augmentation): Symmetry[] {
-  const flips = tta === 'none' ? [[false, false]] : [[false, false], [false, true], [true, false], [true, true]];
-  const transposes = tta === 'dihedral' ? [false, true] : [false];
-  return transposes.flatMap((transpose) => flips.map(([flipY, flipX]) => ({ flipY, flipX, transpose })));
-}
-
-// Applying flips then a transpose; the inverse is the transpose then the same flips.
-function forward(x: tf.Tensor4D, s: Symmetry): tf.Tensor4D {
-  const axes = [...(s.flipY ? [1] : []), ...(s.flipX ? [2] : [])];
-  let y = axes.length ? tf.reverse(x, axes) : x;
-  if (s.transpose) y = tf.transpose(y, [0, 2, 1, 3]);
-  return y;
-}
-
-function inverse(y: tf.Tensor4D, s: Symmetry): tf.Tensor4D {
-  let x = s.transpose ? tf.transpose(y, [0, 2, 1, 3]) : y;
-  const axes = [...(s.flipY ? [1] : []), ...(s.flipX ? [2] : [])];
-  if (axes.length) x = tf.reverse(x, axes);
-  return x;
-}
-
-/**
- * `forward` as an index map, for engines that take plain arrays (ONNX Runtime): entry
- * i is the pixel (row-major index) of a rows x cols image that pixel i of its
- * transformed image shows. Gathering through it applies the symmetry; scattering an
- * output through it (made for the output's size) undoes it, as `inverse` does.
- */
-export function symmetryIndex(s: Symmetry, rows: number, cols: number): Int32Array {
-  if (s.transpose && rows !== cols) throw new RangeError(`a transposing augmentation needs square tiles, got ${rows}x${cols}`);
-  const index = new Int32Array(rows * cols);
-  // The transformed image has the original's size: transposes only happen to squares.
-  for (let y = 0; y < rows; y++) {
-    for (let x = 0; x < cols; x++) {
-      const fy = s.transpose ? x : y;
-      const fx = s.transpose ? y : x;
-      index[y * cols + x] = (s.flipY ? rows - 1 - fy : fy) * cols + (s.flipX ? cols - 1 - fx : fx);
-    }
-  }
-  return index;
-}
+import { forward, inverse, symmetries, type Augmentation, type Symmetry } from './augmentation.js';
 
 export interface PredictOptions {
   /** Rows of each tile, for bands of taller tiles (transposing augmentations need squares). @default the width */
   readonly height?: number;
   /**
-   * Tensor bytes a chunk may hold (memory.ts). Tiles are predicted in chunks that fit
-   * it, one pass after another; a tile that does not fit alone goes through the
-   * network in bands of rows (valid padding; exact).
-   * @default memoryBudget of the current backend for this model, one engine
+   * Tensor bytes a chunk may hold (the engine's memoryBudget, engines/choice.ts). Tiles
+   * are predicted in chunks that fit it, one pass after another; a tile that does not
+   * fit alone goes through the network in bands of rows (valid padding; exact).
+   * @default no limit: the engines always pass theirs
    */
   readonly budgetBytes?: number;
   /** Only these passes of the augmentation, [from, to) in `symmetries` order (a worker's share). @default all */
@@ -83,24 +33,7 @@ export interface PredictOptions {
  * Softmax probabilities [N, out rows, out, K] (flattened, NHWC) for `count` tiles of
  * `width` px given as float32 NHWC, averaged over the augmentation's passes.
  */
-export function predictProbabilities(
-  model: UNet,
-  images: Float32Array,
-  count: number,
-  width: number,
-  tta: Augmentation = 'none',
-  options: PredictOptions = {},
-): Float32Array {
-  const { out, chunks } = plan(model, images, count, width, tta, options);
-  for (const chunk of chunks) tf.tidy(() => out.set(chunk.mean().dataSync(), chunk.offset));
-  return out;
-}
-
-/**
- * predictProbabilities, reading each chunk back with `data()`: GPU backends (webgpu)
- * cannot read synchronously in Node, and need not block while the device works.
- */
-export async function predictProbabilitiesAsync(
+export async function predictProbabilities(
   model: UNet,
   images: Float32Array,
   count: number,
@@ -127,7 +60,7 @@ function plan(
   count: number,
   width: number,
   tta: Augmentation,
-  { height = width, budgetBytes = memoryBudget(tf.getBackend(), { weightBytes: 4 * model.parameterCount }), passes: range }: PredictOptions,
+  { height = width, budgetBytes = Infinity, passes: range }: PredictOptions,
 ): { out: Float32Array; chunks: { offset: number; mean: () => tf.Tensor }[] } {
   const config = model.config;
   const c = config.inputChannels;
@@ -163,7 +96,7 @@ function plan(
 
 /**
  * One augmentation pass: probabilities for the tiles `x` seen through `s`, mapped
- * back. Each tensor is freed as soon as the next has been made (memory.ts replays
+ * back. Each tensor is freed as soon as the next has been made (peak-bytes.ts replays
  * this order); the forward runs in `bandList` bands of rows when given.
  */
 function pass(model: UNet, x: tf.Tensor4D, s: Symmetry, bandList: Band[] | undefined): tf.Tensor4D {

@@ -12,22 +12,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed } from '../../random.js';
-import { sizeMap, type Padding, type SizeMap } from './geometry.js';
+import type { UNetConfig } from './config.js';
+import { sizeMap, type SizeMap } from './geometry.js';
 
-export interface UNetConfig {
-  /** Number of 2x2 max-pools. @default 4 (the paper) */
-  readonly depth: number;
-  /** Channels of the first level; doubled per level. @default 64 (the paper) */
-  readonly baseFilters: number;
-  /** Number of classes K (channels of the output). @default 2 */
-  readonly classes: number;
-  /** Channels of the input image. @default 1 */
-  readonly inputChannels: number;
-  /** `valid`: unpadded convolutions as in the paper; `same`: output size = input size. @default 'valid' */
-  readonly padding: Padding;
-  /** Dropout rate at the end of the contracting path during training. @default 0.5 */
-  readonly dropout: number;
-}
+export type { UNetConfig };
 
 export const defaultConfig: UNetConfig = { depth: 4, baseFilters: 64, classes: 2, inputChannels: 1, padding: 'valid', dropout: 0.5 };
 

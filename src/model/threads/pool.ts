@@ -1,7 +1,8 @@
 /**
- * A pool of worker threads, each with a replica of the network on its own tfjs
- * backend (worker.ts): the wasm backend runs one thread per engine in Node, so this
- * is how every core is used.
+ * A pool of replica threads (worker_threads), each with a replica of the network on
+ * its own tfjs engine (replica.ts): the wasm backend runs one thread per engine in
+ * Node, so this is how every core is used. Every replica loads the engine the main
+ * thread resolved to; none chooses again.
  *
  * Training is data-parallel: a batch is split into contiguous shares, each worker
  * computes the gradient of its share's weighted loss divided by the whole batch's
@@ -11,7 +12,7 @@
  * rounding. Dropout seeds are per tile, so a split draws the same masks.
  *
  * A batch with fewer tiles than workers is split further, into bands of rows of each
- * tile (`bands` in geometry.ts: exact for valid convolutions, halo included, dropout
+ * tile (`bands` in network/geometry.ts: exact for valid convolutions, halo included, dropout
  * masks cut from the whole tile's). A band split also bounds memory: `tileParts`
  * bands per tile let a network train whose whole tile would not fit one wasm heap.
  * Each band's loss weights are zero outside the rows it owns, so every output pixel
@@ -20,9 +21,9 @@
  * Inference spreads a batch's tiles over the workers; with fewer tiles than workers,
  * a tile's bands (no augmentation) or its augmentation's passes (a share each,
  * averaged here). Each worker cuts its share into chunks that fit its memory budget
- * (memory.ts; a wasm heap is 4 GiB at most).
+ * (engines/choice.ts's memoryBudget; a wasm heap is 4 GiB at most).
  *
- * Failures come back as WorkerErrors: a one-line message, the worker's stack and
+ * Failures come back as ReplicaErrors: a one-line message, the worker's stack and
  * anything its wasm runtime printed in `detail`. An error from WebAssembly itself
  * (an out-of-bounds access, `Aborted()`) leaves that worker's engine unusable, so an
  * inference worker is replaced by a fresh one with the same weights, and the requests
@@ -32,18 +33,18 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { BackendChoice } from '../engines/choice.js';
+import type { TfjsEngineName } from '../engines/engine.js';
 import { bands, type Band } from '../network/geometry.js';
-import { symmetries, type Augmentation } from '../inference/predict.js';
+import { symmetries, type Augmentation } from '../inference/augmentation.js';
 import { learningRateAt } from '../training/optimizer.js';
 import { dropoutSeeds, type Batch, type StepResult, type TrainerOptions } from '../training/trainer.js';
 import type { UNetConfig } from '../network/unet.js';
 
 export interface PoolOptions {
-  /** Worker threads. @default the number of cores */
+  /** Replica threads. @default the number of cores */
   readonly workers?: number;
-  /** Backend in each worker. @default 'auto' */
-  readonly backend?: BackendChoice;
+  /** The engine each replica loads: the one this thread resolved to. */
+  readonly engine: TfjsEngineName;
   readonly config: UNetConfig;
   /** Initial weights, in the network's order (every replica starts from them). */
   readonly weights: Map<string, Float32Array>;
@@ -65,8 +66,8 @@ interface Pending {
   reject(error: Error): void;
 }
 
-/** What a worker posts back when a request fails (worker.ts). */
-export interface WorkerFailure {
+/** What a replica posts back when a request fails (replica.ts). */
+export interface ReplicaFailure {
   readonly name: string;
   /** One line. */
   readonly message: string;
@@ -77,8 +78,8 @@ export interface WorkerFailure {
 }
 
 /** A request a worker could not complete: one line to show, the rest in `detail` (for reports). */
-export class WorkerError extends Error {
-  override readonly name = 'WorkerError';
+export class ReplicaError extends Error {
+  override readonly name = 'ReplicaError';
 
   constructor(
     message: string,
@@ -96,7 +97,7 @@ interface Item {
   readonly passes?: readonly [number, number];
 }
 
-export class WorkerPool {
+export class ReplicaPool {
   private readonly workers: Worker[] = [];
   private readonly engines: number;
   private readonly pending = new Map<number, Pending>();
@@ -114,11 +115,11 @@ export class WorkerPool {
   /** Starts worker `k` from the pool's initial state. */
   private spawn(k: number): Worker {
     const { options } = this;
-    // From source (tsx) the worker is a .ts file and needs tsx's loader; built, it is .js.
+    // From source (tsx) the replica is a .ts file and needs tsx's loader; built, it is .js.
     const fromSource = import.meta.url.endsWith('.ts');
     const url = new URL(fromSource ? './replica.ts' : './replica.js', import.meta.url);
     const workerData = {
-      backend: options.backend ?? 'auto',
+      engine: options.engine,
       config: options.config,
       weights: [...options.weights.entries()],
       trainer: options.trainer,
@@ -133,7 +134,7 @@ export class WorkerPool {
           { eval: true, workerData },
         )
       : new Worker(url, { workerData });
-    w.on('message', (m: { id: number; error?: WorkerFailure }) => {
+    w.on('message', (m: { id: number; error?: ReplicaFailure }) => {
       if (this.workers[k] !== w) return; // a replaced worker's last words
       const p = this.pending.get(m.id);
       if (!p) return;
@@ -142,14 +143,14 @@ export class WorkerPool {
       this.refresh();
       if (!m.error) return p.resolve(m);
       const restarted = m.error.fatal && !this.options.trainer ? '; its engine stopped and the worker was restarted' : '';
-      p.reject(new WorkerError(`worker ${k + 1}: ${m.error.name}: ${m.error.message}${restarted}`, m.error.detail));
+      p.reject(new ReplicaError(`worker ${k + 1}: ${m.error.name}: ${m.error.message}${restarted}`, m.error.detail));
     });
     w.on('error', (error) => {
       if (this.workers[k] !== w) return;
       for (const [id, p] of this.pending) {
         if (p.worker !== k) continue;
         this.pending.delete(id);
-        p.reject(new WorkerError(`worker ${k + 1} stopped: ${error.message.split('\n')[0]}`, error.stack ?? String(error)));
+        p.reject(new ReplicaError(`worker ${k + 1} stopped: ${error.message.split('\n')[0]}`, error.stack ?? String(error)));
       }
       if (!this.options.trainer) this.replace(k);
       this.refresh();
@@ -178,7 +179,7 @@ export class WorkerPool {
     return this.workers.length;
   }
 
-  /** The backend the workers run on, e.g. `wasm`. */
+  /** The tfjs backend the replicas run on, e.g. `wasm`. */
   async backend(): Promise<string> {
     return ((await this.call(0, { kind: 'info' })) as { backend: string }).backend;
   }

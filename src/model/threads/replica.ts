@@ -1,24 +1,27 @@
 /**
- * A worker thread holding one replica of the network and its optimiser on its own
- * tfjs backend. The wasm backend is single-threaded in Node, so replicas in
- * worker_threads are how unetflow uses every core. Messages: see workers.ts.
+ * A replica thread (a worker_threads entry) holding one replica of the network and its
+ * optimiser on its own tfjs engine: the one the pool's thread resolved to, loaded by
+ * name, never chosen again. The wasm backend is single-threaded in Node, so replicas
+ * are how unetflow uses every core. Messages: see pool.ts.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { useBackend, type BackendChoice } from '../engines/choice.js';
-import { memoryBudget } from '../network/peak-bytes.js';
-import { predictProbabilities, type Augmentation } from '../inference/predict.js';
+import { memoryBudget, useBackend } from '../engines/choice.js';
+import type { TfjsEngineName } from '../engines/engine.js';
+import type { Augmentation } from '../inference/augmentation.js';
+import { predictProbabilities } from '../inference/predict.js';
 import { Trainer, type Batch, type Gradients, type TrainerOptions } from '../training/trainer.js';
 import { UNet, weightSpecs, type UNetConfig } from '../network/unet.js';
-import type { WorkerFailure } from './pool.js';
+import type { ReplicaFailure } from './pool.js';
 
 interface Init {
-  readonly backend: BackendChoice;
+  /** The engine to load: the one the pool's thread resolved to. */
+  readonly engine: TfjsEngineName;
   readonly config: UNetConfig;
   readonly weights: [string, Float32Array][];
   readonly trainer?: TrainerOptions;
   readonly optimizerState?: readonly { shape: number[]; data: Float32Array }[];
-  /** Workers in the pool: engines that share the machine's memory. */
+  /** Replicas in the pool: engines that share the machine's memory. */
   readonly engines: number;
 }
 
@@ -29,7 +32,7 @@ type Request =
   | { id: number; kind: 'weights' }
   | { id: number; kind: 'optimizer-state' }
   | { id: number; kind: 'info' }
-  /** Makes this worker's wasm runtime abort, as a failed allocation does (tests the pool's recovery). */
+  /** Makes this replica's wasm runtime abort, as a failed allocation does (tests the pool's recovery). */
   | { id: number; kind: 'abort' };
 
 const init = workerData as Init;
@@ -45,7 +48,7 @@ console.warn = (...args: unknown[]) => {
   else warn(...args);
 };
 const ready = (async () => {
-  const backend = await useBackend(init.backend);
+  const backend = await useBackend(init.engine);
   const shapes = new Map(weightSpecs(init.config).map((s) => [s.name, s.shape]));
   const tensors = Object.fromEntries(init.weights.map(([name, data]) => [name, tf.tensor(data, shapes.get(name))]));
   const model = UNet.fromTensors(init.config, tensors);
@@ -60,23 +63,23 @@ port.on('message', async (request: Request) => {
     const { model, trainer, backend } = await ready;
     switch (request.kind) {
       case 'gradients': {
-        if (!trainer) throw new Error('this worker was started for inference only');
+        if (!trainer) throw new Error('this replica was started for inference only');
         const { loss, gradients } = trainer.gradients(request.batch, request.normaliser);
         const list = [...gradients.entries()].map(([n, g]) => [n, Float32Array.from(g)] as [string, Float32Array]);
         port.postMessage({ id: request.id, loss, gradients: list }, list.map(([, g]) => g.buffer as ArrayBuffer));
         break;
       }
       case 'apply': {
-        if (!trainer) throw new Error('this worker was started for inference only');
+        if (!trainer) throw new Error('this replica was started for inference only');
         const result = trainer.apply(new Map(request.gradients) as Gradients);
         port.postMessage({ id: request.id, ...result });
         break;
       }
       case 'predict': {
-        const p = predictProbabilities(model, request.images, request.count, request.size, request.tta, {
+        const p = await predictProbabilities(model, request.images, request.count, request.size, request.tta, {
           height: request.height,
           passes: request.passes,
-          budgetBytes: memoryBudget(backend.name, { engines: init.engines, weightBytes: 4 * model.parameterCount }),
+          budgetBytes: memoryBudget(init.engine, { engines: init.engines, weightBytes: 4 * model.parameterCount }),
         });
         const copy = Float32Array.from(p);
         port.postMessage({ id: request.id, probabilities: copy, backend: backend.name }, [copy.buffer]);
@@ -88,7 +91,7 @@ port.on('message', async (request: Request) => {
         break;
       }
       case 'optimizer-state': {
-        if (!trainer) throw new Error('this worker was started for inference only');
+        if (!trainer) throw new Error('this replica was started for inference only');
         port.postMessage({ id: request.id, state: await trainer.optimizerState() });
         break;
       }
@@ -108,8 +111,8 @@ port.on('message', async (request: Request) => {
   }
 });
 
-/** A failed request as the pool takes it (WorkerFailure): one line, the rest as detail. */
-function failure(error: unknown): WorkerFailure {
+/** A failed request as the pool takes it (ReplicaFailure): one line, the rest as detail. */
+function failure(error: unknown): ReplicaFailure {
   const e = error instanceof Error ? error : new Error(String(error));
   const detail = [e.stack ?? `${e.name}: ${e.message}`, ...runtimeNotes].join('\n');
   runtimeNotes = [];

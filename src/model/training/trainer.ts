@@ -1,7 +1,7 @@
 /**
  * One optimisation step at a time, in two halves so that a batch can be split across
- * worker threads: `gradients` (of this share of the batch) and `apply` (of the summed
- * gradients, on every replica alike). `step` does both in one place.
+ * replica threads: `gradients` (of this share of the batch) and `apply` (of the summed
+ * gradients, on every replica alike). `trainStep` does both in one place.
  */
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed } from '../../random.js';
@@ -127,18 +127,11 @@ export class Trainer {
     return { step: ++this.step, loss: NaN, learningRate };
   }
 
-  /** One optimisation step on the whole batch here. */
-  trainStep(batch: Batch): StepResult {
-    const { value, ...taken } = this.applyBatch(batch);
-    try {
-      return { ...taken, loss: value.dataSync()[0] };
-    } finally {
-      value.dispose();
-    }
-  }
-
-  /** trainStep, reading the loss back with `data()`, as a GPU backend (webgpu) needs. */
-  async trainStepAsync(batch: Batch): Promise<StepResult> {
+  /**
+   * One optimisation step on the whole batch here, the loss read back with `data()`: a
+   * GPU engine (webgpu) cannot read synchronously in Node.
+   */
+  async trainStep(batch: Batch): Promise<StepResult> {
     const { value, ...taken } = this.applyBatch(batch);
     try {
       return { ...taken, loss: (await value.data())[0] };

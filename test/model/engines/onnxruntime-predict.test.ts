@@ -12,9 +12,9 @@ import { readImage } from '../../../src/io/read.js';
 import { toFloat32 } from '../../../src/image/convert.js';
 import { mirrorPad, uniformMargins } from '../../../src/kernels/mirror.js';
 import { useBackend } from '../../../src/model/engines/choice.js';
-import { openOnnxPredictor } from '../../../src/model/onnx/predictor.js';
-import { loadOnnxRuntime } from '../../../src/model/engines/onnxruntime.js';
-import { predictProbabilities, symmetries, symmetryIndex } from '../../../src/model/inference/predict.js';
+import { loadOnnxRuntime, openOnnxPredictor } from '../../../src/model/engines/onnxruntime.js';
+import { symmetries, symmetryIndex } from '../../../src/model/inference/augmentation.js';
+import { predictProbabilities } from '../../../src/model/inference/predict.js';
 import { defaultMetadata, loadModel, saveModel } from '../../../src/model/store.js';
 import { createRng } from '../../../src/random.js';
 import { needs, unavailable } from '../../helpers/optional.js';
@@ -44,7 +44,7 @@ test('ONNX Runtime gives the tfjs probabilities with and without test-time augme
     const predictors = await Promise.all(options.map((o) => openOnnxPredictor(network(config, 20 + i), ort, { ...o, name: `net ${i}` })));
     try {
       for (const tta of ['none', 'flips', 'dihedral'] as const) {
-        const expected = predictProbabilities(reference, x, 3, size, tta);
+        const expected = await predictProbabilities(reference, x, 3, size, tta);
         for (const p of predictors) {
           const d = maxDifference(await p.predict(x, 3, size, tta), expected);
           assert.ok(d < 1e-4, `${padding}, ${tta}, ${p.description}: max difference ${d}`);
@@ -78,7 +78,7 @@ test('the shipped model gives the same probabilities on ONNX Runtime as on tfjs 
   const { model, metadata } = await loadModel('models/isbi2012-em');
   const tile = toFloat32(mirrorPad(image, uniformMargins(30)), metadata.normalisation); // 512 + 2 * 30 = 572
   assert.equal(tile.width, 572);
-  const expected = predictProbabilities(model, tile.data, 1, 572);
+  const expected = await predictProbabilities(model, tile.data, 1, 572);
   const p = await openOnnxPredictor(model, ort, { threads: 2, name: 'models/isbi2012-em' });
   try {
     const got = await p.predict(tile.data, 1, 572, 'none');

@@ -114,7 +114,7 @@ test('a tfjs-node backend asked for by name loads, or is refused with the reason
   for (const [choice, name] of tfjsNode) {
     const failure = await expectedFailure(name);
     if (failure === undefined) {
-      assert.deepEqual(await useBackend(choice), { choice, name: 'tensorflow', package: name, skipped: [] });
+      assert.deepEqual(await useBackend(choice), { choice, engine: choice, name: 'tensorflow', package: name, skipped: [] });
       continue;
     }
     await assert.rejects(useBackend(choice), (error: Error) => {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend, useInferenceBackend } from '../../../src/model/engines/choice.js';
 import { weightedCrossEntropy } from '../../../src/model/training/loss.js';
-import { predictProbabilities, predictProbabilitiesAsync } from '../../../src/model/inference/predict.js';
+import { predictProbabilities } from '../../../src/model/inference/predict.js';
 import { defaultMetadata, loadModel, saveModel } from '../../../src/model/store.js';
 import { Trainer, type Batch } from '../../../src/model/training/trainer.js';
 import { sizeMap } from '../../../src/model/network/geometry.js';
@@ -127,13 +127,13 @@ test('forward probabilities on webgpu, flip augmentation included, equal wasm\'s
   const { images } = discBatch(2, INPUT, OUTPUT, 5);
   await useBackend('wasm');
   const onWasm = build(weights);
-  const expected = predictProbabilities(onWasm, images, 2, INPUT, 'flips');
+  const expected = await predictProbabilities(onWasm, images, 2, INPUT, 'flips');
   onWasm.dispose();
 
   await useBackend('webgpu');
   const onGpu = build(weights);
   const before = tf.memory().numTensors;
-  const probabilities = await predictProbabilitiesAsync(onGpu, images, 2, INPUT, 'flips');
+  const probabilities = await predictProbabilities(onGpu, images, 2, INPUT, 'flips');
   assert.equal(tf.memory().numTensors, before, 'prediction leaves no tensor behind');
   onGpu.dispose();
   assert.equal(probabilities.length, 2 * OUTPUT * OUTPUT * 2);
@@ -170,17 +170,18 @@ test('three training steps on webgpu track the same steps on wasm, and the model
 
   await useBackend('wasm');
   const wasmTrainer = new Trainer(build(weights), options);
-  const wasmLosses = batches.map((b) => wasmTrainer.trainStep(b).loss);
+  const wasmLosses: number[] = [];
+  for (const b of batches) wasmLosses.push((await wasmTrainer.trainStep(b)).loss);
   const wasmWeights = wasmTrainer.weightArrays();
   wasmTrainer.dispose();
   wasmTrainer.model.dispose();
 
   await useBackend('webgpu');
   const trainer = new Trainer(build(weights), options);
-  const losses = [(await trainer.trainStepAsync(batches[0])).loss];
+  const losses = [(await trainer.trainStep(batches[0])).loss];
   // Counted after the first step, which creates the optimiser's momentum variables.
   const before = tf.memory().numTensors;
-  for (const b of batches.slice(1)) losses.push((await trainer.trainStepAsync(b)).loss);
+  for (const b of batches.slice(1)) losses.push((await trainer.trainStep(b)).loss);
   await trainer.optimizerState();
   assert.equal(tf.memory().numTensors, before, 'training steps leave no tensor behind');
   // Momentum 0.99 carries every step's rounding into the next: 1e-4 relative holds with room.
@@ -201,14 +202,14 @@ test('three training steps on webgpu track the same steps on wasm, and the model
   const dir = await mkdtemp(join(tmpdir(), 'unetflow-webgpu-'));
   try {
     await saveModel(dir, trainer.model, defaultMetadata(trainer.model.config), await trainer.optimizerState());
-    const onGpu = await predictProbabilitiesAsync(trainer.model, images, 1, INPUT);
+    const onGpu = await predictProbabilities(trainer.model, images, 1, INPUT);
     trainer.dispose();
     trainer.model.dispose();
 
     await useBackend('wasm');
     const loaded = await loadModel(dir);
     for (const [name, v] of loaded.model.weights) assert.deepEqual(v.dataSync(), gpuWeights.get(name), `${name} is stored exactly`);
-    const onWasm = predictProbabilities(loaded.model, images, 1, INPUT);
+    const onWasm = await predictProbabilities(loaded.model, images, 1, INPUT);
     loaded.model.dispose();
     const error = maxAbsDifference(onWasm, onGpu);
     assert.ok(error <= 1e-5, `max |wasm(loaded) - webgpu| = ${error}`);

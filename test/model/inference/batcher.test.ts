@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TileBatcher, type BatchTile } from '../../../src/model/inference/batcher.js';
-import type { Predictor } from '../../../src/model/engines/tfjs.js';
+import type { Predictor } from '../../../src/model/engines/engine.js';
 
 /**
  * A predictor whose output for a tile is the sum of its input (one value per tile), that

@@ -53,9 +53,9 @@ test('a small network overfits a small fixture: the loss falls at least 4x withi
   const net = UNet.create({ ...tiny, baseFilters: 8 }, 3);
   const trainer = new Trainer(net, { optimizer: { kind: 'adam', learningRate: 0.01 }, seed: 1 });
   const batch = discBatch(2, 60, 20, 5);
-  const first = trainer.trainStep(batch).loss;
+  const first = (await trainer.trainStep(batch)).loss;
   let last = first;
-  for (let i = 0; i < 59; i++) last = trainer.trainStep(batch).loss;
+  for (let i = 0; i < 59; i++) last = (await trainer.trainStep(batch)).loss;
   assert.ok(last < first / 4, `loss ${first} -> ${last}`);
   trainer.dispose();
   net.dispose();
@@ -66,9 +66,9 @@ test('many SGD steps leave no tensors behind', async () => {
   const net = UNet.create(tiny, 3);
   const trainer = new Trainer(net, { optimizer: { kind: 'sgd', learningRate: 0.01 }, schedule: { kind: 'step', every: 5, factor: 0.5 } });
   const batch = discBatch(1, 44, 4, 5);
-  trainer.trainStep(batch); // creates the momentum accumulators
+  await trainer.trainStep(batch); // creates the momentum accumulators
   const before = tf.memory().numTensors;
-  for (let i = 0; i < 20; i++) trainer.trainStep(batch);
+  for (let i = 0; i < 20; i++) await trainer.trainStep(batch);
   assert.equal(tf.memory().numTensors, before);
   const split = trainer.gradients(batch);
   trainer.apply(split.gradients);

@@ -45,7 +45,7 @@ test('the exported model gives the tfjs probabilities, valid and same padding, d
         const out = net.sizeMap(size).output;
         const rng = createRng(size);
         const x = Float32Array.from({ length: 2 * size * size * 2 }, () => rng.next());
-        const expected = predictProbabilities(net, x, 2, size);
+        const expected = await predictProbabilities(net, x, 2, size);
         const result = await session.run({ [INPUT_NAME]: ort.floatTensor(nhwcToNchw(x, 2, size, size, 2), [2, 2, size, size]) });
         assert.deepEqual(result[OUTPUT_NAME].dims, [2, 3, out, out]);
         const got = nhwcToNchw(expected, 2, out, out, 3); // compare in ONNX's layout
