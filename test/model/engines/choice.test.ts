@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { totalmem } from 'node:os';
-import { memoryBudget, plannedBudget } from '../../../src/model/engines/choice.js';
+import { memoryBudget, plannedBudget, useBackend } from '../../../src/model/engines/choice.js';
+import { lavapipeInstalled, unavailable } from '../../helpers/optional.js';
 import { ONNX_RUNTIME_FACTOR } from '../../../src/model/engines/onnxruntime.js';
 import { WASM_HEAP_BYTES } from '../../../src/model/engines/wasm.js';
 
@@ -19,4 +20,62 @@ test('the budget leaves a wasm heap room for the weights twice, shrinks with the
 
 test('a backend name given from code that names no engine is refused, naming the choices', () => {
   assert.throws(() => plannedBudget('wsam', 0), /^RangeError: tile size: backend 'wsam' is not one of auto, node-gpu, webgpu, node, wasm, cpu, onnxruntime$/);
+});
+
+/**
+ * What the loader must say of a package, found here without the loader: `not installed`
+ * where it does not resolve (or `not installed (UNETFLOW_WITHOUT)` where the variable
+ * names it), else the first line of its own import error; undefined when it loads.
+ */
+async function expectedFailure(name: string): Promise<string | undefined> {
+  const why = unavailable(name);
+  if (why) return why.endsWith('disabled by UNETFLOW_WITHOUT') ? 'not installed (UNETFLOW_WITHOUT)' : 'not installed';
+  return import(name).then(
+    () => undefined,
+    (error: Error) => error.message.split('\n')[0],
+  );
+}
+
+const tfjsNode = [
+  ['node-gpu', '@tensorflow/tfjs-node-gpu'],
+  ['node', '@tensorflow/tfjs-node'],
+] as const;
+
+test('auto selection takes the first tfjs backend that loads, naming why each one before it was skipped', async () => {
+  // The expectation comes from resolving and importing the optional packages here, whether or not they are installed.
+  let expected: { name: string; package: string } = { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm' };
+  const skipped: string[] = [];
+  for (const [choice, name] of tfjsNode) {
+    const failure = await expectedFailure(name);
+    if (failure === undefined) {
+      expected = { name: 'tensorflow', package: name };
+      break;
+    }
+    skipped.push(`${choice}: ${failure}`);
+  }
+  const info = await useBackend('auto');
+  // WebGPU sits between node-gpu and node. On a machine without a hardware adapter (this
+  // test's assumption) it is skipped: not installed, no adapter, or lavapipe, which auto
+  // never takes; test/model/engines/webgpu.test.ts holds the reasons themselves.
+  const webgpu = info.skipped.findIndex((line) => line.startsWith('webgpu: '));
+  assert.equal(webgpu, skipped[0]?.startsWith('node-gpu: ') ? 1 : -1, `skipped: ${info.skipped.join('; ')}`);
+  if (lavapipeInstalled() && !unavailable('webgpu')) assert.match(info.skipped[webgpu], /^webgpu: software adapter .*not chosen automatically$/);
+  const others = info.skipped.filter((_, i) => i !== webgpu);
+  assert.deepEqual({ name: info.name, package: info.package, skipped: others }, { ...expected, skipped });
+});
+
+test('a tfjs-node backend asked for by name loads, or is refused with the reason it cannot', async () => {
+  for (const [choice, name] of tfjsNode) {
+    const failure = await expectedFailure(name);
+    if (failure === undefined) {
+      assert.deepEqual(await useBackend(choice), { choice, engine: choice, name: 'tensorflow', package: name, skipped: [] });
+      continue;
+    }
+    await assert.rejects(useBackend(choice), (error: Error) => {
+      const reason = failure.startsWith('not installed') ? `${name}: ${failure}` : failure;
+      assert.equal(error.message.split('\n')[0], `backend '${choice}' is not available: ${reason}`);
+      assert.ok(error.cause instanceof Error, "the loader's error is kept as the cause");
+      return true;
+    });
+  }
 });

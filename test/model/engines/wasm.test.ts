@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { lavapipeInstalled, unavailable } from '../../helpers/optional.js';
 import { useBackend } from '../../../src/model/engines/choice.js';
 
 /** Gradients of sum(conv2d(x, w) * r) with respect to x and w, on the current backend. */
@@ -66,64 +65,6 @@ test('the wasm kernels leave no tensors behind', async () => {
   const before = tf.memory().numTensors;
   for (let i = 0; i < 3; i++) convGradients(x, w, r, cases[0].xs, cases[0].ws, 1, 'valid');
   assert.equal(tf.memory().numTensors, before);
-});
-
-/**
- * What the loader must say of a package, found here without the loader: `not installed`
- * where it does not resolve (or `not installed (UNETFLOW_WITHOUT)` where the variable
- * names it), else the first line of its own import error; undefined when it loads.
- */
-async function expectedFailure(name: string): Promise<string | undefined> {
-  const why = unavailable(name);
-  if (why) return why.endsWith('disabled by UNETFLOW_WITHOUT') ? 'not installed (UNETFLOW_WITHOUT)' : 'not installed';
-  return import(name).then(
-    () => undefined,
-    (error: Error) => error.message.split('\n')[0],
-  );
-}
-
-const tfjsNode = [
-  ['node-gpu', '@tensorflow/tfjs-node-gpu'],
-  ['node', '@tensorflow/tfjs-node'],
-] as const;
-
-test('auto selection takes the first tfjs backend that loads, naming why each one before it was skipped', async () => {
-  // The expectation comes from resolving and importing the optional packages here, whether or not they are installed.
-  let expected: { name: string; package: string } = { name: 'wasm', package: '@tensorflow/tfjs-backend-wasm' };
-  const skipped: string[] = [];
-  for (const [choice, name] of tfjsNode) {
-    const failure = await expectedFailure(name);
-    if (failure === undefined) {
-      expected = { name: 'tensorflow', package: name };
-      break;
-    }
-    skipped.push(`${choice}: ${failure}`);
-  }
-  const info = await useBackend('auto');
-  // WebGPU sits between node-gpu and node. On a machine without a hardware adapter (this
-  // test's assumption) it is skipped: not installed, no adapter, or lavapipe, which auto
-  // never takes; test/model/engines/webgpu.test.ts holds the reasons themselves.
-  const webgpu = info.skipped.findIndex((line) => line.startsWith('webgpu: '));
-  assert.equal(webgpu, skipped[0]?.startsWith('node-gpu: ') ? 1 : -1, `skipped: ${info.skipped.join('; ')}`);
-  if (lavapipeInstalled() && !unavailable('webgpu')) assert.match(info.skipped[webgpu], /^webgpu: software adapter .*not chosen automatically$/);
-  const others = info.skipped.filter((_, i) => i !== webgpu);
-  assert.deepEqual({ name: info.name, package: info.package, skipped: others }, { ...expected, skipped });
-});
-
-test('a tfjs-node backend asked for by name loads, or is refused with the reason it cannot', async () => {
-  for (const [choice, name] of tfjsNode) {
-    const failure = await expectedFailure(name);
-    if (failure === undefined) {
-      assert.deepEqual(await useBackend(choice), { choice, engine: choice, name: 'tensorflow', package: name, skipped: [] });
-      continue;
-    }
-    await assert.rejects(useBackend(choice), (error: Error) => {
-      const reason = failure.startsWith('not installed') ? `${name}: ${failure}` : failure;
-      assert.equal(error.message.split('\n')[0], `backend '${choice}' is not available: ${reason}`);
-      assert.ok(error.cause instanceof Error, "the loader's error is kept as the cause");
-      return true;
-    });
-  }
 });
 
 test('wasm matrix products with transposed operands match the cpu backend', async () => {
