@@ -5,8 +5,7 @@
  */
 import { totalmem } from 'node:os';
 import type { Augmentation } from '../inference/augmentation.js';
-import type { UNet } from '../network/unet.js';
-import type { Batch, StepResult, Trainer, TrainerOptions } from '../training/trainer.js';
+import type { Batch, StepResult } from '../training/trainer.js';
 
 /**
  * The TensorFlow.js engines, in the order `auto` prefers them (choice.ts applies it and

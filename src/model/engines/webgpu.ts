@@ -64,7 +64,7 @@ let gpu: Promise<{ adapter: GpuAdapter }> | undefined;
  * Dawn's adapter (`navigator.gpu` set up once). Throws PackageMissing (optional.ts)
  * where `webgpu` is missing, or an error saying that Dawn found no adapter.
  */
-export async function openGpu(): Promise<{ adapter: GpuAdapter }> {
+async function openGpu(): Promise<{ adapter: GpuAdapter }> {
   // Asked every time, so that UNETFLOW_WITHOUT disables it even after a first use.
   const dawn = (await importOptional('webgpu')) as Dawn;
   gpu ??= (async () => {
