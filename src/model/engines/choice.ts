@@ -72,6 +72,11 @@ let currentChoice: InferenceBackendChoice | undefined;
  */
 export function useBackend(choice: InferenceBackendChoice = 'auto'): Promise<BackendInfo> {
   if (current && currentChoice === choice) return current;
+  try {
+    inferenceBackendChoice(choice, 'useBackend');
+  } catch (error) {
+    return Promise.reject(error);
+  }
   currentChoice = choice;
   current = select(choice);
   current.catch(() => {
@@ -125,6 +130,7 @@ let onnxRuntimeLoaded: Promise<OnnxRuntime> | undefined;
  * @param importer imports onnxruntime-node; tests replace it @default a dynamic import
  */
 export async function useInferenceBackend(choice: InferenceBackendChoice = 'auto', importer?: OnnxRuntimeImport): Promise<InferenceBackend> {
+  inferenceBackendChoice(choice, 'useInferenceBackend');
   const ort = (): Promise<OnnxRuntime> => {
     if (importer) return loadOnnxRuntime(importer);
     onnxRuntimeLoaded ??= loadOnnxRuntime();

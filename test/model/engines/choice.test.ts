@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { totalmem } from 'node:os';
-import { memoryBudget, plannedBudget, useBackend } from '../../../src/model/engines/choice.js';
+import { memoryBudget, plannedBudget, useBackend, useInferenceBackend } from '../../../src/model/engines/choice.js';
 import { lavapipeInstalled, unavailable } from '../../helpers/optional.js';
 import { ONNX_RUNTIME_FACTOR } from '../../../src/model/engines/onnxruntime.js';
 import { WASM_HEAP_BYTES } from '../../../src/model/engines/wasm.js';
@@ -18,8 +18,10 @@ test('the budget leaves a wasm heap room for the weights twice, shrinks with the
   assert.equal(memoryBudget('cpu', { engines: 64 }), Math.min(2 * 2 ** 30, half / 64));
 });
 
-test('a backend name given from code that names no engine is refused, naming the choices', () => {
+test('a backend name given from code that names no engine is refused, naming the choices', async () => {
   assert.throws(() => plannedBudget('wsam', 0), /^RangeError: tile size: backend 'wsam' is not one of auto, node-gpu, webgpu, node, wasm, cpu, onnxruntime$/);
+  await assert.rejects(useBackend('wsam' as never), /^RangeError: useBackend: backend 'wsam' is not one of auto, node-gpu/);
+  await assert.rejects(useInferenceBackend('wsam' as never), /^RangeError: useInferenceBackend: backend 'wsam' is not one of auto, node-gpu/);
 });
 
 /**
