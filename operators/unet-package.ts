@@ -7,9 +7,9 @@
  * `probabilities` (one channel per output channel) at the tile geometry's output size
  * for `stitch`.
  */
-import { from, mergeMap, type Observable } from 'rxjs';
-import { ConfigError, SampleError } from '../src/errors.js';
-import { makeImage, requireChannels } from '../src/image/image.js';
+import type { Observable } from 'rxjs';
+import { ConfigError } from '../src/errors.js';
+import { requireChannels } from '../src/image/image.js';
 import { defaultThreads, packageBackendRefusal, usePackageBackend } from '../src/model/engines/choice.js';
 import type { InferenceBackendChoice, Predictor } from '../src/model/engines/engine.js';
 import { TileBatcher } from '../src/model/inference/batcher.js';
@@ -20,8 +20,8 @@ import { prepareProcessing, type Transform } from '../src/model/bioimageio/proce
 import { tensorId } from '../src/model/bioimageio/rdf.js';
 import { openPackageSession, type PackageSession } from '../src/model/bioimageio/session.js';
 import type { Sample } from '../src/sample.js';
-import { releaseTile, whileWorkingOn } from '../src/tile-budget.js';
-import { modelOperator, type Opened } from './model-operator.js';
+import { whileWorkingOn } from '../src/tile-budget.js';
+import { modelOperator, throughBatcher, type Opened } from './model-operator.js';
 import { perSample, type SampleOperator, type StepContext } from './step.js';
 
 /** The `unet` parameters a package uses (unet.ts's UnetParams). */
@@ -78,23 +78,9 @@ export function unetPackage(p: PackageParams, path: string, ctx: StepContext = {
         if (width !== height) throw new RangeError(`tiles must be square, got ${width}x${height} — tile the image with the model's geometry first`);
         if (!onGrid(grid, width)) throw new RangeError(`the package takes tiles of ${grid.step ? `${grid.min} + n * ${grid.step}` : grid.min} px, got ${width} (e.g. ${validInputs(grid, Math.max(width, grid.min) + grid.step).slice(-2).join(' or ')})`);
         const input = preprocessing(sample)(nhwc(Float32Array.from(sample.image.data), 1, width, layout.channels, layout.inputNhwc)).data;
-        return { sample, input, size: width, output: keep(grid, width) };
+        return { sample, input: () => input, size: width, output: keep(grid, width) };
       }),
-      // Every tile goes to the operator's one batcher, which puts tiles of this and other files in one pass.
-      mergeMap(async ({ sample, input, size, output }) => {
-        try {
-          const p = await batcher.submit({ input: () => input, size, image: sample.source.path, owner: sample });
-          return [{ ...sample, probabilities: makeImage(output, output, p.length / (output * output), 'float32', p) }];
-        } catch (error) {
-          // The tile is reported (or the stream errors), and gives its permit back to tile.
-          releaseTile(sample);
-          const wrapped = SampleError.wrap({ step, file: sample.source.path, sample: sample.id }, error);
-          if (!ctx.onSampleError) throw wrapped;
-          ctx.onSampleError(wrapped);
-          return [];
-        }
-      }),
-      mergeMap((samples) => from(samples)),
+      throughBatcher(step, ctx, batcher),
     );
   }
 }

@@ -1,10 +1,9 @@
 import * as t from 'io-ts';
-import { from, mergeMap, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { resolve } from 'node:path';
 import { NonNegativeNumber, PositiveInt, oneOf, strict } from '../src/codec/strict.js';
-import { SampleError } from '../src/errors.js';
 import { toFloat32 } from '../src/image/convert.js';
-import { makeImage, requireChannels } from '../src/image/image.js';
+import { requireChannels } from '../src/image/image.js';
 import { defaultThreads, inferenceBackendChoices, openPredictor, useInferenceBackend } from '../src/model/engines/choice.js';
 import type { Predictor } from '../src/model/engines/engine.js';
 import { checkModelDir, loadModel, type ModelMetadata } from '../src/model/store.js';
@@ -16,8 +15,8 @@ import { intensityWarnings } from './intensity-warning.js';
 import { isPackage } from '../src/model/bioimageio/package.js';
 import { checkRunnablePackage } from '../src/model/bioimageio/runnable.js';
 import { unetPackage } from './unet-package.js';
-import { releaseTile, whileWorkingOn } from '../src/tile-budget.js';
-import { modelOperator, type Opened } from './model-operator.js';
+import { whileWorkingOn } from '../src/tile-budget.js';
+import { modelOperator, throughBatcher, type Opened } from './model-operator.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
 export const UnetParams = strict(
@@ -108,21 +107,7 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
         checkIntensity(sample, metadata);
         return { sample, input: () => toFloat32(sample.image, metadata.normalisation).data, size: width, output };
       }),
-      // Every tile goes to the operator's one batcher, which puts tiles of this and other files in one pass.
-      mergeMap(async ({ sample, input, size, output }) => {
-        try {
-          const p = await batcher.submit({ input, size, image: sample.source.path, owner: sample });
-          return [{ ...sample, probabilities: makeImage(output, output, config.classes, 'float32', p) }];
-        } catch (error) {
-          // The tile is reported (or the stream errors), and gives its permit back to tile.
-          releaseTile(sample);
-          const wrapped = SampleError.wrap({ step, file: sample.source.path, sample: sample.id }, error);
-          if (!ctx.onSampleError) throw wrapped;
-          ctx.onSampleError(wrapped);
-          return [];
-        }
-      }),
-      mergeMap((samples) => from(samples)),
+      throughBatcher(step, ctx, batcher),
     );
   }
 }
