@@ -1,7 +1,7 @@
 /**
  * The paper's 64-filter network (31 M parameters, random weights) predicting a batch
  * of 4 tiles of 572 px with dihedral augmentation (32 forward passes) on the wasm
- * backend, with the default worker pool, as the unet step would: before memory.ts's
+ * backend, with the default worker pool, as the unet step would: without the engines' memory
  * budget this overran the 4 GiB wasm heap. Reports seconds for the batch and the peak
  * resident memory of the process (workers included), measured in a child process so
  * that nothing else the bench ran counts. Minutes on 2 cores: run it with

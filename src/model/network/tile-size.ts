@@ -1,7 +1,7 @@
 /**
  * Tile sizes chosen per image (`tile: { size: auto }`): of the input sizes the network
  * accepts, the one whose tiling of the image costs the fewest FLOPs (flops.ts), among
- * those whose forward pass fits a memory budget (memory.ts). A network with valid
+ * those whose forward pass fits a memory budget (engines/choice.ts). A network with valid
  * padding computes the same probabilities whatever the tiling (each output pixel
  * depends only on its receptive field), so the choice only changes speed and memory:
  * a 512 px slice gets one 700 px tile (516 px out) instead of four of 572 (388 out),
@@ -31,7 +31,7 @@ export interface TileChoice {
   readonly tiles: number;
   /** FLOPs of all the tiles' forward passes (one augmentation pass). */
   readonly flops: number;
-  /** Peak tensor bytes of one tile's prediction (memory.ts, dihedral augmentation). */
+  /** Peak tensor bytes of one tile's prediction (peak-bytes.ts, dihedral augmentation). */
   readonly peakBytes: number;
 }
 

@@ -156,7 +156,7 @@ export class UNet {
    * Class logits [N, out, out, K] for inference: `apply` without dropout, freeing each
    * feature map as soon as the next layer has read it (a skip once it is cropped), so
    * that the peak is a few maps and the skips rather than every map of the pass
-   * (memory.ts estimates it; its order of allocations is this method's). Convolutions
+   * (peak-bytes.ts estimates it; its order of allocations is this method's). Convolutions
    * are fused with their bias and ReLU. Leaves `x` alone; no gradients.
    */
   infer(x: tf.Tensor4D): tf.Tensor4D {
