@@ -11,7 +11,7 @@ import type { Observable } from 'rxjs';
 import { ConfigError } from '../src/errors.js';
 import { requireChannels } from '../src/image/image.js';
 import { defaultThreads, packageBackendRefusal, usePackageBackend } from '../src/model/engines/choice.js';
-import type { InferenceBackendChoice, Predictor } from '../src/model/engines/engine.js';
+import type { BackendInfo, InferenceBackendChoice, Predictor } from '../src/model/engines/engine.js';
 import { TileBatcher } from '../src/model/inference/batcher.js';
 import { keep, sizeGrid, validInputs, type SizeGrid } from '../src/model/bioimageio/axes.js';
 import { openPackage } from '../src/model/bioimageio/package.js';
@@ -45,13 +45,18 @@ export function unetPackage(p: PackageParams, path: string, ctx: StepContext = {
   async function open(): Promise<Loaded> {
     const pkg = openPackage(path);
     const grid = sizeGrid(pkg.rdf, pkg.where);
-    const backend = await usePackageBackend(pkg.where, choice);
-    const threads = p.workers ?? ctx.workers ?? defaultThreads(backend.info);
-    const session = await openPackageSession(pkg, threads, backend.onnxruntime);
+    const threads = p.workers ?? ctx.workers ?? defaultThreads({ engine: 'onnxruntime' });
+    let backend: BackendInfo | undefined;
+    // The runtime is loaded once the package's weights are found, so that a package without ONNX weights says so first.
+    const session = await openPackageSession(pkg, threads, async () => {
+      const loaded = await usePackageBackend(pkg.where, choice);
+      backend = loaded.info;
+      return loaded.onnxruntime;
+    });
     const layout = packageLayout(session);
     const predictor = openPackagePredictor(session, grid, layout, threads);
     const batcher = new TileBatcher(predictor, batchSize, 'none', undefined, (tiles, work) => whileWorkingOn(tiles.map((t) => t.owner), work));
-    return { backend: backend.info, workers: threads, note: ` (bioimage.io package '${pkg.rdf.name}')`, session, predictor, batcher, grid, layout, prepared: new WeakMap() };
+    return { backend: backend!, workers: threads, note: ` (bioimage.io package '${pkg.rdf.name}')`, session, predictor, batcher, grid, layout, prepared: new WeakMap() };
   }
 
   function run(source: Observable<Sample>, loaded: Loaded): Observable<Sample> {

@@ -36,12 +36,13 @@ export function onnxWeights(pkg: Package): Uint8Array {
 
 /**
  * Opens the package's ONNX weights in ONNX Runtime with `threads` threads.
- * @param ort the runtime, loaded here when not given (a clear error without it)
+ * @param ort the runtime, or what loads it once the weights are found; loaded here when
+ *   not given (a clear error without it)
  */
-export async function openPackageSession(pkg: Package, threads: number, ort?: OnnxRuntime): Promise<PackageSession> {
+export async function openPackageSession(pkg: Package, threads: number, ort?: OnnxRuntime | (() => Promise<OnnxRuntime>)): Promise<PackageSession> {
   const { input, output } = planarTensors(pkg.rdf, pkg.where);
   const bytes = onnxWeights(pkg);
-  const runtime = ort ?? (await usePackageBackend(pkg.where)).onnxruntime;
+  const runtime = typeof ort === 'function' ? await ort() : (ort ?? (await usePackageBackend(pkg.where)).onnxruntime);
   let session: OrtSession;
   try {
     session = await runtime.createSession(bytes, sessionOptions(threads));

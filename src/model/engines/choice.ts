@@ -160,7 +160,7 @@ export async function useInferenceBackend(choice: InferenceBackendChoice = 'auto
 }
 
 /** Threads a model step uses on the engine when neither the step nor the run names any. */
-export function defaultThreads(info: BackendInfo): number {
+export function defaultThreads(info: Pick<BackendInfo, 'engine'>): number {
   return engines[info.engine].defaultThreads();
 }
 
