@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { inferenceBackendChoices } from '../src/model/backend.js';
+import { inferenceBackendChoices } from '../src/model/engines/choice.js';
 import type { Benchmark, BenchResult } from './harness.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

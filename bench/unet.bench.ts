@@ -8,7 +8,7 @@
  * 2 classes. Values are median seconds (comparable across versions).
  *
  * On wasm, with one tile and several workers the tile is split into row bands (exact:
- * halo and pooling grid kept, see `bands` in src/model/geometry.ts); bands recompute
+ * halo and pooling grid kept, see `bands` in src/model/network/geometry.ts); bands recompute
  * their halo, so two workers do ~1.33x the work of one tile at 572 px. Throughput
  * entries use batches of whole tiles, one per worker (at least two), with no such
  * overhead.
@@ -23,11 +23,9 @@ import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { medianSeconds, type Benchmark, type BenchResult } from './harness.js';
 import { adapterLine } from '../src/events.js';
-import { useBackend, useInferenceBackend, type InferenceBackendChoice } from '../src/model/backend.js';
-import { defaultInferenceWorkers, openInferencePredictor } from '../src/model/onnx/predictor.js';
-import { defaultWorkers, openPredictor, openStepRunner } from '../src/model/runner.js';
-import { Trainer } from '../src/model/trainer.js';
-import { UNet } from '../src/model/unet.js';
+import { defaultThreads, openPredictor, openStepRunner, useBackend, useInferenceBackend, type InferenceBackendChoice } from '../src/model/engines/choice.js';
+import { Trainer } from '../src/model/training/trainer.js';
+import { UNet } from '../src/model/network/unet.js';
 
 const INPUT = 572;
 const OUTPUT = 388;
@@ -96,7 +94,7 @@ async function result(name: string, value: number, parameters: Record<string, un
 
 async function network(filters: number) {
   const backend = await useBackend('auto');
-  const workers = defaultWorkers(backend);
+  const workers = defaultThreads(backend);
   const net = UNet.create({ depth: 4, baseFilters: filters, classes: 2, inputChannels: 1, padding: 'valid' }, 1);
   return { backend, workers, net, parameters: { backend: backend.package, workers, filters, input: INPUT, output: OUTPUT, batch: 1 } };
 }
@@ -113,14 +111,14 @@ function forward(filters: number, choice: InferenceBackendChoice = 'auto'): Benc
     name,
     async run() {
       const engine = await useInferenceBackend(choice);
-      const workers = defaultInferenceWorkers(engine);
+      const workers = defaultThreads(engine.info);
       const net = UNet.create({ depth: 4, baseFilters: filters, classes: 2, inputChannels: 1, padding: 'valid' }, 1);
       const parameters = { backend: engine.info.package, workers, filters, input: INPUT, output: OUTPUT, batch: 1 };
       const x = input(1);
       const big = filters > 32;
       let predictor;
       try {
-        predictor = await openInferencePredictor(net, engine, workers, name);
+        predictor = await openPredictor(net, engine, workers, name);
         const reps = big ? 1 : repeats;
         const seconds = await medianSeconds(() => predictor!.predict(x, 1, INPUT, 'none'), reps, 1);
         const split = engine.engine === 'tfjs' && workers > 1 ? 'row bands' : 'none';
@@ -209,7 +207,7 @@ function onWebGpu(kind: 'forward' | 'train'): Benchmark {
         const backend = await useBackend(choice);
         const net = UNet.create(config, 1);
         if (kind === 'forward') {
-          const predictor = openPredictor(net, backend, 1);
+          const predictor = await openPredictor(net, { engine: 'tfjs', info: backend }, 1, name);
           try {
             return await medianSeconds(() => predictor.predict(x, 1, INPUT, 'none'), reps, warmup);
           } finally {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Same-run PyTorch reference for bench/unet.bench.ts.
 
-The same network as src/model/unet.ts (depth 4, valid 3x3 convolutions + ReLU,
+The same network as src/model/network/unet.ts (depth 4, valid 3x3 convolutions + ReLU,
 2x2 max-pool, 2x2 stride-2 up-convolution, centre-cropped skips, 1x1 head,
 dropout 0.5 at the bottom), 1 input channel, 2 classes, batch 1, 572 -> 388 px,
 torch.set_num_threads(2). Forward under no_grad; train step = forward, pixel-wise

@@ -1,7 +1,7 @@
 /**
  * The paper's 64-filter network (31 M parameters, random weights) predicting a batch
  * of 4 tiles of 572 px with dihedral augmentation (32 forward passes) on the wasm
- * backend, with the default worker pool, as the unet step would: before memory.ts's
+ * backend, with the default worker pool, as the unet step would: without the engines' memory
  * budget this overran the 4 GiB wasm heap. Reports seconds for the batch and the peak
  * resident memory of the process (workers included), measured in a child process so
  * that nothing else the bench ran counts. Minutes on 2 cores: run it with
@@ -12,9 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import type { Benchmark } from './harness.js';
-import { useBackend } from '../src/model/backend.js';
-import { defaultWorkers, openPredictor } from '../src/model/runner.js';
-import { UNet } from '../src/model/unet.js';
+import { defaultThreads, openPredictor, useBackend } from '../src/model/engines/choice.js';
+import { UNet } from '../src/model/network/unet.js';
 
 const SIZE = 572;
 const TILES = 4;
@@ -22,10 +21,10 @@ const TILES = 4;
 /** The measurement itself, in the child. */
 async function measure(): Promise<void> {
   const backend = await useBackend('wasm');
-  const workers = defaultWorkers(backend);
+  const workers = defaultThreads(backend);
   const net = UNet.create({ depth: 4, baseFilters: 64 }, 1);
   const images = tf.tidy(() => tf.randomUniform([TILES * SIZE * SIZE], 0, 1, 'float32', 2).dataSync() as Float32Array);
-  const predictor = openPredictor(net, backend, workers);
+  const predictor = await openPredictor(net, { engine: 'tfjs', info: backend }, workers, 'wasm-heap');
   try {
     const t0 = process.hrtime.bigint();
     const out = await predictor.predict(images, TILES, SIZE, 'dihedral');

@@ -14,10 +14,10 @@ import { ConfigError, messageOf } from '../src/errors.js';
 import { checkGeometry, type TileGeometry } from '../src/kernels/tiling.js';
 import { isPackage } from '../src/model/bioimageio/package.js';
 import { geometryOfPackage } from '../src/model/bioimageio/runnable.js';
-import { parameterCount, type NetworkLayers } from '../src/model/flops.js';
-import { poolingScale, sizeMap, type Padding } from '../src/model/geometry.js';
-import { plannedBudget } from '../src/model/memory.js';
-import type { TilePlan } from '../src/model/tile-size.js';
+import { parameterCount, type NetworkLayers } from '../src/model/network/flops.js';
+import { poolingScale, sizeMap, type Padding } from '../src/model/network/geometry.js';
+import { plannedBudget } from '../src/model/engines/choice.js';
+import type { TilePlan } from '../src/model/network/tile-size.js';
 
 export const geometryProps = {
   /** A model directory whose metadata gives the geometry, or a bioimage.io package whose axes do (relative to the pipeline file). */

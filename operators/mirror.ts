@@ -2,7 +2,7 @@ import * as t from 'io-ts';
 import { ConfigError } from '../src/errors.js';
 import { NonNegativeInt, oneOf, strict } from '../src/codec/building-blocks.js';
 import { uniformMargins, type Margins } from '../src/kernels/mirror.js';
-import { planGrid } from '../src/model/tile-size.js';
+import { planGrid } from '../src/model/network/tile-size.js';
 import { mapPaddedFields } from '../src/sample.js';
 import { geometryProps, operatorPlan } from './geometry.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';

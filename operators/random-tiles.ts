@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
 import { PositiveInt, Probability, oneOf, strict } from '../src/codec/building-blocks.js';
-import { cutTrainingTile, drawTileWindows } from '../src/model/training-tiles.js';
+import { cutTrainingTile, drawTileWindows } from '../src/model/training/tiles.js';
 import { createRng, deriveSeed } from '../src/random.js';
 import type { Sample } from '../src/sample.js';
 import { geometryProps, requireGeometry } from './geometry.js';

@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import { oneOf, refine, strict } from '../src/codec/building-blocks.js';
 import { crop } from '../src/kernels/mirror.js';
-import { heldOutRegions, type HeldOut, type Side } from '../src/model/finetune-split.js';
+import { heldOutRegions, type HeldOut, type Side } from '../src/model/training/finetune-split.js';
 import type { Sample } from '../src/sample.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 

@@ -8,6 +8,7 @@ import { EMPTY, catchError, defer, mergeMap, throwError, type ObservableInput, t
 import { ConfigError, SampleError } from '../src/errors.js';
 import { formatIssues, toIssues } from '../src/codec/report.js';
 import type { RunEvent } from '../src/events.js';
+import type { InferenceBackendChoice } from '../src/model/engines/engine.js';
 import type { Sample } from '../src/sample.js';
 import { releaseTile } from '../src/tile-budget.js';
 
@@ -26,8 +27,11 @@ export interface StepContext {
   readonly baseDir?: string;
   /** Receives progress events (training steps, checkpoints, ...). */
   readonly emit?: (event: RunEvent) => void;
-  /** Run-wide tfjs backend for model steps (`unetflow run --backend`); a step's own `backend` wins. */
-  readonly backend?: string;
+  /**
+   * Run-wide backend for model steps (`unetflow run --backend`); a step's own `backend`
+   * wins. Training steps given `onnxruntime` take tfjs's `auto` (engines/choice.ts).
+   */
+  readonly backend?: InferenceBackendChoice;
   /** Run-wide worker threads for model steps (`unetflow run --workers`); a step's own `workers` wins. */
   readonly workers?: number;
   /** Aborted when the run is asked to stop (Ctrl-C): steps that can end early, like `train`, do. */

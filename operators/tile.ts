@@ -3,7 +3,7 @@ import { Observable, defer } from 'rxjs';
 import { PositiveInt, oneOf, strict } from '../src/codec/building-blocks.js';
 import { cropMirrored, type Margins, type MirrorMode } from '../src/kernels/mirror.js';
 import type { TileGrid } from '../src/kernels/tiling.js';
-import { planGrid, type TilePlan } from '../src/model/tile-size.js';
+import { planGrid, type TilePlan } from '../src/model/network/tile-size.js';
 import { mapPaddedFields, type Sample } from '../src/sample.js';
 import { TileBudget, stitchDownstream } from '../src/tile-budget.js';
 import { geometryProps, requirePlan } from './geometry.js';
@@ -32,7 +32,7 @@ const STALL_MS = 60_000;
  * Cuts each image into the overlap-tiles of a network geometry: a fixed one, or with
  * `size: auto` (the default with a model) the tile size whose tiling of this image
  * costs the network the fewest FLOPs within the backend's memory budget
- * (src/model/tile-size.ts): one 700 px tile for a 512 px image rather than four of
+ * (src/model/network/tile-size.ts): one 700 px tile for a 512 px image rather than four of
  * 572. A valid network's probabilities do not depend on the tiling. Every tile is a
  * Sample of its own (id `<parent>#<index>`) carrying its grid position and its
  * parent, so `stitch` can regroup tiles of many images in any order. A label and

@@ -1,24 +1,22 @@
 import * as t from 'io-ts';
-import { from, mergeMap, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { resolve } from 'node:path';
 import { NonNegativeNumber, PositiveInt, oneOf, strict } from '../src/codec/building-blocks.js';
-import { SampleError } from '../src/errors.js';
 import { toFloat32 } from '../src/image/convert.js';
-import { makeImage, requireChannels } from '../src/image/image.js';
-import { inferenceBackendChoices, useInferenceBackend, type InferenceBackendChoice } from '../src/model/backend.js';
-import { defaultInferenceWorkers, openInferencePredictor } from '../src/model/onnx/predictor.js';
-import type { Predictor } from '../src/model/runner.js';
+import { requireChannels } from '../src/image/image.js';
+import { defaultThreads, inferenceBackendChoices, openPredictor, useInferenceBackend } from '../src/model/engines/choice.js';
+import type { Predictor } from '../src/model/engines/engine.js';
 import { checkModelDir, loadModel, type ModelMetadata } from '../src/model/store.js';
-import type { UNetConfig } from '../src/model/unet.js';
-import { sizeMap } from '../src/model/geometry.js';
-import { TileBatcher } from '../src/model/batcher.js';
+import type { UNetConfig } from '../src/model/network/unet.js';
+import { sizeMap } from '../src/model/network/geometry.js';
+import { TileBatcher } from '../src/model/inference/batcher.js';
 import type { Sample } from '../src/sample.js';
 import { intensityWarnings } from './intensity-warning.js';
 import { isPackage } from '../src/model/bioimageio/package.js';
 import { checkRunnablePackage } from '../src/model/bioimageio/runnable.js';
 import { unetPackage } from './unet-package.js';
-import { releaseTile, whileWorkingOn } from '../src/tile-budget.js';
-import { modelOperator } from './model-operator.js';
+import { whileWorkingOn } from '../src/tile-budget.js';
+import { modelOperator, throughBatcher, type Opened } from './model-operator.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
 export const UnetParams = strict(
@@ -56,7 +54,7 @@ export type UnetParams = t.TypeOf<typeof UnetParams>;
  * Predicts each tile's class probabilities with a stored U-Net: adds `probabilities`
  * (float32, one channel per class, at the network's output size) for `stitch` to put
  * back together. Tiles of equal size are batched together as they arrive, across the
- * files the pipeline has in flight (src/model/batcher.ts); a pass never waits for a
+ * files the pipeline has in flight (src/model/inference/batcher.ts); a pass never waits for a
  * batch to fill. The model loads once per operator
  * instance, on first subscription, and is shared by later and concurrent subscriptions
  * (a pipeline subscribes once per input file); it is freed `keepSeconds` after the last
@@ -65,8 +63,8 @@ export type UnetParams = t.TypeOf<typeof UnetParams>;
  * Inputs are normalised as the model's metadata says, so they can be the tiles of a
  * raw uint8 / uint16 image. An image whose normalised intensities are far from those
  * the model was trained on (when its metadata records them) gets a `log` warning.
- * The `backend` event and the model's log line come once per operator instance,
- * however often the model is reloaded after idle periods.
+ * The `backend` event and the model's log line come once per operator instance
+ * (model-operator.ts), however often the model is reloaded after idle periods.
  *
  * @example
  * const g = (await geometryOfModel('models/cells')) as { input: number; output: number }; // a valid model
@@ -83,24 +81,17 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
   if (isPackage(dir)) return unetPackage(p, dir, ctx);
   const batchSize = p.batchSize ?? 4;
   const checkIntensity = intensityWarnings(step, ctx.emit);
-  let announced = false;
-  return modelOperator(step, dir, open, (loaded) => loaded?.predictor.close(), p.keepSeconds ?? 2, run);
+  return modelOperator(step, ctx, dir, open, (loaded) => loaded?.predictor.close(), p.keepSeconds ?? 2, run);
 
   async function open(): Promise<Loaded> {
-    const engine = await useInferenceBackend(p.backend ?? (ctx.backend as InferenceBackendChoice | undefined) ?? 'auto');
-    const backend = engine.info;
+    const engine = await useInferenceBackend(p.backend ?? ctx.backend ?? 'auto');
     const { model, metadata } = await loadModel(dir);
     const config = model.config;
-    const workers = p.workers ?? ctx.workers ?? defaultInferenceWorkers(engine);
-    const predictor = await openInferencePredictor(model, engine, workers, dir);
-    if (!announced) {
-      announced = true;
-      ctx.emit?.({ type: 'backend', step, name: backend.name, package: backend.package, workers, skipped: backend.skipped, ...(backend.adapter && { adapter: backend.adapter }) });
-      ctx.emit?.({ type: 'log', level: 'info', message: `${step}: model ${dir}` });
-    }
+    const workers = p.workers ?? ctx.workers ?? defaultThreads(engine.info);
+    const predictor = await openPredictor(model, engine, workers, dir);
     const outputValues = (size: number) => sizeMap(size, config).output ** 2 * config.classes;
     const batcher = new TileBatcher(predictor, batchSize, p.tta ?? 'none', outputValues, (tiles, work) => whileWorkingOn(tiles.map((t) => t.owner), work));
-    return { predictor, batcher, metadata, config, sizeMap: (input: number) => sizeMap(input, config) };
+    return { backend: engine.info, workers, predictor, batcher, metadata, config, sizeMap: (input: number) => sizeMap(input, config) };
   }
 
   function run(source: Observable<Sample>, loaded: Loaded): Observable<Sample> {
@@ -116,26 +107,12 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
         checkIntensity(sample, metadata);
         return { sample, input: () => toFloat32(sample.image, metadata.normalisation).data, size: width, output };
       }),
-      // Every tile goes to the operator's one batcher, which puts tiles of this and other files in one pass.
-      mergeMap(async ({ sample, input, size, output }) => {
-        try {
-          const p = await batcher.submit({ input, size, image: sample.source.path, owner: sample });
-          return [{ ...sample, probabilities: makeImage(output, output, config.classes, 'float32', p) }];
-        } catch (error) {
-          // The tile is reported (or the stream errors), and gives its permit back to tile.
-          releaseTile(sample);
-          const wrapped = SampleError.wrap({ step, file: sample.source.path, sample: sample.id }, error);
-          if (!ctx.onSampleError) throw wrapped;
-          ctx.onSampleError(wrapped);
-          return [];
-        }
-      }),
-      mergeMap((samples) => from(samples)),
+      throughBatcher(step, ctx, batcher),
     );
   }
 }
 
-interface Loaded {
+interface Loaded extends Opened {
   readonly predictor: Predictor;
   readonly batcher: TileBatcher;
   readonly metadata: ModelMetadata;

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { RunEvent } from '../src/events.js';
-import { useBackend } from '../src/model/backend.js';
+import { useBackend } from '../src/model/engines/choice.js';
 import { loadModel, saveModel } from '../src/model/store.js';
 
 const [checkpoint, eventsFile, out] = process.argv.slice(2);

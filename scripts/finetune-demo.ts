@@ -27,11 +27,11 @@ import type { RunEvent } from '../src/events.js';
 import { toFloat32, type Normalisation } from '../src/image/convert.js';
 import { readImage } from '../src/io/read.js';
 import { crop } from '../src/kernels/mirror.js';
-import { useBackend } from '../src/model/backend.js';
-import { heldOutRegions } from '../src/model/finetune-split.js';
+import { memoryBudget, useBackend } from '../src/model/engines/choice.js';
+import { heldOutRegions } from '../src/model/training/finetune-split.js';
 import { loadModel } from '../src/model/store.js';
-import { predictProbabilities } from '../src/model/predictor.js';
-import { objectF1, predictImage, score, truthObjects } from '../src/model/validate.js';
+import { predictProbabilities } from '../src/model/inference/predict.js';
+import { objectF1, predictImage, score, truthObjects } from '../src/model/training/scoring.js';
 import { runPipeline } from '../src/pipeline/run.js';
 
 const { values: args } = parseArgs({
@@ -101,7 +101,7 @@ async function scoreModel(dir: string, normalisation?: Normalisation) {
   const { model, metadata } = await loadModel(dir);
   try {
     const image = toFloat32(heldImage, normalisation ?? metadata.normalisation);
-    const probabilities = await predictImage(async (x, n, s) => predictProbabilities(model, x, n, s), image, model.sizeMap(TILE), 2);
+    const probabilities = await predictImage((x, n, s) => predictProbabilities(model, x, n, s, 'none', { budgetBytes: memoryBudget('wasm', { weightBytes: 4 * model.parameterCount }) }), image, model.sizeMap(TILE), 2);
     const s = score(probabilities, labels, 2);
     return { iou: s.iou, objectF1: objectF1(probabilities, truth, image.width, image.height), pixelError: s.pixelError, normalisation: normalisation ?? metadata.normalisation };
   } finally {

@@ -11,7 +11,7 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { evaluate, load, meanMetrics, mirror, stitch, threshold, tile, unet, watershed, type SampleOperator } from '../operators/index.js';
 import { folderQuery, pairsSource } from '../src/io/folders.js';
-import type { Augmentation } from '../src/model/predictor.js';
+import type { Augmentation } from '../src/model/inference/augmentation.js';
 import type { Sample } from '../src/sample.js';
 
 const [model, images, labels, tta = 'none'] = process.argv.slice(2);

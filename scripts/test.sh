@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json --noEmit
-# The WebGPU tests (test/model/webgpu*.test.ts) skip without an adapter, but where a
+# The WebGPU tests (test/model/engines/webgpu*.test.ts) skip without an adapter, but where a
 # lavapipe that Dawn accepts is installed (Mesa >= 25, whose manifest declares Vulkan 1.4;
 # CI: .ci/run) they must find one: a lost adapter fails them (test/helpers/optional.ts).
 if grep -Eqs '"api_version": *"1\.([4-9]|[1-9][0-9])' /usr/share/vulkan/icd.d/lvp_icd.json; then

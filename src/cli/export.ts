@@ -5,7 +5,7 @@
  * ONNX Runtime is missing or wrong.
  */
 import { messageOf } from '../errors.js';
-import { useBackend } from '../model/backend.js';
+import { useBackend } from '../model/engines/choice.js';
 import { exportPackage } from '../model/bioimageio/export.js';
 import type { Output } from './check-model.js';
 

@@ -10,7 +10,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Observable } from 'rxjs';
 import type { RunEvent } from '../events.js';
 import { loadPipeline, runPipeline } from '../pipeline/run.js';
-import { inferenceBackendChoices } from '../model/backend.js';
+import { inferenceBackendChoices, type InferenceBackendChoice } from '../model/engines/choice.js';
 import { exitCodeOf, messageOf } from '../errors.js';
 import { jsonRenderer, textRenderer } from './render.js';
 import { evaluateCommand } from './evaluate.js';
@@ -113,7 +113,7 @@ export function createProgram(): Command {
 interface RunFlags extends ServeFlags {
   set: string[];
   json?: boolean;
-  backend?: string;
+  backend?: InferenceBackendChoice;
   workers?: number;
   queue?: string;
 }

@@ -6,7 +6,8 @@
  * or a service's journal needs: the backend, logs and warnings, failures, hints.
  */
 import { isAbsolute, relative } from 'node:path';
-import { adapterLine, type RunEvent } from '../events.js';
+import type { RunEvent } from '../events.js';
+import { backendLine } from '../model/engines/report.js';
 import type { SegmentationMetrics } from '../kernels/metrics/segmentation.js';
 
 /** The metrics a person reads first; --json has them all. */
@@ -36,7 +37,7 @@ interface Streams {
 export function stderrLine(e: RunEvent): string | undefined {
   switch (e.type) {
     case 'backend':
-      return `${e.step}: backend ${e.name} (${e.package}), ${e.workers} worker${e.workers === 1 ? '' : 's'}${e.adapter ? ` on the ${adapterLine(e.adapter)}` : ''}${e.skipped.length ? `; skipped ${e.skipped.join(', ')}` : ''}`;
+      return `${e.step}: backend ${backendLine(e)}${e.skipped.length ? `; skipped ${e.skipped.join(', ')}` : ''}`;
     case 'log':
       return `${e.level === 'warn' ? 'warning: ' : ''}${e.message}`;
     case 'file-failed':

@@ -1,7 +1,7 @@
 /** `unetflow worker PIPELINE --queue URL [--concurrency N]`: processes a queue's jobs until stopped. */
 import { Option, type Command } from 'commander';
 import { exitCodeOf, messageOf } from '../errors.js';
-import { inferenceBackendChoices } from '../model/backend.js';
+import { inferenceBackendChoices, type InferenceBackendChoice } from '../model/engines/choice.js';
 import { runWorker } from '../queue/worker.js';
 import { jsonRenderer, textRenderer } from './render.js';
 import { stopOnSignals } from './signals.js';
@@ -11,7 +11,7 @@ interface WorkerFlags {
   concurrency?: number;
   set: string[];
   json?: boolean;
-  backend?: string;
+  backend?: InferenceBackendChoice;
   workers?: number;
 }
 

@@ -27,19 +27,11 @@ import type { TileGeometry } from '../kernels/tiling.js';
 import { isPackage } from './bioimageio/package.js';
 import { geometryOfPackage } from './bioimageio/runnable.js';
 import { toFloat16 } from './float16.js';
-import { sizeMap, validSizes } from './geometry.js';
-import { UNet, unetConfig, type UNetConfig } from './unet.js';
+import { sizeMap, validSizes } from './network/geometry.js';
+import { UNetConfigCodec } from './network/config.js';
+import { UNet, unetConfig, type UNetConfig } from './network/unet.js';
 
 const FORMAT = 'unetflow-unet';
-
-const Config = t.type({
-  depth: t.number,
-  baseFilters: t.number,
-  classes: t.number,
-  inputChannels: t.number,
-  padding: t.union([t.literal('valid'), t.literal('same')]),
-  dropout: t.number,
-});
 
 const WeightSpec = t.intersection([
   t.type({ name: t.string, shape: t.array(t.number), dtype: t.string }),
@@ -48,13 +40,13 @@ const WeightSpec = t.intersection([
 const Manifest = t.array(t.type({ paths: t.array(t.string), weights: t.array(WeightSpec) }));
 
 const ModelJson = t.intersection([
-  t.type({ format: t.literal(FORMAT), version: t.literal(1), config: Config, weightsManifest: Manifest }),
+  t.type({ format: t.literal(FORMAT), version: t.literal(1), config: UNetConfigCodec, weightsManifest: Manifest }),
   t.partial({ optimizerManifest: Manifest }),
 ]);
 
 const Metadata = t.intersection([
   t.type({
-    architecture: Config,
+    architecture: UNetConfigCodec,
     /** The tile size the model was made for; any other valid size works too. */
     tile: t.type({ input: t.number, output: t.number }),
     normalisation: t.UnknownRecord,

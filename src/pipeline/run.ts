@@ -9,7 +9,9 @@ import { isAbsolute, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { defer, from, mergeMap, Observable, tap, type OperatorFunction } from 'rxjs';
 import { exitCodeOf, messageOf } from '../errors.js';
-import { adapterLine, type RunEvent } from '../events.js';
+import type { RunEvent } from '../events.js';
+import type { InferenceBackendChoice } from '../model/engines/engine.js';
+import { backendLine } from '../model/engines/report.js';
 import { claimOutputFolder } from '../io/atomic.js';
 import type { Lock } from '../io/lock.js';
 import { meanMetrics, type SegmentationMetrics } from '../kernels/metrics/segmentation.js';
@@ -41,7 +43,7 @@ export interface RunOptions extends ReadOptions {
   /** Folder that relative paths of an inline definition resolve against. @default process.cwd() */
   readonly baseDir?: string;
   /** Backend for every model step that names none: `auto`, a tfjs one (`node-gpu`, `node`, `wasm`, `cpu`), or `onnxruntime` (inference only). */
-  readonly backend?: string;
+  readonly backend?: InferenceBackendChoice;
   /** Worker threads for every model step that names none. @default the number of cores (wasm, cpu) */
   readonly workers?: number;
 }
@@ -136,7 +138,7 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
         ...counts,
         failed: counts.failed + streamFailures,
         seconds: (Date.now() - begun) / 1000,
-        ...(last ? { backend: `${last.name} (${last.package}, ${last.workers} worker${last.workers === 1 ? '' : 's'}${last.adapter ? `, ${adapterLine(last.adapter)}` : ''})` } : {}),
+        ...(last ? { backend: backendLine(last) } : {}),
         ...(metrics ? { metrics } : {}),
         ...(hints.length ? { hints } : {}),
       };

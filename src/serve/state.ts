@@ -7,6 +7,7 @@
  */
 import type { RunEvent } from '../events.js';
 import type { SegmentationMetrics } from '../kernels/metrics/segmentation.js';
+import { backendLine } from '../model/engines/report.js';
 
 /** A ledger line as `serve --ledger` replays it: what a watch run recorded about one input. */
 export interface LedgerRecord {
@@ -176,7 +177,7 @@ export class RunState {
         if (e.message !== undefined) this.run.message = e.message;
         return [this.runDelta()];
       case 'backend':
-        this.run.backends.push(`${e.step}: ${e.name} (${e.package}, ${e.workers} worker${e.workers === 1 ? '' : 's'})`);
+        this.run.backends.push(`${e.step}: ${backendLine(e)}`);
         return [this.runDelta()];
       case 'log':
         return [this.log(e.level, e.message)];

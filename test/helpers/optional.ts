@@ -1,6 +1,6 @@
 /**
  * Whether a test may use an optional package, decided apart from the code under test
- * (src/model/optional.ts), so that a loader that wrongly reports a package missing
+ * (src/model/engines/optional.ts), so that a loader that wrongly reports a package missing
  * fails the tests instead of skipping them: the package must resolve from here, and
  * UNETFLOW_WITHOUT must not name it.
  */
@@ -40,7 +40,7 @@ export function lavapipeInstalled(icd = LAVAPIPE_ICD): boolean {
 
 /**
  * node:test's `skip` option for a test that needs a WebGPU adapter, decided with Dawn
- * directly (not through src/model/webgpu.ts): it skips, saying why, only where the
+ * directly (not through src/model/engines/webgpu.ts): it skips, saying why, only where the
  * packages are missing, or where Dawn finds no adapter and no usable lavapipe is
  * installed. Where lavapipe is installed the test runs, so that a lost adapter fails
  * it instead of skipping the GPU path silently.

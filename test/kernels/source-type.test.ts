@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { makeImage } from '../../src/image/image.js';
 import { warp, zeroField } from '../../src/kernels/elastic.js';
 import { crop, mirrorPad, unpad } from '../../src/kernels/mirror.js';
-import { mirroredCrop } from '../../src/model/training-tiles.js';
+import { mirroredCrop } from '../../src/model/training/tiles.js';
 
 const image = makeImage(6, 5, 1, 'float32', Float32Array.from({ length: 30 }, (_, i) => i * 1000 - 9000), 'int16');
 const margins = { top: 2, bottom: 1, left: 3, right: 2 };

@@ -1,6 +1,6 @@
 /** A small synthetic segmentation problem for model tests: bright discs on a noisy background. */
 import { createRng } from '../../src/random.js';
-import type { Batch } from '../../src/model/trainer.js';
+import type { Batch } from '../../src/model/training/trainer.js';
 
 /** `count` tiles of `input` px with labels at the centred `output` px. */
 export function discBatch(count: number, input: number, output: number, seed = 1): Batch {

@@ -10,13 +10,13 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { useBackend } from '../../src/model/backend.js';
+import { useBackend } from '../../src/model/engines/choice.js';
 import { exportUNet, INPUT_NAME, OUTPUT_NAME } from '../../src/model/onnx/export.js';
-import { loadOnnxRuntime, sessionOptions } from '../../src/model/onnx/runtime.js';
-import { predictProbabilities } from '../../src/model/predictor.js';
-import { Trainer, type Batch } from '../../src/model/trainer.js';
-import { sizeMap } from '../../src/model/geometry.js';
-import { UNet, unetConfig, weightSpecs } from '../../src/model/unet.js';
+import { loadOnnxRuntime, sessionOptions } from '../../src/model/engines/onnxruntime.js';
+import { predictProbabilities } from '../../src/model/inference/predict.js';
+import { Trainer, type Batch } from '../../src/model/training/trainer.js';
+import { sizeMap } from '../../src/model/network/geometry.js';
+import { UNet, unetConfig, weightSpecs } from '../../src/model/network/unet.js';
 import { needs } from '../helpers/optional.js';
 import { maxDifference } from './onnx/helpers.js';
 
@@ -113,7 +113,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
     await useBackend(backend);
     const net = goldenNetwork();
     try {
-      const d = maxDifference(predictProbabilities(net, input, golden.batch, golden.inputSize), probabilities);
+      const d = maxDifference(await predictProbabilities(net, input, golden.batch, golden.inputSize), probabilities);
       t.diagnostic(`max difference ${d.toExponential(2)}`);
       assert.ok(d <= PROBABILITY_TOLERANCE, `max difference ${d}`);
     } finally {
@@ -144,7 +144,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
     try {
       // Compared as changes from the initial weights: the second step is where momentum shows.
       for (const key of ['afterOneStep', 'afterTwoSteps'] as const) {
-        trainer.trainStep(batch);
+        await trainer.trainStep(batch);
         const after = trainer.weightArrays();
         checkParameters(t, key, STEP_TOLERANCE, (p) =>
           relativeDifference(difference(after.get(p.name)!, initial.get(p.name)!), difference(floats(p[key]), initial.get(p.name)!)),

@@ -4,10 +4,10 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { useBackend } from '../../src/model/backend.js';
+import { useBackend } from '../../src/model/engines/choice.js';
 import { checkModelDir, defaultMetadata, geometryOfModel, loadModel, readMetadata, saveModel } from '../../src/model/store.js';
-import { Trainer } from '../../src/model/trainer.js';
-import { UNet } from '../../src/model/unet.js';
+import { Trainer } from '../../src/model/training/trainer.js';
+import { UNet } from '../../src/model/network/unet.js';
 import { discBatch } from './helpers.js';
 
 const tiny = { depth: 2, baseFilters: 4, classes: 2, inputChannels: 1 } as const;
@@ -26,7 +26,7 @@ test('save then load gives identical predictions, metadata and optimiser state',
   await withDir(async (dir) => {
     const net = UNet.create(tiny, 11);
     const trainer = new Trainer(net, { optimizer: { kind: 'sgd', learningRate: 0.01 } });
-    trainer.trainStep(discBatch(1, 44, 4, 2)); // move off the initial weights and create momentum
+    await trainer.trainStep(discBatch(1, 44, 4, 2)); // move off the initial weights and create momentum
     const metadata = defaultMetadata(net.config, { provenance: { step: trainer.step } });
     await saveModel(join(dir, 'm'), net, metadata, await trainer.optimizerState());
     const loaded = await loadModel(join(dir, 'm'));

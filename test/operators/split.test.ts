@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { firstValueFrom, from, toArray } from 'rxjs';
 import { makeImage } from '../../src/image/image.js';
-import { heldOutRegions, recomputedNormalisation } from '../../src/model/finetune-split.js';
+import { heldOutRegions, recomputedNormalisation } from '../../src/model/training/finetune-split.js';
 import type { Sample } from '../../src/sample.js';
 import { split } from '../../operators/split.js';
 

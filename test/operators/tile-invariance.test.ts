@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { from, lastValueFrom, map } from 'rxjs';
+import { concatMap, from, lastValueFrom } from 'rxjs';
 import { makeImage } from '../../src/image/image.js';
 import type { TileGeometry } from '../../src/kernels/tiling.js';
-import { useBackend } from '../../src/model/backend.js';
-import { validSizes } from '../../src/model/geometry.js';
-import { predictProbabilities } from '../../src/model/predictor.js';
-import { UNet, type UNetConfig } from '../../src/model/unet.js';
+import { useBackend } from '../../src/model/engines/choice.js';
+import { validSizes } from '../../src/model/network/geometry.js';
+import { predictProbabilities } from '../../src/model/inference/predict.js';
+import { UNet, type UNetConfig } from '../../src/model/network/unet.js';
 import { createRng } from '../../src/random.js';
 import type { Sample } from '../../src/sample.js';
 import { mirror } from '../../operators/mirror.js';
@@ -35,9 +35,9 @@ function noise(width: number, height: number, seed: number): Sample {
 
 /** mirror -> tile -> the network on each tile -> stitch, with `geometry`. */
 async function probabilities(net: UNet, sample: Sample, geometry: Record<string, unknown>): Promise<Float32Array> {
-  const predict = map((t: Sample) => {
+  const predict = concatMap(async (t: Sample) => {
     const size = t.image.width;
-    const p = predictProbabilities(net, t.image.data as Float32Array, 1, size);
+    const p = await predictProbabilities(net, t.image.data as Float32Array, 1, size);
     const out = net.sizeMap(size).output;
     return { ...t, probabilities: makeImage(out, out, net.config.classes, 'float32', p) };
   });
@@ -72,13 +72,13 @@ test('a valid network gives every pixel the same probabilities whatever the tile
 });
 
 /** The same through the kernels, for a geometry `tile` would not build (no alignment). */
-function kernelProbabilities(net: UNet, sample: Sample, geometry: TileGeometry): Float32Array {
+async function kernelProbabilities(net: UNet, sample: Sample, geometry: TileGeometry): Promise<Float32Array> {
   const grid = tileGrid(sample.image.height, sample.image.width, geometry);
   const stitcher = createStitcher(grid, net.config.classes, 'float32');
   for (let index = 0; index < grid.count; index++) {
     const [y, x] = [grid.rows[Math.floor(index / grid.cols.length)], grid.cols[index % grid.cols.length]];
     const cut = cropMirrored(sample.image, { y: y - grid.padding.top, x: x - grid.padding.left, width: grid.inputSize, height: grid.inputSize });
-    const p = predictProbabilities(net, cut.data as Float32Array, 1, grid.inputSize);
+    const p = await predictProbabilities(net, cut.data as Float32Array, 1, grid.inputSize);
     stitcher.add(index, makeImage(grid.outputSize, grid.outputSize, net.config.classes, 'float32', p));
   }
   return stitcher.result().data as Float32Array;
@@ -90,8 +90,8 @@ test('tiles off the pooling grid (abutting, the last shifted back) change the pr
     const reference = await probabilities(net, sample, { input: 164, output: 76 });
     // Depth 3 pools on an 8 px grid; 20 px outputs abut at 0, 20, 40 and 50: four different grid phases.
     const unaligned: TileGeometry = { kind: 'valid', input: 108, output: 20 };
-    assert.ok(maxDifference(kernelProbabilities(net, sample, unaligned), reference) > 1e-3);
-    assert.ok(maxDifference(kernelProbabilities(net, sample, { ...unaligned, align: 8 }), reference) < 1e-5);
+    assert.ok(maxDifference(await kernelProbabilities(net, sample, unaligned), reference) > 1e-3);
+    assert.ok(maxDifference(await kernelProbabilities(net, sample, { ...unaligned, align: 8 }), reference) < 1e-5);
   });
 });
 

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { firstValueFrom, from, toArray } from 'rxjs';
 import * as tf from '@tensorflow/tfjs';
 import { makeImage } from '../../src/image/image.js';
-import { useBackend } from '../../src/model/backend.js';
+import { useBackend } from '../../src/model/engines/choice.js';
 import { loadModel } from '../../src/model/store.js';
-import { predictProbabilities } from '../../src/model/predictor.js';
-import type { UNet } from '../../src/model/unet.js';
+import { predictProbabilities } from '../../src/model/inference/predict.js';
+import type { UNet } from '../../src/model/network/unet.js';
 import { writeImage } from '../../src/io/write.js';
 import type { RunEvent } from '../../src/events.js';
 import type { Sample } from '../../src/sample.js';
@@ -102,7 +102,7 @@ test('training over two workers takes the same steps as in one thread, checkpoin
  * pass of the network (mirrored by the margin, numpy's 'reflect'), then argmax, pixel error,
  * foreground IoU and the mean -log p(true class), averaged over the images.
  */
-function scoreDirectly(model: UNet, images: { data: Float32Array; labels: Int32Array }[], size: number) {
+async function scoreDirectly(model: UNet, images: { data: Float32Array; labels: Int32Array }[], size: number) {
   const margin = 20; // depth 2: (60 - 20) / 2
   const input = size + 2 * margin;
   assert.equal(model.sizeMap(input).output, size, 'one pass covers the whole image');
@@ -112,7 +112,7 @@ function scoreDirectly(model: UNet, images: { data: Float32Array; labels: Int32A
   let loss = 0;
   for (const { data, labels } of images) {
     const padded = Float32Array.from({ length: input * input }, (_, i) => data[reflect(Math.floor(i / input) - margin) * size + reflect((i % input) - margin)]);
-    const p = predictProbabilities(model, padded, 1, input);
+    const p = await predictProbabilities(model, padded, 1, input);
     let wrong = 0;
     let both = 0;
     let either = 0;
@@ -163,7 +163,7 @@ test('validation every N steps emits the pixel error, IoU and loss of the held-o
       assert.equal(v.length, 1);
       const e = v[0];
       const loaded = await loadModel(model);
-      const expected = scoreDirectly(loaded.model, held, size);
+      const expected = await scoreDirectly(loaded.model, held, size);
       loaded.model.dispose();
       assert.equal(e.step, loaded.metadata.provenance?.step);
       // Equal when measured; the bounds allow the rounding of differently batched convolutions

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { firstValueFrom, from, toArray } from 'rxjs';
 import * as tf from '@tensorflow/tfjs';
 import { makeImage } from '../../src/image/image.js';
-import { useBackend } from '../../src/model/backend.js';
-import { predictProbabilities } from '../../src/model/predictor.js';
+import { useBackend } from '../../src/model/engines/choice.js';
+import { predictProbabilities } from '../../src/model/inference/predict.js';
 import { defaultMetadata, geometryOfModel, saveModel, type ModelMetadata } from '../../src/model/store.js';
-import { UNet } from '../../src/model/unet.js';
+import { UNet } from '../../src/model/network/unet.js';
 import { createRng } from '../../src/random.js';
 import type { SampleError } from '../../src/errors.js';
 import type { Sample } from '../../src/sample.js';
@@ -114,9 +114,9 @@ test('dihedral test-time augmentation commutes with transposing the input', asyn
   const x = Float32Array.from(noise('x', 44, 44, 4).image.data, (v) => v / 255);
   const xt = new Float32Array(x.length);
   for (let y = 0; y < 44; y++) for (let c = 0; c < 44; c++) xt[c * 44 + y] = x[y * 44 + c];
-  const p = predictProbabilities(net, x, 1, 44, 'dihedral');
-  const pt = predictProbabilities(net, xt, 1, 44, 'dihedral');
-  const plain = predictProbabilities(net, x, 1, 44, 'none');
+  const p = await predictProbabilities(net, x, 1, 44, 'dihedral');
+  const pt = await predictProbabilities(net, xt, 1, 44, 'dihedral');
+  const plain = await predictProbabilities(net, x, 1, 44, 'none');
   let differs = false;
   for (let y = 0; y < 4; y++) {
     for (let c = 0; c < 4; c++) {

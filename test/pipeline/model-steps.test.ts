@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { tap } from 'rxjs';
 import { runPipeline } from '../../src/pipeline/run.js';
 import { defaultMetadata, saveModel } from '../../src/model/store.js';
-import { UNet } from '../../src/model/unet.js';
-import { useBackend } from '../../src/model/backend.js';
+import { UNet } from '../../src/model/network/unet.js';
+import { useBackend } from '../../src/model/engines/choice.js';
 import { collect, ofType, tempDir, writePng } from '../helpers/files.js';
 import type { RunEvent } from '../../src/events.js';
 

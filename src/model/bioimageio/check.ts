@@ -7,7 +7,7 @@
  * axes. Also which tools run which of its weights.
  */
 import { npyToFloat32, readNpy } from '../../io/npy.js';
-import type { OnnxRuntime } from '../onnx/runtime.js';
+import type { OnnxRuntime } from '../engines/onnxruntime.js';
 import { sizeGrid, validInputs } from './axes.js';
 import { consumers } from './consumers.js';
 import { describedFiles, sha256, type Package } from './package.js';

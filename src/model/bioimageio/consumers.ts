@@ -1,7 +1,7 @@
 /**
- * Which tools run which weight formats of a bioimage.io package (researched
- * 2026-11-29, ../shared/data/bioimageio/README.md). deepImageJ and Icy go through
- * JDLL, whose ONNX Runtime reads opsets up to 18.
+ * Which tools run which weight formats of a bioimage.io package, as their
+ * documentation says (as of November 2026). deepImageJ and Icy go through JDLL, whose
+ * ONNX Runtime reads opsets up to 18.
  */
 import type { Rdf, WeightFormat } from './rdf.js';
 

@@ -1,7 +1,7 @@
 /**
  * The parts of a bioimage.io model description (`rdf.yaml` / `bioimageio.yaml`, format
  * 0.5.x) that unetflow reads, as io-ts codecs. Fields it does not use pass through
- * unchecked: the spec's JSON schema (../shared/data/bioimageio) is the full contract,
+ * unchecked: the spec's JSON schema (bioimage.io's spec-bioimage-io) is the full contract,
  * these codecs are what running a package relies on. Defaults are the spec's.
  */
 import * as t from 'io-ts';

@@ -1,11 +1,10 @@
 /**
  * A package's ONNX weights in an ONNX Runtime session, with its pre- and
  * postprocessing around it: tensors in, tensors out, in the package's axis order.
- * Packages run on ONNX Runtime only (the formats tfjs could run, tensorflow_js, are
- * not what the zoo ships); without onnxruntime-node installed it is a clear error.
+ * Packages run on ONNX Runtime only (engines/choice.ts's usePackageBackend says why).
  */
-import { loadOnnxRuntime, sessionOptions, type OnnxRuntime, type OrtSession } from '../onnx/runtime.js';
-import { PackageMissing } from '../optional.js';
+import { usePackageBackend } from '../engines/choice.js';
+import { sessionOptions, type OnnxRuntime, type OrtSession } from '../engines/onnxruntime.js';
 import { planarTensors } from './axes.js';
 import { readChecked, type Package } from './package.js';
 import { applyProcessing, type NamedTensor, type Transform } from './processing.js';
@@ -37,12 +36,13 @@ export function onnxWeights(pkg: Package): Uint8Array {
 
 /**
  * Opens the package's ONNX weights in ONNX Runtime with `threads` threads.
- * @param ort the runtime, loaded here when not given (a clear error without it)
+ * @param ort the runtime, or what loads it once the weights are found; loaded here when
+ *   not given (a clear error without it)
  */
-export async function openPackageSession(pkg: Package, threads: number, ort?: OnnxRuntime): Promise<PackageSession> {
+export async function openPackageSession(pkg: Package, threads: number, ort?: OnnxRuntime | (() => Promise<OnnxRuntime>)): Promise<PackageSession> {
   const { input, output } = planarTensors(pkg.rdf, pkg.where);
   const bytes = onnxWeights(pkg);
-  const runtime = ort ?? (await loadRuntime(pkg.where));
+  const runtime = typeof ort === 'function' ? await ort() : (ort ?? (await usePackageBackend(pkg.where)).onnxruntime);
   let session: OrtSession;
   try {
     session = await runtime.createSession(bytes, sessionOptions(threads));
@@ -79,13 +79,4 @@ export async function predictSample(session: PackageSession, x: NamedTensor, pre
   const pre = preprocess ? preprocess(x) : applyProcessing(input.preprocessing ?? [], x, `${pkg.where}: ${tensorId(input, 'input')}.preprocessing`);
   const raw = await session.run(pre);
   return applyProcessing(output.postprocessing ?? [], raw, `${pkg.where}: ${tensorId(output, 'output')}.postprocessing`);
-}
-
-async function loadRuntime(where: string): Promise<OnnxRuntime> {
-  try {
-    return await loadOnnxRuntime();
-  } catch (error) {
-    const why = error instanceof PackageMissing ? error.reason : (error as Error).message;
-    throw new Error(`${where}: running a bioimage.io package needs ONNX Runtime (onnxruntime-node: ${why}); install it with \`ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node\``, { cause: error });
-  }
 }

@@ -1,5 +1,5 @@
 /**
- * Our U-Net (src/model/unet.ts) as an ONNX model for inference: the same layers, in
+ * Our U-Net (src/model/network/unet.ts) as an ONNX model for inference: the same layers, in
  * ONNX's NCHW layout, ending in a softmax over the class channels. Dropout is the
  * identity at inference and is left out.
  *
@@ -9,8 +9,8 @@
  * (every size along the network is affine in the bottom size with the same slope for
  * a skip and the up-convolution it meets), so each is a Slice with constant margins.
  */
-import { validSizes } from '../geometry.js';
-import { weightSpecs, type UNetConfig } from '../unet.js';
+import { validSizes } from '../network/geometry.js';
+import { weightSpecs, type UNetConfig } from '../network/unet.js';
 import { floatTensor, floatValueInfo, int64Tensor, model, node, type Graph } from './messages.js';
 import type { Message } from './protobuf.js';
 

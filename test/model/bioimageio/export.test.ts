@@ -25,9 +25,9 @@ import { exportPackage } from '../../../src/model/bioimageio/export.js';
 import { openPackage } from '../../../src/model/bioimageio/package.js';
 import { brokenRules } from '../../../src/model/bioimageio/rules.js';
 import { loadPackageTfjs } from '../../../src/model/bioimageio/tfjs.js';
-import { useBackend } from '../../../src/model/backend.js';
+import { useBackend } from '../../../src/model/engines/choice.js';
 import { defaultMetadata, loadModel, saveModel } from '../../../src/model/store.js';
-import { UNet } from '../../../src/model/unet.js';
+import { UNet } from '../../../src/model/network/unet.js';
 import { needs } from '../../helpers/optional.js';
 
 const MODEL = 'models/isbi2012-em';

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBackend } from '../../../src/model/backend.js';
+import { useBackend } from '../../../src/model/engines/choice.js';
 import { cropMargins, exportUNet, INPUT_NAME, OUTPUT_NAME } from '../../../src/model/onnx/export.js';
-import { loadOnnxRuntime, sessionOptions } from '../../../src/model/onnx/runtime.js';
-import { predictProbabilities } from '../../../src/model/predictor.js';
-import { UNet, unetConfig, type UNetConfig } from '../../../src/model/unet.js';
+import { loadOnnxRuntime, sessionOptions } from '../../../src/model/engines/onnxruntime.js';
+import { predictProbabilities } from '../../../src/model/inference/predict.js';
+import { UNet, unetConfig, type UNetConfig } from '../../../src/model/network/unet.js';
 import { createRng } from '../../../src/random.js';
 import { needs } from '../../helpers/optional.js';
 import { maxDifference, network } from './helpers.js';
@@ -45,7 +45,7 @@ test('the exported model gives the tfjs probabilities, valid and same padding, d
         const out = net.sizeMap(size).output;
         const rng = createRng(size);
         const x = Float32Array.from({ length: 2 * size * size * 2 }, () => rng.next());
-        const expected = predictProbabilities(net, x, 2, size);
+        const expected = await predictProbabilities(net, x, 2, size);
         const result = await session.run({ [INPUT_NAME]: ort.floatTensor(nhwcToNchw(x, 2, size, size, 2), [2, 2, size, size]) });
         assert.deepEqual(result[OUTPUT_NAME].dims, [2, 3, out, out]);
         const got = nhwcToNchw(expected, 2, out, out, 3); // compare in ONNX's layout

@@ -1,7 +1,7 @@
 /** Shared by the ONNX tests: a network whose biases show when misplaced, and the largest difference. */
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { UNet, type UNetConfig } from '../../../src/model/unet.js';
+import { UNet, type UNetConfig } from '../../../src/model/network/unet.js';
 import { createRng } from '../../../src/random.js';
 
 /** A small network with non-zero biases (He initialisation leaves them zero), so that misplaced biases show. */
