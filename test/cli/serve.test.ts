@@ -23,24 +23,35 @@ async function project() {
   return dir;
 }
 
+/** Waits for `ready` to hold, looking every 100 ms; a busy machine gets a minute before the test fails saying what it waited for. */
+async function until<T>(what: string, ready: () => Promise<T | undefined>): Promise<T> {
+  for (const end = Date.now() + 60_000; Date.now() < end; await pause()) {
+    const value = await ready();
+    if (value !== undefined) return value;
+  }
+  throw new Error(`gave up waiting, after a minute, for ${what}`);
+}
+
 /** Runs `pipeline` (a watch) until its ledger holds a line per input, then stops it with SIGINT. */
 async function recordBoth(pipeline: string, ledger: string): Promise<void> {
   const r = spawn(process.execPath, [BIN, 'run', pipeline], { stdio: 'ignore' });
   const exited = new Promise((ok) => r.once('exit', ok));
-  while (((await readFile(ledger, 'utf8').catch(() => '')).match(/\n/g) ?? []).length < 2) await pause();
-  r.kill('SIGINT');
-  await exited;
+  try {
+    await until('two lines in the ledger', async () => (((await readFile(ledger, 'utf8').catch(() => '')).match(/\n/g) ?? []).length >= 2 ? true : undefined));
+  } finally {
+    r.kill('SIGINT');
+    await exited;
+  }
 }
 
 type Page = { total: number; rows: { file: string; status: string; seconds?: number; links: Record<string, string>; reportLink?: string }[] };
 
 /** The first page of the file table once it holds `rows` rows. */
-async function pageWith(url: string, rows: number, headers: Record<string, string> = {}): Promise<Page> {
-  for (;;) {
+function pageWith(url: string, rows: number, headers: Record<string, string> = {}): Promise<Page> {
+  return until(`${rows} rows on the page`, async () => {
     const page = (await (await fetch(`${url}api/files`, { headers })).json()) as Page;
-    if (page.total >= rows) return page;
-    await pause();
-  }
+    return page.total >= rows ? page : undefined;
+  });
 }
 
 const pause = () => new Promise((ok) => setTimeout(ok, 100));
