@@ -15,12 +15,31 @@ function showMetrics(m: SegmentationMetrics): string {
   return `pixel error ${m.pixelError.toFixed(4)}, Rand error ${m.randError.toFixed(4)}, warping error ${m.warpingError.toFixed(4)}, IoU ${m.iou.toFixed(4)}`;
 }
 
-/** Paths as a person typed them: relative to the working folder when that is shorter. */
+/** Paths as a person typed them: relative to the working folder when that is shorter; control characters escaped. */
 function show(path: string): string {
-  if (!isAbsolute(path)) return path;
+  if (!isAbsolute(path)) return printable(path);
   const rel = relative(process.cwd(), path);
-  return rel.length < path.length ? rel : path;
+  return printable(rel.length < path.length ? rel : path);
 }
+
+/**
+ * Control characters (C0, DEL, C1) and the bidirectional overrides written as escapes
+ * (`\n`, `\x1b`, `\u{202e}`): file names come from whoever writes into the watched
+ * folder, and an escape sequence in one must not reach the terminal, nor a newline fake
+ * a line of the log. `lines` keeps line breaks, for messages made of several lines (a
+ * pipeline file's problems, one per line). --json writes names exactly.
+ */
+export function printable(text: string, lines = false): string {
+  return text.replace(lines ? UNPRINTABLE_BUT_NEWLINE : UNPRINTABLE, (c) => {
+    const code = c.codePointAt(0)!;
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
+  });
+}
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const UNPRINTABLE_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 export interface Renderer {
   event(e: RunEvent): void;
@@ -39,13 +58,13 @@ export function stderrLine(e: RunEvent): string | undefined {
     case 'backend':
       return `${e.step}: backend ${backendLine(e)}${e.skipped.length ? `; skipped ${e.skipped.join(', ')}` : ''}`;
     case 'log':
-      return `${e.level === 'warn' ? 'warning: ' : ''}${e.message}`;
+      return `${e.level === 'warn' ? 'warning: ' : ''}${printable(e.message)}`;
     case 'file-failed':
-      return `FAILED  ${e.message}${e.failures ? ` (and ${e.failures - 1} more)` : ''}${e.report ? ` (report: ${show(e.report)})` : ''}${e.worker ? ` [${e.worker}]` : ''}`;
+      return `FAILED  ${printable(e.message)}${e.failures ? ` (and ${e.failures - 1} more)` : ''}${e.report ? ` (report: ${show(e.report)})` : ''}${e.worker ? ` [${printable(e.worker)}]` : ''}`;
     case 'stats':
-      return e.hints?.map((h) => `hint: ${h}`).join('\n') || undefined;
+      return e.hints?.map((h) => `hint: ${printable(h)}`).join('\n') || undefined;
     case 'run-failed':
-      return e.message;
+      return printable(e.message, true);
     default:
       return undefined;
   }
@@ -95,14 +114,14 @@ export function textRenderer({ out, err }: Streams): Renderer {
         case 'started':
           total = e.total;
           watch = e.watch;
-          line(err, `${e.pipeline}: ${e.watch ? 'watching for files' : `${e.total ?? '?'} file(s)`} (${e.file})`);
+          line(err, `${printable(e.pipeline)}: ${e.watch ? 'watching for files' : `${e.total ?? '?'} file(s)`} (${show(e.file)})`);
           break;
         case 'file-done':
           done++;
           seconds += e.seconds;
           if (!bar || watch || e.metrics) {
             const outputs = Object.keys(e.outputs).length ? ' -> ' + Object.values(e.outputs).map(show).join(', ') : '';
-            line(out, `done    ${show(e.file)} (${e.seconds.toFixed(2)} s${e.worker ? ` on ${e.worker}` : ''})${outputs}${e.metrics ? `\n        ${showMetrics(e.metrics)}` : ''}`);
+            line(out, `done    ${show(e.file)} (${e.seconds.toFixed(2)} s${e.worker ? ` on ${printable(e.worker)}` : ''})${outputs}${e.metrics ? `\n        ${showMetrics(e.metrics)}` : ''}`);
           } else drawBar();
           break;
         case 'file-failed':

@@ -15,6 +15,7 @@ import { isLoopback, maskToken } from '../serve/access.js';
 import { ledgerEvents, locateLedger } from '../serve/ledger-source.js';
 import { startLiveServer, type LiveServer } from '../serve/server.js';
 import type { ServeEvent } from '../serve/state.js';
+import { printable } from './render.js';
 
 export interface ServeFlags {
   /** `--serve` alone: true; `--serve 9000`: the port. */
@@ -103,7 +104,7 @@ async function open(events: Observable<ServeEvent>, roots: string[], flags: Serv
     host,
     port: flags.serve === true || flags.serve === undefined ? DEFAULT_PORT : flags.serve,
     ...(token ? { token } : {}),
-    onError: (error) => err.write(`live page: ${messageOf(error)} (the run goes on)\n`),
+    onError: (error) => err.write(`live page: ${printable(messageOf(error))} (the run goes on)\n`),
   });
   err.write(`live page: ${server.url}${token ? ` (token required: add ?token=<the token> once; token ${maskToken(token)})` : ''}\n`);
   if (!isLoopback(host) && !token) {

@@ -24,6 +24,9 @@ export interface EncodeOptions {
   pixelSize?: PixelSize;
 }
 
+/** The largest side a baseline JPEG records (16-bit dimensions). */
+const JPEG_MAX_SIDE = 65535;
+
 export const extensionOf: Record<ImageFormat, string> = { png: 'png', tiff: 'tif', 'ome-tiff': 'ome.tif', jpeg: 'jpg' };
 
 /** Encodes one image, or several pages (TIFF only). */
@@ -45,9 +48,15 @@ export async function encodeImage(
     throw new RangeError(`${format.toUpperCase()} holds 1, 3 or 4 channels, got ${image.channels}: save as TIFF`);
   }
   if (format === 'jpeg' && image.dtype !== 'uint8') throw new TypeError('JPEG holds 8-bit data only: save as PNG or TIFF');
-  // sharp takes the sample depth from the typed array's class.
+  if (format === 'jpeg' && Math.max(image.width, image.height) > JPEG_MAX_SIDE) {
+    throw new RangeError(`JPEG holds at most ${JPEG_MAX_SIDE} px a side, the image is ${image.width}x${image.height}: save as PNG or TIFF`);
+  }
+  // sharp takes the sample depth from the typed array's class. Its pixel limit (268
+  // megapixels by default) guards against decoding a hostile file; these are pixels the
+  // run made itself and holds already, which PNG can take up to 2^31 - 1 px a side.
   const input = sharp(image.data, {
     raw: { width: image.width, height: image.height, channels: image.channels as 1 | 3 | 4 },
+    limitInputPixels: false,
   });
   const space = image.channels === 1 ? (image.dtype === 'uint16' ? 'grey16' : 'b-w') : image.dtype === 'uint16' ? 'rgb16' : 'srgb';
   const coloured = input.toColourspace(space);

@@ -95,7 +95,9 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
   return new Observable<RunEvent>((subscriber) => {
     const stop = new AbortController();
     const onOuterAbort = () => stop.abort();
-    options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    // A signal that came while the caller was still starting (reading the file) counts too.
+    if (options.signal?.aborted) stop.abort();
+    else options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     const backends: Extract<RunEvent, { type: 'backend' }>[] = [];
     // `started` comes first: what is said while starting waits for it.
     const early: RunEvent[] = [];

@@ -1,9 +1,10 @@
 /**
  * Which files the live page may serve: only regular files inside the run's output
- * folders, named in URLs as `<root index>/<path below it>`. Anything else (`..`, an
- * encoded `..`, a backslash, a dot-file such as the ledger's lock, a symbolic link that
- * leads out of the folder, a folder) is simply not found: the server answers 404 and
- * says no more.
+ * folders that the run itself names (its outputs and error reports, `allowed`), named in
+ * URLs as `<root index>/<path below it>`. Anything else (another file in the folder, such
+ * as a pipeline file or an input kept beside the outputs, `..`, an encoded `..`, a
+ * backslash, a dot-file such as the ledger's lock, a symbolic link that leads out of the
+ * folder, a folder) is simply not found: the server answers 404 and says no more.
  */
 import { realpath, stat } from 'node:fs/promises';
 import { relative, resolve, sep } from 'node:path';
@@ -18,7 +19,12 @@ export class ServedFolders {
   /** The folders as given, resolved; their real paths are looked up on first use (a watch run may create them later). */
   readonly roots: readonly string[];
 
-  constructor(roots: readonly string[]) {
+  /**
+   * @param allowed whether a file inside a root (its absolute path, as the run names it,
+   *   links not followed) is one the run wrote; the live server lets through only the
+   *   paths its rows name. @default every file
+   */
+  constructor(roots: readonly string[], private readonly allowed: (path: string) => boolean = () => true) {
     this.roots = [...new Set(roots.map((r) => resolve(r)))];
   }
 
@@ -54,7 +60,7 @@ export class ServedFolders {
       segments.push(segment);
     }
     const candidate = resolve(root, ...segments);
-    if (!candidate.startsWith(root + sep)) return undefined;
+    if (!candidate.startsWith(root + sep) || !this.allowed(candidate)) return undefined;
     try {
       // Symbolic links are followed only when they stay inside the folder's real path.
       const [realRoot, real] = await Promise.all([realpath(root), realpath(candidate)]);

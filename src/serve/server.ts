@@ -19,7 +19,7 @@ import { RunState, type Delta, type FileRow, type GalleryItem, type ServeEvent, 
 import { Thumbnails, type ThumbnailOptions } from './thumbnails.js';
 
 export interface LiveOptions {
-  /** Folders whose files the page may link to: the run's output folders. */
+  /** Folders whose files the page may link to: the run's output folders. Of their files, only those the run's rows name (outputs, error reports) are served. */
   readonly roots: readonly string[];
   /** @default 127.0.0.1 */
   readonly host?: string;
@@ -51,7 +51,8 @@ type PageRow = FileRow & { links: Record<string, string>; reportLink?: string };
 /** Starts the server on its port, then follows `events`. Rejects when the port cannot be had. */
 export async function startLiveServer(events: Observable<ServeEvent>, options: LiveOptions): Promise<LiveServer> {
   const state = new RunState(options.limits);
-  const folders = new ServedFolders(options.roots);
+  // Only what the rows name: an output folder may also hold a pipeline file, inputs or a ledger kept beside them.
+  const folders = new ServedFolders(options.roots, (path) => state.names(path));
   const thumbnails = new Thumbnails(options.thumbnails);
   const link = (path: string) => folders.urlPath(path);
   const present = (row: FileRow): PageRow => {

@@ -148,6 +148,8 @@ export class RunState {
   /** Where the table starts in `rows`: rows before it were evicted but not yet compacted away. */
   private head = 0;
   private readonly byFile = new Map<string, FileRow>();
+  /** The output and report paths the table's rows name, each with the number of rows naming it. */
+  private readonly named = new Map<string, number>();
   private readonly counts: Counts = { done: 0, failed: 0, sameContent: 0, rows: 0, evicted: 0 };
   private readonly gallery: GalleryItem[] = [];
   private readonly buckets: TimeBucket[] = [];
@@ -226,6 +228,11 @@ export class RunState {
     }
   }
 
+  /** Whether a row of the table names `path` (absolute) as an output or an error report: the only files the page serves. */
+  names(path: string): boolean {
+    return this.named.has(path);
+  }
+
   /** The page's starting point: everything but the table, whose pages come from `page`. */
   snapshot(): Snapshot {
     return {
@@ -270,6 +277,7 @@ export class RunState {
     this.rows.push(row);
     this.counts.rows++;
     this.tally(row, +1);
+    this.name(row, +1);
     if (this.counts.rows > this.limits.maxRows) this.evictOldest();
 
     const deltas: Delta[] = [];
@@ -290,6 +298,14 @@ export class RunState {
     return deltas;
   }
 
+  private name(row: FileRow, by: 1 | -1): void {
+    for (const path of [...Object.values(row.outputs), ...(row.report ? [row.report] : [])]) {
+      const count = (this.named.get(path) ?? 0) + by;
+      if (count > 0) this.named.set(path, count);
+      else this.named.delete(path);
+    }
+  }
+
   private tally(row: FileRow, by: 1 | -1): void {
     if (row.status === 'done') this.counts.done += by;
     else if (row.status === 'failed') this.counts.failed += by;
@@ -303,6 +319,7 @@ export class RunState {
     this.rows.splice(i, 1);
     this.counts.rows--;
     this.tally(row, -1);
+    this.name(row, -1);
     const g = this.gallery.findIndex((item) => item.seq === row.seq);
     if (g >= 0) this.gallery.splice(g, 1);
   }
@@ -313,6 +330,7 @@ export class RunState {
     this.counts.rows--;
     this.counts.evicted++;
     this.tally(row, -1);
+    this.name(row, -1);
     // Compact now and then, so eviction stays O(1) amortised and the array does not grow.
     if (this.head > this.limits.maxRows / 2) {
       this.rows.splice(0, this.head);

@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { tempDir, writePng } from '../helpers/files.js';
 import { startLiveCli } from '../helpers/live-cli.js';
 
@@ -22,6 +22,39 @@ async function project() {
   await writeFile(join(dir, 'watch.yaml'), `version: 1\nname: w\nsource: { watch: { dir: in, stableMs: 100 } }\n${steps}`);
   return dir;
 }
+
+/** Waits for `ready` to hold, looking every 100 ms; a busy machine gets a minute before the test fails saying what it waited for. */
+async function until<T>(what: string, ready: () => Promise<T | undefined>): Promise<T> {
+  for (const end = Date.now() + 60_000; Date.now() < end; await pause()) {
+    const value = await ready();
+    if (value !== undefined) return value;
+  }
+  throw new Error(`gave up waiting, after a minute, for ${what}`);
+}
+
+/** Runs `pipeline` (a watch) until its ledger holds a line per input, then stops it with SIGINT. */
+async function recordBoth(pipeline: string, ledger: string): Promise<void> {
+  const r = spawn(process.execPath, [BIN, 'run', pipeline], { stdio: 'ignore' });
+  const exited = new Promise((ok) => r.once('exit', ok));
+  try {
+    await until('two lines in the ledger', async () => (((await readFile(ledger, 'utf8').catch(() => '')).match(/\n/g) ?? []).length >= 2 ? true : undefined));
+  } finally {
+    r.kill('SIGINT');
+    await exited;
+  }
+}
+
+type Page = { total: number; rows: { file: string; status: string; seconds?: number; links: Record<string, string>; reportLink?: string }[] };
+
+/** The first page of the file table once it holds `rows` rows. */
+function pageWith(url: string, rows: number, headers: Record<string, string> = {}): Promise<Page> {
+  return until(`${rows} rows on the page`, async () => {
+    const page = (await (await fetch(`${url}api/files`, { headers })).json()) as Page;
+    return page.total >= rows ? page : undefined;
+  });
+}
+
+const pause = () => new Promise((ok) => setTimeout(ok, 100));
 
 test('run --serve on a files source ends when the run ends, with the exit code it has without --serve', async () => {
   const dir = await project();
@@ -65,31 +98,33 @@ test('a token is never printed in full, and the page refuses requests without it
   assert.match(run.stderr(), /token required: add \?token=<the token> once; token co… \(28 characters\)/);
   assert.equal((await fetch(url)).status, 401);
   assert.equal((await fetch(`${url}api/files`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+  // Stopped once the run has ended both files (bad.png failed: exit 1), not while it may still be at them.
+  const page = await pageWith(url, 2, { authorization: `Bearer ${token}` });
+  assert.deepEqual(page.rows.map((row) => `${basename(row.file)} ${row.status}`).sort(), ['bad.png failed', 'good.png done']);
   run.child.kill('SIGINT');
-  assert.equal(await run.exit, 1);
+  assert.equal(await run.exit, 1, run.stderr());
   assert.ok(!run.stderr().includes(token), run.stderr());
 });
 
+
 test('serve --ledger shows a watch run\'s output folder from its ledger: rows with their seconds, failures with their report', async (t) => {
   const dir = await project();
-  const r = spawn(process.execPath, [BIN, 'run', join(dir, 'watch.yaml')], { stdio: 'ignore' });
   // The watch run has recorded both files once the ledger holds two lines; then it is stopped.
-  const ledger = join(dir, 'out', '.unetflow-ledger.jsonl');
-  while (((await readFile(ledger, 'utf8').catch(() => '')).match(/\n/g) ?? []).length < 2) await new Promise((ok) => setTimeout(ok, 100));
-  r.kill('SIGINT');
-  await new Promise((ok) => r.once('exit', ok));
+  await recordBoth(join(dir, 'watch.yaml'), join(dir, 'out', '.unetflow-ledger.jsonl'));
 
   const missing = cli(['serve', '--ledger', join(dir, 'in')]);
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /no \.unetflow-ledger\.jsonl in this folder/);
 
+  // Files in the output folder that the ledger does not name are not the run's outputs.
+  await writeFile(join(dir, 'out', 'notes.txt'), 'private');
+  await writeFile(join(dir, 'out', 'p.yaml'), 'version: 1\n');
+  await copyFile(join(dir, 'in', 'good.png'), join(dir, 'out', 'other.png'));
+
   const serve = startLiveCli(['serve', '--ledger', join(dir, 'out'), '--port', '0']);
   t.after(() => serve.child.kill('SIGKILL'));
   const url = await serve.url;
-  type Page = { total: number; rows: { file: string; status: string; seconds?: number; links: Record<string, string>; reportLink?: string }[] };
-  let page: Page;
-  do page = (await (await fetch(`${url}api/files`)).json()) as Page;
-  while (page.total < 2);
+  const page = await pageWith(url, 2);
   const byFile = Object.fromEntries(page.rows.map((row) => [row.file, row]));
   assert.equal(byFile['good.png'].status, 'done');
   assert.equal(typeof byFile['good.png'].seconds, 'number');
@@ -97,6 +132,31 @@ test('serve --ledger shows a watch run\'s output folder from its ledger: rows wi
   assert.equal(byFile['bad.png'].status, 'failed');
   const report = (await (await fetch(`${url}files/${byFile['bad.png'].reportLink}`)).json()) as { errors: { message: string }[] };
   assert.match(report.errors[0].message, /bad\.png: not a readable image/);
+  assert.equal((await fetch(`${url}files/0/good.image.png`)).status, 200);
+  for (const name of ['notes.txt', 'p.yaml', 'other.png']) {
+    assert.equal((await fetch(`${url}files/0/${name}`)).status, 404, name);
+    assert.equal((await fetch(`${url}thumbs/0/${name}`)).status, 404, name);
+  }
+  serve.child.kill('SIGINT');
+  assert.equal(await serve.exit, 0);
+});
+
+test('serve --ledger FILE with the ledger kept beside the pipeline serves the outputs its entries name, and neither the pipeline, the inputs nor the ledger', async (t) => {
+  const dir = await project();
+  const steps = 'steps:\n  - load: {}\n  - save: { dir: out, outputs: [image] }\n';
+  await writeFile(join(dir, 'beside.yaml'), `version: 1\nname: w\nsource: { watch: { dir: in, stableMs: 100, ledger: runs.jsonl } }\n${steps}`);
+  await recordBoth(join(dir, 'beside.yaml'), join(dir, 'runs.jsonl'));
+
+  const serve = startLiveCli(['serve', '--ledger', join(dir, 'runs.jsonl'), '--port', '0']);
+  t.after(() => serve.child.kill('SIGKILL'));
+  const url = await serve.url;
+  const good = (await pageWith(url, 2)).rows.find((row) => row.file === 'good.png');
+  assert.deepEqual(good?.links, { image: '0/out/good.image.png' });
+  assert.equal((await fetch(`${url}files/0/out/good.image.png`)).status, 200);
+  for (const path of ['beside.yaml', 'watch.yaml', 'runs.jsonl', 'in/good.png', 'in/bad.png']) {
+    assert.equal((await fetch(`${url}files/0/${path}`)).status, 404, path);
+    assert.equal((await fetch(`${url}thumbs/0/${path}`)).status, 404, path);
+  }
   serve.child.kill('SIGINT');
   assert.equal(await serve.exit, 0);
 });

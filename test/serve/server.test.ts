@@ -48,12 +48,15 @@ test('the page, its assets and uPlot are served by the package; nothing else by 
   for (const path of ['/assets/server.ts', '/assets/..%2fserver.ts', '/assets/constructor', '/nothing']) assert.equal((await get(server, path)).status, 404, path);
 });
 
-test('output files are served; /../ and encoded traversal give 404', async (t) => {
+test('output files the rows name are served; other files in the folder, /../ and encoded traversal give 404', async (t) => {
   const { server, events, out } = await setup();
   t.after(() => server.close());
   events.next({ type: 'file-done', id: 'a', file: '/in/a.png', seconds: 1, outputs: { overlay: join(out, 'a.overlay.png') } });
   const page = JSON.parse((await get(server, '/api/files')).body);
   assert.deepEqual(page.rows[0].links, { overlay: '0/a.overlay.png' });
+  // A file in the folder that no row names (a pipeline file, an input or another run's output kept there) is not served.
+  await writePng(join(out, 'b.overlay.png'), 2, 64);
+  for (const path of ['/files/0/b.overlay.png', '/thumbs/0/b.overlay.png']) assert.equal((await get(server, path)).status, 404, path);
   const file = await get(server, '/files/0/a.overlay.png');
   assert.deepEqual([file.status, file.headers['content-type']], [200, 'image/png']);
   const thumb = await get(server, '/thumbs/0/a.overlay.png');

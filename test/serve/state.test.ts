@@ -66,6 +66,19 @@ test('the table keeps at most maxRows rows, letting the oldest go, and says how 
   assert.deepEqual(state.snapshot().counts, { done: 10, failed: 0, sameContent: 0, rows: 10, evicted: 85 });
 });
 
+test('the paths the table names are its rows\' outputs and reports, and no longer those of rows replaced or let go', () => {
+  const state = new RunState({ maxRows: 2 });
+  state.apply(done('a'));
+  state.apply(failed('b'));
+  assert.deepEqual(['/out/a.overlay.png', '/out/a.mask.png', '/out/b.error.json', '/out/b.overlay.png', '/in/a'].map((p) => state.names(p)), [true, true, true, false, false]);
+  // b succeeds: its row is replaced, and its report is gone with it.
+  state.apply(done('b'));
+  assert.deepEqual([state.names('/out/b.error.json'), state.names('/out/b.mask.png')], [false, true]);
+  // A third file lets a's row go.
+  state.apply(done('c'));
+  assert.deepEqual([state.names('/out/a.mask.png'), state.names('/out/c.mask.png')], [false, true]);
+});
+
 test('the gallery holds the latest overlays, newest first, at most `gallery` of them', () => {
   const state = new RunState({ gallery: 3 });
   for (let i = 0; i < 5; i++) state.apply(done(`f${i}`));

@@ -55,7 +55,10 @@ export function chooseTiles(height: number, width: number, plan: AutoTiling): Ti
   const longest = Math.max(height, width);
   const options: TileChoice[] = [];
   const scale = 2 ** network.depth;
-  for (const size of candidates(network, longest)) {
+  // A tile smaller than this is no tile (a valid network's output under its pooling step,
+  // a same-padded tile within its overlap): an image smaller than it gets the first that is.
+  const least = network.padding === 'valid' ? scale : (plan.overlap ?? 0) + 1;
+  for (const size of candidates(network, Math.max(longest, least))) {
     const geometry: TileGeometry =
       network.padding === 'valid'
         ? { kind: 'valid', input: size.input, output: size.output, align: scale }
