@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { NetworkLayers } from '../../src/model/flops.js';
-import { chooseTiles, planGrid } from '../../src/model/tile-size.js';
+import type { NetworkLayers } from '../../../src/model/network/flops.js';
+import { chooseTiles, planGrid } from '../../../src/model/network/tile-size.js';
 
 const valid: NetworkLayers = { depth: 4, baseFilters: 16, classes: 2, inputChannels: 1, padding: 'valid' };
 const same: NetworkLayers = { ...valid, padding: 'same' };
