@@ -5,12 +5,14 @@
  * The result is an Observable of RunEvents: `started` first (when the run starts at
  * all), then `stats` when it completes, or `run-failed` when it ends on an error.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { defer, from, mergeMap, Observable, tap, type OperatorFunction } from 'rxjs';
 import { exitCodeOf, messageOf } from '../errors.js';
 import { adapterLine, type RunEvent } from '../events.js';
 import { claimOutputFolder } from '../io/atomic.js';
+import { outputCondition } from '../io/writable.js';
+import { OutputGate } from './output-gate.js';
 import type { Lock } from '../io/lock.js';
 import { meanMetrics, type SegmentationMetrics } from '../kernels/metrics/segmentation.js';
 import type { Sample, SourceRef } from '../sample.js';
@@ -202,7 +204,25 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
         }
       };
 
+      // A folder that cannot be written is the run's condition: a watch run waits it out, a batch run ends (exit 4).
+      const gate = new OutputGate(emit, stop.signal);
+      const conditionDirs = [...steps.outputDirs, ...(source.ledgerFile ? [dirname(source.ledgerFile)] : [])];
       const handleFile = async (ref: SourceRef): Promise<Sample[]> => {
+        for (;;) {
+          await gate.pass();
+          if (stop.signal.aborted) return [];
+          try {
+            return await handleOnce(ref);
+          } catch (error) {
+            const condition = await outputCondition(error, conditionDirs);
+            if (!condition) throw error;
+            if (!source.watch) throw condition;
+            gate.close(condition);
+          }
+        }
+      };
+
+      const handleOnce = async (ref: SourceRef): Promise<Sample[]> => {
         let fingerprint;
         if (ledger) {
           const check = await ledger.check(ref.path).catch((error: unknown) => {
@@ -222,16 +242,14 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
           fingerprint = check.fingerprint;
         }
         const outcome = await inFlightFiles.process(ref, steps);
+        // Recorded before it is counted and told: a ledger the disk refuses leaves the file to be redone, told once.
         if (outcome.failed) {
+          if (ledger && fingerprint) await ledger.record(ref.path, { ...fingerprint, status: 'failed', outputs: {}, stem: ref.outputStem, error: oneLine(outcome.failures[0].message) });
           counts.failed++;
           emit(outcome.event);
-          if (ledger && fingerprint) await ledger.record(ref.path, { ...fingerprint, status: 'failed', outputs: {}, stem: ref.outputStem, error: oneLine(outcome.failures[0].message) });
           if (stopOnError) throw outcome.failures[0];
           return [];
         }
-        counts.done++;
-        if (outcome.metrics) fileMetrics.push(outcome.metrics);
-        emit(outcome.event);
         if (ledger && fingerprint) {
           // Written to while we read it? Then the watcher reports it again and it is redone.
           const now = await stat(ref.path).catch(() => undefined);
@@ -240,6 +258,9 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
             await ledger.record(ref.path, { ...fingerprint, status: 'done', outputs, stem: ref.outputStem, seconds, ...(objects !== undefined ? { objects } : {}) });
           }
         }
+        counts.done++;
+        if (outcome.metrics) fileMetrics.push(outcome.metrics);
+        emit(outcome.event);
         return outcome.kept;
       };
 
