@@ -18,6 +18,11 @@ export class OutputGate {
     private readonly signal: AbortSignal,
   ) {}
 
+  /** Whether files wait now. */
+  get waiting(): boolean {
+    return this.closed !== undefined;
+  }
+
   /** Resolves at once while the folder is writable; otherwise once it is again, or once the run stops. */
   async pass(): Promise<void> {
     while (this.closed && !this.signal.aborted) await this.closed;
