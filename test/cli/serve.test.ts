@@ -66,7 +66,8 @@ test('a token is never printed in full, and the page refuses requests without it
   assert.equal((await fetch(url)).status, 401);
   assert.equal((await fetch(`${url}api/files`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
   run.child.kill('SIGINT');
-  assert.equal(await run.exit, 1);
+  // A watch run stopped by a signal exits 0 whatever its files did (README, exit codes), so this does not depend on how far it got.
+  assert.equal(await run.exit, 0);
   assert.ok(!run.stderr().includes(token), run.stderr());
 });
 
