@@ -10,7 +10,7 @@ import { SampleError, isPipelineFault } from '../errors.js';
 import type { RunEvent } from '../events.js';
 import { meanMetrics, type SegmentationMetrics } from '../kernels/metrics/segmentation.js';
 import type { Sample, SourceRef } from '../sample.js';
-import type { Plan } from './compile.js';
+import type { Plan, RunHooks } from './compile.js';
 import { outputCondition } from '../io/writable.js';
 import { clearFailure, recordFailure, type SaveTarget } from './outcome.js';
 
@@ -36,6 +36,27 @@ export function fileSteps(plan: Plan): FileSteps {
     ...(plan.outputDir ? { outputDir: plan.outputDir } : {}),
     outputDirs: [...new Set([...(plan.outputDir ? [plan.outputDir] : []), ...saveTargets.map((t) => t.dir)])],
     keepSamples: plan.steps.some((s) => s.scope === 'stream'),
+  };
+}
+
+/**
+ * The hooks a plan runs files with, for a run and a queue worker alike: events, the stop
+ * signal, backend and workers for model steps that name none, and each dropped sample
+ * filed to its input in flight (`others` gets one whose input is not: a stream-scoped step's).
+ */
+export function fileHooks(
+  files: FilesInFlight,
+  o: { readonly emit: (e: RunEvent) => void; readonly signal: AbortSignal; readonly backend?: string; readonly workers?: number },
+  others: (error: SampleError) => void,
+): RunHooks {
+  return {
+    emit: o.emit,
+    signal: o.signal,
+    ...(o.backend ? { backend: o.backend } : {}),
+    ...(o.workers ? { workers: o.workers } : {}),
+    onSampleError: (error) => {
+      if (!files.report(error)) others(error);
+    },
   };
 }
 
