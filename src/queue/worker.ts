@@ -26,7 +26,7 @@ import type { RunEvent } from '../events.js';
 import { OutputUnwritable, outputCondition } from '../io/writable.js';
 import { OutputGate } from '../pipeline/output-gate.js';
 import { oneLine } from '../pipeline/outcome.js';
-import { FilesInFlight, fileSteps } from '../pipeline/process-file.js';
+import { FilesInFlight, fileHooks, fileSteps } from '../pipeline/process-file.js';
 import { loadPipeline, type RunOptions } from '../pipeline/run.js';
 import { sourceFolders } from '../pipeline/sources/open.js';
 import type { SourceRef } from '../sample.js';
@@ -65,15 +65,7 @@ export const workerName = () => `${hostname()}:${process.pid}`;
 /** Runs a worker until `signal` aborts (resolves 0) or the pipeline proves unable to run (rejects). */
 export async function runWorker(file: string, options: WorkerOptions, emit: (e: RunEvent) => void): Promise<void> {
   const inFlight = new FilesInFlight();
-  const plan = await loadPipeline(file, options, {
-    emit,
-    signal: options.signal,
-    ...(options.backend ? { backend: options.backend } : {}),
-    ...(options.workers ? { workers: options.workers } : {}),
-    onSampleError: (error) => {
-      if (!inFlight.report(error)) emit({ type: 'log', level: 'warn', message: oneLine(error.message) });
-    },
-  });
+  const plan = await loadPipeline(file, options, fileHooks(inFlight, { ...options, emit }, (error) => emit({ type: 'log', level: 'warn', message: oneLine(error.message) })));
   const settings = queueSettings(plan, options.queue);
   const { connection, queue } = settings;
   const steps = fileSteps(plan);
