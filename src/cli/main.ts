@@ -14,7 +14,7 @@ import type { RunEvent } from '../events.js';
 import { loadPipeline, runPipeline } from '../pipeline/run.js';
 import { inferenceBackendChoices } from '../model/backend.js';
 import { exitCodeOf, messageOf } from '../errors.js';
-import { jsonRenderer, textRenderer } from './render.js';
+import { runCommand } from './command.js';
 import { evaluateCommand } from './evaluate.js';
 import { checkModelCommand } from './check-model.js';
 import { exportCommand, type ExportFlags } from './export.js';
@@ -22,7 +22,6 @@ import { liveOptions, serveLedgerCommand, withLivePage, type ServeFlags } from '
 import { runProducer, wantsQueue } from '../queue/producer.js';
 import { addWorkerCommand } from './worker.js';
 import { addStatusCommand } from './status.js';
-import { stopOnSignals } from './signals.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -127,15 +126,11 @@ function positiveInt(value: string): number {
 }
 
 async function run(file: string, opts: RunFlags, follow = (events: Observable<RunEvent>) => events): Promise<number> {
-  const streams = { out: process.stdout, err: process.stderr };
-  const renderer = opts.json ? jsonRenderer(streams) : textRenderer(streams);
-  const stop = new AbortController();
-  // After a second signal, the files in flight are not in the ledger and are redone next time.
-  const removeHandlers = stopOnSignals(stop, 'files');
-  let failed = 0;
-  let watch = false;
-  try {
-    const options = { set: opts.set, signal: stop.signal, backend: opts.backend, workers: opts.workers };
+  // A run says why it failed in its last event (`run-failed`), which the renderer shows; after a second signal, the files in flight are redone next time.
+  return runCommand({ json: opts.json, inFlight: 'files', errorsTold: true }, async (renderer, signal) => {
+    let failed = 0;
+    let watch = false;
+    const options = { set: opts.set, signal, backend: opts.backend, workers: opts.workers };
     const events = (await wantsQueue(file, opts)) ? runProducer(file, { ...options, queue: opts.queue }) : runPipeline(file, options);
     await new Promise<void>((resolve, reject) =>
       follow(events).subscribe({
@@ -148,15 +143,8 @@ async function run(file: string, opts: RunFlags, follow = (events: Observable<Ru
         complete: resolve,
       }),
     );
-    return exitCodeOfRun(watch, stop.signal.aborted, failed);
-  } catch (error) {
-    // runPipeline has said why in its last event (`run-failed`), which the renderer showed.
-    if (process.env.UNETFLOW_DEBUG) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
-    return exitCodeOf(error);
-  } finally {
-    renderer.close();
-    removeHandlers();
-  }
+    return exitCodeOfRun(watch, signal.aborted, failed);
+  });
 }
 
 /**
