@@ -52,6 +52,9 @@ const FOLDER_CODES: Record<string, string> = {
   ENOTDIR: 'the folder is gone',
   EACCES: 'permission denied',
   EPERM: 'operation not permitted',
+  EIO: 'input/output error',
+  ESTALE: 'its network share went away',
+  ENOTCONN: 'its network share is not connected',
 };
 
 /**

@@ -63,6 +63,38 @@ for (const kind of ['full', 'read-only'] as const) {
   });
 }
 
+test('a watch run whose output share is unmounted (its mount point on a read-only disk) blames no file, keeps its lock, and goes on once the share is back', { skip, timeout: TIMEOUT }, async () => {
+  const dir = await tempDir('unetflow-unwritable-');
+  await mkdir(join(dir, 'in'));
+  const disk = Tmpfs.mount(join(dir, 'disk'), '1m');
+  let share = Tmpfs.mount(join(dir, 'disk', 'share'), '1m');
+  const out = join(dir, 'disk', 'share', 'results');
+  await writeFile(join(dir, 'watch.yaml'), `version: 1\nname: w\nsource: { watch: { dir: in, stableMs: 100, ledger: ledger.jsonl } }\nsteps:\n  - load: {}\n  - save: { dir: ${out}, outputs: [image] }\n`);
+  const run = startCli(['run', join(dir, 'watch.yaml'), '--json']);
+  try {
+    await run.waitFor(/watching /);
+    share.unmount();
+    disk.readOnly();
+    await writePng(join(dir, 'in', 'a.png'), 1, 24);
+    await run.waitFor(/cannot be written|"file-failed"/);
+    // 15 s without the folder: the lock's heartbeat (every 10 s) has found its file gone.
+    await run.waitFor(/trying again in 16 s|"file-failed"|lost the lock/);
+    assert.deepEqual(events(run).filter((e) => e.type === 'file-failed'), [], 'no file failed');
+    assert.doesNotMatch(run.stdout, /lost the lock/);
+    assert.ok(!existsSync(join(dir, 'ledger.jsonl')) || !readFileSync(join(dir, 'ledger.jsonl'), 'utf8').includes('a.png'), 'nothing recorded');
+
+    share = Tmpfs.mount(join(dir, 'disk', 'share'), '1m');
+    await run.waitFor(/"type":"file-done"/);
+    assert.ok(existsSync(join(out, 'a.image.png')));
+    run.child.kill('SIGTERM');
+    assert.equal(await run.exit, 0, run.stderr);
+  } finally {
+    run.child.kill('SIGKILL');
+    share.unmount();
+    disk.unmount();
+  }
+});
+
 test('a watch run stopped while it waits for its output disk exits 0 and leaves the waiting file unrecorded', { skip, timeout: TIMEOUT }, async () => {
   const { dir, out, ledger } = await project();
   const run = startCli(['run', join(dir, 'watch.yaml'), '--json']);
