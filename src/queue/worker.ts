@@ -153,9 +153,9 @@ export async function runWorker(file: string, options: WorkerOptions, emit: (e: 
   const giveBack = async (job: Job, token: string | undefined, condition: OutputUnwritable): Promise<never> => {
     if (!gate.waiting) {
       gate.close(condition);
-      void worker.pause(true);
+      worker.pause(true).catch(() => undefined);
       void gate.pass().then(() => {
-        if (!stop.signal.aborted) void worker.resume();
+        if (!stop.signal.aborted) worker.resume().catch(() => undefined);
       });
     }
     await job.moveToWait(token);

@@ -136,6 +136,19 @@ for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
   });
 }
 
+test('exit 1: a watch run that stopped on its own (another run took its lock over)', { timeout: 60000 }, async () => {
+  const dir = await project();
+  const child = spawn(process.execPath, [BIN, 'run', join(dir, 'watch.yaml'), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  while (!/"file-done"/.test(out)) await sleep(50);
+  // Another holder's lock in its place: the heartbeat (every 10 s) finds it and the run stops taking files.
+  await writeFile(join(dir, 'out', '.unetflow.lock'), JSON.stringify({ pid: 4242, host: 'other-pc', since: new Date().toISOString() }) + '\n');
+  const code = await new Promise((r) => child.on('exit', r));
+  assert.equal(code, 1);
+  assert.match(out, /lost the lock .*pid 4242 on host other-pc took it over/);
+});
+
 test('exit 4: an output folder cannot be written (here a full disk), and no file is blamed', { skip: tmpfsSkip(), timeout: 60000 }, async () => {
   const dir = await project();
   const out = Tmpfs.mount(join(dir, 'out'), '256k');
