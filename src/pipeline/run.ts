@@ -1,9 +1,10 @@
 /**
- * Running a pipeline: each input file flows through the per-sample steps on its own
- * (so it is done or failed as a whole, and recorded in the ledger as such), at most
- * `concurrency` files at once; stream-scoped steps (training) then see all samples.
- * The result is an Observable of RunEvents: `started` first (when the run starts at
- * all), then `stats` when it completes, or `run-failed` when it ends on an error.
+ * Running a pipeline in this process: the run loop (loop.ts) with a sink that takes each
+ * input file through the per-sample steps on its own (so it is done or failed as a
+ * whole, and recorded in the ledger as such), at most `concurrency` files at once;
+ * stream-scoped steps (training) then see all samples. The result is the session's
+ * Observable of RunEvents (session.ts): `started` first (when the run starts at all),
+ * then `stats` when it completes, or `run-failed` when it ends on an error.
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
@@ -18,7 +19,7 @@ import { parsePipelineText, readPipelineFile, type PipelineDocument, type ReadOp
 import { Ledger, lockLedger } from './ledger.js';
 import { oneLine } from './outcome.js';
 import { RunLoop, type FileSink } from './loop.js';
-import { FilesInFlight, fileHooks, fileSteps } from './process-file.js';
+import { FilesInFlight, fileHooks, fileSteps, type FileSteps } from './process-file.js';
 import type { OperatorRegistry } from './registry.js';
 import { runSession } from './session.js';
 import { openSource } from './sources/open.js';
@@ -129,28 +130,7 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
     const steps = fileSteps(plan);
     const streamSteps = plan.steps.filter((s) => s.scope === 'stream');
     window.size = streamSteps[0]?.window;
-    const stopOnError = definition['on-error'] === 'stop';
-    const sink: FileSink = {
-      concurrency: definition.concurrency ?? 2,
-      room: () => window.room(),
-      take: async (ref, fingerprint) => {
-        const outcome = await files.process(ref, steps);
-        // Recorded before it is counted and told: a ledger the disk refuses leaves the file to be redone, told once.
-        if (outcome.failed) {
-          if (ledger && fingerprint) await ledger.record(ref.path, { ...fingerprint, status: 'failed', outputs: {}, stem: ref.outputStem, error: oneLine(outcome.failures[0].message) });
-          return { type: 'failed', event: outcome.event, ...(stopOnError ? { stop: outcome.failures[0] } : {}) };
-        }
-        if (ledger && fingerprint) {
-          // Written to while we read it? Then the watcher reports it again and it is redone.
-          const now = await stat(ref.path).catch(() => undefined);
-          if (now && now.size === fingerprint.size && now.mtimeMs === fingerprint.mtimeMs) {
-            const { outputs, seconds, objects } = outcome.event;
-            await ledger.record(ref.path, { ...fingerprint, status: 'done', outputs, stem: ref.outputStem, seconds, ...(objects !== undefined ? { objects } : {}) });
-          }
-        }
-        return { type: 'done', event: outcome.event, kept: outcome.kept };
-      },
-    };
+    const sink = processHere(files, steps, ledger, window, definition.concurrency ?? 2, definition['on-error'] === 'stop');
     const outputDirs = [...steps.outputDirs, ...(source.ledgerFile ? [dirname(source.ledgerFile)] : [])];
     const processed = loop.run(source.refs, sink, { ...(ledger ? { ledger, entries: ledger.list() } : {}), watch: source.watch, outputDirs }).pipe(tap(() => window.enter()));
     const final = streamSteps.map((s) => s.operator).reduce<Observable<any>>((o, op) => o.pipe(op as OperatorFunction<any, any>), processed).pipe(tap(() => window.leave()));
@@ -159,4 +139,32 @@ export function runPipeline(input: string | object, options: RunOptions = {}): O
       session.onEnd(() => subscription.unsubscribe());
     });
   });
+}
+
+/**
+ * The in-process sink: each file through its steps here, then recorded in the ledger
+ * (watch runs) before the loop counts and tells it, so that a ledger the disk refuses
+ * leaves the file to be redone, told once.
+ */
+function processHere(files: FilesInFlight, steps: FileSteps, ledger: Ledger | undefined, window: Window, concurrency: number, stopOnError: boolean): FileSink {
+  return {
+    concurrency,
+    room: () => window.room(),
+    take: async (ref, fingerprint) => {
+      const outcome = await files.process(ref, steps);
+      if (outcome.failed) {
+        if (ledger && fingerprint) await ledger.record(ref.path, { ...fingerprint, status: 'failed', outputs: {}, stem: ref.outputStem, error: oneLine(outcome.failures[0].message) });
+        return { type: 'failed', event: outcome.event, ...(stopOnError ? { stop: outcome.failures[0] } : {}) };
+      }
+      if (ledger && fingerprint) {
+        // Written to while we read it? Then the watcher reports it again and it is redone.
+        const now = await stat(ref.path).catch(() => undefined);
+        if (now && now.size === fingerprint.size && now.mtimeMs === fingerprint.mtimeMs) {
+          const { outputs, seconds, objects } = outcome.event;
+          await ledger.record(ref.path, { ...fingerprint, status: 'done', outputs, stem: ref.outputStem, seconds, ...(objects !== undefined ? { objects } : {}) });
+        }
+      }
+      return { type: 'done', event: outcome.event, kept: outcome.kept };
+    },
+  };
 }
