@@ -1,10 +1,12 @@
 /**
  * The `unetflow` command. Exit codes (the README's table; test/cli/exit-codes.test.ts
- * checks every row through this binary): 0 every file done, or stopped by a first
- * Ctrl-C / SIGTERM with none failed; 1 some input failed, or the run ended on an error
- * after it started; 2 the pipeline file, the command line or what they name is wrong
- * (nothing was taken); 3 another run holds the output folder or ledger; 128 + the
- * signal's number (130 for SIGINT, 143 for SIGTERM) after a second signal.
+ * checks every row through this binary): 0 every file done, or a batch stopped by a
+ * first Ctrl-C / SIGTERM / SIGHUP with none failed, or a watch run stopped by one
+ * (whatever its files did: they are in the ledger); 1 some input of a batch failed, or
+ * the run ended on an error after it started; 2 the pipeline file, the command line or
+ * what they name is wrong (nothing was taken); 3 another run holds the output folder or
+ * ledger; 4 an output folder could not be written (full, read-only, gone; no file
+ * blamed); 128 + the signal's number (129 SIGHUP, 130 SIGINT, 143 SIGTERM) after a second signal.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Observable } from 'rxjs';
@@ -12,7 +14,7 @@ import type { RunEvent } from '../events.js';
 import { loadPipeline, runPipeline } from '../pipeline/run.js';
 import { inferenceBackendChoices, type InferenceBackendChoice } from '../model/engines/choice.js';
 import { exitCodeOf, messageOf } from '../errors.js';
-import { jsonRenderer, textRenderer } from './render.js';
+import { runCommand } from './command.js';
 import { evaluateCommand } from './evaluate.js';
 import { checkModelCommand } from './check-model.js';
 import { exportCommand, type ExportFlags } from './export.js';
@@ -20,7 +22,6 @@ import { liveOptions, serveLedgerCommand, withLivePage, type ServeFlags } from '
 import { runProducer, wantsQueue } from '../queue/producer.js';
 import { addWorkerCommand } from './worker.js';
 import { addStatusCommand } from './status.js';
-import { stopOnSignals } from './signals.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -125,18 +126,16 @@ function positiveInt(value: string): number {
 }
 
 async function run(file: string, opts: RunFlags, follow = (events: Observable<RunEvent>) => events): Promise<number> {
-  const streams = { out: process.stdout, err: process.stderr };
-  const renderer = opts.json ? jsonRenderer(streams) : textRenderer(streams);
-  const stop = new AbortController();
-  // After a second signal, the files in flight are not in the ledger and are redone next time.
-  const removeHandlers = stopOnSignals(stop, 'files');
-  let failed = 0;
-  try {
-    const options = { set: opts.set, signal: stop.signal, backend: opts.backend, workers: opts.workers };
+  // A run says why it failed in its last event (`run-failed`), which the renderer shows; after a second signal, the files in flight are redone next time.
+  return runCommand({ json: opts.json, inFlight: 'files', errorsTold: true }, async (renderer, signal) => {
+    let failed = 0;
+    let watch = false;
+    const options = { set: opts.set, signal, backend: opts.backend, workers: opts.workers };
     const events = (await wantsQueue(file, opts)) ? runProducer(file, { ...options, queue: opts.queue }) : runPipeline(file, options);
     await new Promise<void>((resolve, reject) =>
       follow(events).subscribe({
         next: (e) => {
+          if (e.type === 'started') watch = e.watch;
           if (e.type === 'stats') failed = e.failed;
           renderer.event(e);
         },
@@ -144,15 +143,19 @@ async function run(file: string, opts: RunFlags, follow = (events: Observable<Ru
         complete: resolve,
       }),
     );
-    return failed === 0 ? 0 : 1;
-  } catch (error) {
-    // runPipeline has said why in its last event (`run-failed`), which the renderer showed.
-    if (process.env.UNETFLOW_DEBUG) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
-    return exitCodeOf(error);
-  } finally {
-    renderer.close();
-    removeHandlers();
-  }
+    return exitCodeOfRun(watch, signal.aborted, failed);
+  });
+}
+
+/**
+ * A run that ended without a run-level fault. A batch says whether every file was done;
+ * a watch run, which may have run for days, says whether the run was healthy: stopped
+ * because it was asked to (0) or on its own (1, a lock lost). Its files' failures are in
+ * the ledger and the error reports, not in the code a supervisor reads.
+ */
+function exitCodeOfRun(watch: boolean, signalled: boolean, failed: number): number {
+  if (watch) return signalled ? 0 : 1;
+  return failed === 0 ? 0 : 1;
 }
 
 /** Prints an error the way a user should see it (no stack) and gives the exit code. */

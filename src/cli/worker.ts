@@ -1,10 +1,8 @@
 /** `unetflow worker PIPELINE --queue URL [--concurrency N]`: processes a queue's jobs until stopped. */
 import { Option, type Command } from 'commander';
-import { exitCodeOf, messageOf } from '../errors.js';
 import { inferenceBackendChoices, type InferenceBackendChoice } from '../model/engines/choice.js';
 import { runWorker } from '../queue/worker.js';
-import { jsonRenderer, textRenderer } from './render.js';
-import { stopOnSignals } from './signals.js';
+import { runCommand } from './command.js';
 
 interface WorkerFlags {
   queue?: string;
@@ -31,21 +29,10 @@ export function addWorkerCommand(program: Command, positiveInt: (value: string) 
     });
 }
 
-async function workerCommand(file: string, opts: WorkerFlags): Promise<number> {
-  const streams = { out: process.stdout, err: process.stderr };
-  const renderer = opts.json ? jsonRenderer(streams) : textRenderer(streams);
-  const stop = new AbortController();
+function workerCommand(file: string, opts: WorkerFlags): Promise<number> {
   // After a second signal, the jobs in flight go back to the queue when their lock runs out.
-  const removeHandlers = stopOnSignals(stop, 'jobs');
-  try {
-    await runWorker(file, { ...opts, signal: stop.signal }, (e) => renderer.event(e));
+  return runCommand({ json: opts.json, inFlight: 'jobs', errorsTold: false }, async (renderer, signal) => {
+    await runWorker(file, { ...opts, signal }, (e) => renderer.event(e));
     return 0;
-  } catch (error) {
-    process.stderr.write(`${messageOf(error)}\n`);
-    if (process.env.UNETFLOW_DEBUG) process.stderr.write(`${(error as Error).stack ?? ''}\n`);
-    return exitCodeOf(error);
-  } finally {
-    renderer.close();
-    removeHandlers();
-  }
+  });
 }

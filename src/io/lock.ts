@@ -312,7 +312,10 @@ function heartbeat(): Worker {
         mkdirSync(dirname(m.file), { recursive: true });
         writeFileSync(m.file, state.content, { flag: 'wx' });
         return;
-      } catch {
+      } catch (error) {
+        // Gone with its folder (an unmounted share, a read-only remount): no other run writes
+        // there either; the next beat puts it back once the folder can be written again.
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return;
         return lost(m.file, state, readFileSafe(m.file));
       }
     }

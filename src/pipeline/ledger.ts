@@ -78,7 +78,6 @@ export class Ledger {
   private readonly byHash = new Map<string, Set<string>>();
   /** Files this process has noted `started` and not yet recorded, by key. */
   private readonly inFlight = new Map<string, Progress>();
-  private readonly noticed = new Set<string>();
   private readonly isolation = new Isolation();
   /** Ends the turn (isolation.ts) of each file in flight. */
   private readonly leave = new Map<string, () => void>();
@@ -156,14 +155,6 @@ export class Ledger {
   /** Records a file found by `check` to have the content of a done one: done, with the original's outputs and `sameAs` naming it. */
   recordSameContent(path: string, fingerprint: Fingerprint, original: LedgerEntry): Promise<LedgerEntry> {
     return this.record(path, sameContentEntry(this.key(path), fingerprint, original));
-  }
-
-  /** True the first time it is asked about `path`: for saying once per run why a file is skipped. */
-  firstNotice(path: string): boolean {
-    const key = this.key(path);
-    if (this.noticed.has(key)) return false;
-    this.noticed.add(key);
-    return true;
   }
 
   /** How many runs died while processing this content of `path` (0 for a content no run died on). */

@@ -10,7 +10,9 @@ import { SampleError, isPipelineFault } from '../errors.js';
 import type { RunEvent } from '../events.js';
 import { meanMetrics, type SegmentationMetrics } from '../kernels/metrics/segmentation.js';
 import type { Sample, SourceRef } from '../sample.js';
-import type { Plan } from './plan.js';
+import type { InferenceBackendChoice } from '../model/engines/choice.js';
+import type { Plan, RunHooks } from './plan.js';
+import { outputCondition } from '../io/writable.js';
 import { clearFailure, oneLine, recordFailure, type SaveTarget } from './outcome.js';
 import { inputVanished, removeWritten } from './vanished.js';
 
@@ -19,19 +21,44 @@ export interface FileSteps {
   readonly perFile: readonly OperatorFunction<any, any>[];
   readonly saveTargets: readonly SaveTarget[];
   readonly outputDir?: string;
+  /** Every folder the steps write to: a write refused there for the folder's sake (a full disk) is the run's condition, not the file's. */
+  readonly outputDirs: readonly string[];
   /** Keep the samples for stream-scoped steps (training); otherwise a 500-page stack is not held whole. */
   readonly keepSamples: boolean;
 }
 
 export function fileSteps(plan: Plan): FileSteps {
+  const saveTargets = plan.steps.filter((s) => s.name === 'save').map((s) => {
+    const p = s.params as { dir: string; outputs: string[] };
+    return { dir: resolve(plan.baseDir, p.dir), outputs: p.outputs };
+  });
   return {
     perFile: plan.steps.filter((s) => s.scope === 'sample').map((s) => s.operator),
-    saveTargets: plan.steps.filter((s) => s.name === 'save').map((s) => {
-      const p = s.params as { dir: string; outputs: string[] };
-      return { dir: resolve(plan.baseDir, p.dir), outputs: p.outputs };
-    }),
+    saveTargets,
     ...(plan.outputDir ? { outputDir: plan.outputDir } : {}),
+    outputDirs: [...new Set([...(plan.outputDir ? [plan.outputDir] : []), ...saveTargets.map((t) => t.dir)])],
     keepSamples: plan.steps.some((s) => s.scope === 'stream'),
+  };
+}
+
+/**
+ * The hooks a plan runs files with, for a run and a queue worker alike: events, the stop
+ * signal, backend and workers for model steps that name none, and each dropped sample
+ * filed to its input in flight (`others` gets one whose input is not: a stream-scoped step's).
+ */
+export function fileHooks(
+  files: FilesInFlight,
+  o: { readonly emit: (e: RunEvent) => void; readonly signal: AbortSignal; readonly backend?: InferenceBackendChoice; readonly workers?: number },
+  others: (error: SampleError) => void,
+): RunHooks {
+  return {
+    emit: o.emit,
+    signal: o.signal,
+    ...(o.backend ? { backend: o.backend } : {}),
+    ...(o.workers ? { workers: o.workers } : {}),
+    onSampleError: (error) => {
+      if (!files.report(error)) others(error);
+    },
   };
 }
 
@@ -56,7 +83,9 @@ export class FilesInFlight {
 
   /**
    * Runs `ref` through the steps. Throws the pipeline's fault (a model that will not
-   * load), for which the file is not blamed; any other failure is the file's outcome.
+   * load) and the run's condition (OutputUnwritable: a full disk, a read-only or gone
+   * output folder), for which the file is not blamed and nothing of it is recorded; any
+   * other failure is the file's outcome.
    */
   async process(ref: SourceRef, steps: FileSteps): Promise<FileOutcome> {
     const t0 = Date.now();
@@ -87,13 +116,21 @@ export class FilesInFlight {
     // The pipeline's fault (a model that will not load) is not the file's: the caller decides (a run ends, a worker gives the job back).
     const fault = failures.find(isPipelineFault);
     if (fault) throw fault;
+    for (const failure of failures) {
+      const condition = await outputCondition(failure, steps.outputDirs);
+      if (condition) throw condition;
+    }
+    // Its report or its clean-up refused for the disk's sake: the run's condition too.
+    const asCondition = async (error: unknown) => {
+      throw (await outputCondition(error, steps.outputDirs)) ?? error;
+    };
     // Gone while read: nobody's failure, so no report; only what this attempt wrote goes (vanished.ts).
     if (failures.length && (await inputVanished(ref, failures))) {
       await removeWritten(written.flatMap((w) => Object.values(w.outputs)));
       return { failed: true, vanished: true, event: { type: 'file-failed', id, file: ref.path, message: oneLine(failures[0].message) }, failures };
     }
-    if (failures.length) return { failed: true, event: await recordFailure(ref, id, failures, steps.saveTargets, steps.outputDir), failures };
-    await clearFailure(ref, steps.outputDir);
+    if (failures.length) return { failed: true, event: await recordFailure(ref, id, failures, steps.saveTargets, steps.outputDir).catch(asCondition), failures };
+    await clearFailure(ref, steps.outputDir).catch(asCondition);
     const metrics = scores.length ? meanMetrics(scores) : undefined;
     const outputs = collectOutputs(written);
     return { failed: false, event: { type: 'file-done', id, file: ref.path, seconds: (Date.now() - t0) / 1000, outputs, ...(metrics ? { metrics } : {}), ...(objects !== undefined ? { objects } : {}) }, kept, ...(metrics ? { metrics } : {}) };

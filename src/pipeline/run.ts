@@ -1,37 +1,35 @@
 /**
- * Running a pipeline: each input file flows through the per-sample steps on its own
- * (so it is done or failed as a whole, and recorded in the ledger as such), at most
- * `concurrency` files at once; stream-scoped steps (training) then see all samples.
- * The result is an Observable of RunEvents: `started` first (when the run starts at
- * all), then `stats` when it completes, or `run-failed` when it ends on an error.
+ * Running a pipeline in this process: the run loop (loop.ts) with a sink that takes each
+ * input file through the per-sample steps on its own (so it is done or failed as a
+ * whole, and recorded in the ledger as such), at most `concurrency` files at once;
+ * stream-scoped steps (training) then see all samples. The result is the session's
+ * Observable of RunEvents (session.ts): `started` first (when the run starts at all),
+ * then `stats` when it completes, or `run-failed` when it ends on an error.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
-import { defer, from, mergeMap, Observable, tap, type OperatorFunction } from 'rxjs';
-import { exitCodeOf, messageOf } from '../errors.js';
+import { Observable, tap, type OperatorFunction } from 'rxjs';
 import type { RunEvent } from '../events.js';
 import type { InferenceBackendChoice } from '../model/engines/engine.js';
 import { backendLine } from '../model/engines/report.js';
 import { claimOutputFolder } from '../io/atomic.js';
 import type { Lock } from '../io/lock.js';
-import { meanMetrics, type SegmentationMetrics } from '../kernels/metrics/segmentation.js';
-import type { Sample, SourceRef } from '../sample.js';
+import type { SourceRef } from '../sample.js';
 import { defaultRegistry } from './builtins.js';
 import { checkPlan } from './checks.js';
 import { compile } from './compile.js';
 import { PipelineError } from './pipeline-error.js';
 import type { Note, Plan, RunHooks } from './plan.js';
 import { parsePipelineText, readPipelineFile, type PipelineDocument, type ReadOptions } from './document.js';
-import { Ledger, lockLedger } from './ledger.js';
+import { Ledger, lockLedger, type Fingerprint } from './ledger.js';
 import { oneLine } from './outcome.js';
-import { FilesInFlight, fileSteps } from './process-file.js';
-import { OutputNames } from './output-names.js';
-import { defaultStem } from '../io/output-path.js';
+import { RunLoop, type FileSink, type Settled } from './loop.js';
+import { FilesInFlight, fileHooks, fileSteps, type FileSteps } from './process-file.js';
 import type { OperatorRegistry } from './registry.js';
+import { runSession } from './session.js';
 import { openSource } from './sources/open.js';
 import { inferenceHints } from './hints.js';
 import { refuseCrashLoop } from './crash-loop.js';
-import { failedBeforeNote, uncheckedNote } from './skip-notes.js';
 import { vanishedMessage } from './vanished.js';
 import { Window } from './window.js';
 
@@ -92,201 +90,115 @@ function setNotes(assignments: readonly string[], baseDir: string): Note[] {
  * runPipeline('pipelines/segment.yaml', { set: ['source.files=in'] }).subscribe((e) => console.log(e));
  */
 export function runPipeline(input: string | object, options: RunOptions = {}): Observable<RunEvent> {
-  return new Observable<RunEvent>((subscriber) => {
-    const stop = new AbortController();
-    const onOuterAbort = () => stop.abort();
-    // A signal that came while the caller was still starting (reading the file) counts too.
-    if (options.signal?.aborted) stop.abort();
-    else options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  return runSession(options.signal, async (session) => {
     const backends: Extract<RunEvent, { type: 'backend' }>[] = [];
-    // `started` comes first: what is said while starting waits for it.
-    const early: RunEvent[] = [];
-    let started = false;
     const emit = (event: RunEvent) => {
       if (event.type === 'backend') backends.push(event);
-      if (!started && event.type !== 'started') return void early.push(event);
-      subscriber.next(event);
-      if (event.type === 'started') {
-        started = true;
-        for (const e of early.splice(0)) subscriber.next(e);
-      }
+      session.emit(event);
     };
-    const inFlightFiles = new FilesInFlight();
-    let streamFailures = 0;
-    const window = new Window();
-    const hooks: RunHooks = {
-      emit,
-      signal: stop.signal,
-      ...(options.backend ? { backend: options.backend } : {}),
-      ...(options.workers ? { workers: options.workers } : {}),
-      onSampleError: (error) => {
-        if (inFlightFiles.report(error)) return;
-        // A stream-scoped step (its file is done) dropped a sample: report it now, and it leaves the window.
-        streamFailures++;
-        window.leave();
-        emit({ type: 'file-failed', ...(error.sample ? { id: error.sample } : {}), ...(error.file ? { file: error.file } : {}), ...(error.step ? { step: error.step } : {}), message: oneLine(error.message) });
-      },
-    };
-    let inner: { unsubscribe(): void } | undefined;
-    const begun = Date.now();
-    const counts = { done: 0, failed: 0, skipped: 0, unchangedFailed: 0 };
-    const fileMetrics: SegmentationMetrics[] = [];
-    const stats = (): RunEvent => {
-      const metrics = fileMetrics.length ? meanMetrics(fileMetrics) : undefined;
+    const loop = new RunLoop(emit, session.signal);
+    session.stats = () => {
       const last = backends.at(-1);
-      const hints = inferenceHints(backends);
-      return {
-        type: 'stats',
-        ...counts,
-        failed: counts.failed + streamFailures,
-        seconds: (Date.now() - begun) / 1000,
+      return loop.stats({
         ...(last ? { backend: backendLine(last) } : {}),
-        ...(metrics ? { metrics } : {}),
-        ...(hints.length ? { hints } : {}),
-      };
+        hints: inferenceHints(backends),
+      });
     };
-    let ended = false;
-    const fail = (error: unknown) => {
-      if (ended) return;
-      ended = true;
-      stop.abort();
-      inner?.unsubscribe();
-      if (started) subscriber.next(stats());
-      else for (const e of early.splice(0)) subscriber.next(e);
-      subscriber.next({ type: 'run-failed', message: messageOf(error), exitCode: exitCodeOf(error) });
-      subscriber.error(error);
-    };
+    const window = new Window();
+    const files = new FilesInFlight();
+    const hooks = fileHooks(files, { ...options, emit, signal: session.signal }, (error) => {
+      // A stream-scoped step (its file is done) dropped a sample: report it now, and it leaves the window.
+      window.leave();
+      loop.streamFailed({ type: 'file-failed', ...(error.sample ? { id: error.sample } : {}), ...(error.file ? { file: error.file } : {}), ...(error.step ? { step: error.step } : {}), message: oneLine(error.message) });
+    });
     // Locks on the output folder and the ledger: released (synchronously) when the run ends in any way.
-    const locks: Lock[] = [];
-    let locksReleased = false;
     const hold = (lock: Lock) => {
-      if (locksReleased) return lock.release();
-      locks.push(lock);
+      session.onEnd(() => lock.release());
       if (lock.recovered) emit({ type: 'log', level: 'info', message: lock.recovered.message });
     };
     const onLockLost = (message: string) => {
       emit({ type: 'log', level: 'warn', message });
-      stop.abort();
+      session.stop();
     };
 
-    (async () => {
-      const plan = await loadPipeline(input, options, hooks);
-      const { definition } = plan;
-      if (plan.outputDir) {
-        const claim = await claimOutputFolder(plan.outputDir, onLockLost);
-        hold(claim.lock);
-        for (const path of claim.removed) emit({ type: 'log', level: 'info', message: `removed ${path}, left by a writer that stopped mid-write` });
-      }
-      for (const note of plan.notes ?? []) if (!note.validateOnly) emit({ type: 'log', level: 'info', message: note.message });
-      const source = await openSource(plan, stop.signal, emit);
-      if (source.watch) hold(await lockLedger(source.ledgerFile!, onLockLost));
-      const ledger = source.watch ? await Ledger.open(source.ledgerFile!, source.root) : undefined;
-      for (const message of ledger?.recovered ?? []) emit({ type: 'log', level: 'warn', message });
-      const names = new OutputNames();
-      // Earlier runs' output names hold: a file arriving now never takes a name already given.
-      for (const e of ledger?.list() ?? []) {
-        if (!e.sameAs) names.restore(e.absolutePath, e.stem ?? defaultStem({ path: e.absolutePath, root: source.root }));
-      }
-      emit({ type: 'started', pipeline: definition.name, file: plan.file, time: new Date().toISOString(), watch: source.watch, ...(source.total !== undefined ? { total: source.total } : {}) });
+    const plan = await loadPipeline(input, options, hooks);
+    const { definition } = plan;
+    if (plan.outputDir) {
+      const claim = await claimOutputFolder(plan.outputDir, onLockLost);
+      hold(claim.lock);
+      for (const path of claim.removed) emit({ type: 'log', level: 'info', message: `removed ${path}, left by a writer that stopped mid-write` });
+    }
+    for (const note of plan.notes ?? []) if (!note.validateOnly) emit({ type: 'log', level: 'info', message: note.message });
+    const source = await openSource(plan, session.signal, emit);
+    if (source.watch) hold(await lockLedger(source.ledgerFile!, onLockLost));
+    const ledger = source.watch ? await Ledger.open(source.ledgerFile!, source.root) : undefined;
+    for (const message of ledger?.recovered ?? []) emit({ type: 'log', level: 'warn', message });
+    emit({ type: 'started', pipeline: definition.name, file: plan.file, time: new Date().toISOString(), watch: source.watch, ...(source.total !== undefined ? { total: source.total } : {}) });
 
-      const steps = fileSteps(plan);
-      const streamSteps = plan.steps.filter((s) => s.scope === 'stream');
-      const perStream = streamSteps.map((s) => s.operator);
-      window.size = streamSteps[0]?.window;
-      const stopOnError = definition['on-error'] === 'stop';
-      const inFlight = new Map<string, Promise<unknown>>();
-
-      const processFile = async (taken: SourceRef): Promise<Sample[]> => {
-        // Claimed as files are taken, in the source's order, so names do not depend on timing.
-        const ref: SourceRef = { ...taken, outputStem: names.claim(taken) };
-        // A file seen again while in flight waits for that run, then finds itself in the ledger.
-        while (inFlight.has(ref.path)) await inFlight.get(ref.path);
-        await window.room();
-        if (stop.signal.aborted) return []; // queued but not started: left for the next run
-        const work = handleFile(ref).finally(() => ledger?.release(ref.path));
-        inFlight.set(ref.path, work);
-        try {
-          return await work;
-        } finally {
-          inFlight.delete(ref.path);
-        }
-      };
-
-      const handleFile = async (ref: SourceRef): Promise<Sample[]> => {
-        let fingerprint;
-        if (ledger) {
-          const check = await ledger.check(ref.path).catch((error: unknown) => {
-            emit({ type: 'log', level: 'warn', file: ref.path, message: uncheckedNote(ref.path, error) });
-          });
-          if (!check) return [];
-          if (!check.process) {
-            if (check.reason === 'failed-before') counts.unchangedFailed++;
-            else counts.skipped++;
-            if (check.reason === 'failed-before' && ledger.firstNotice(ref.path)) emit({ type: 'log', level: 'info', file: ref.path, message: failedBeforeNote(ref.path, check.entry) });
-            if (check.reason === 'same-content') {
-              const { sameAs } = await ledger.recordSameContent(ref.path, check.fingerprint, check.entry);
-              const original = resolve(ledger.root, sameAs!);
-              emit({ type: 'log', level: 'info', file: ref.path, message: `${ref.path}: same content as ${original}, which is done: not processed again; recorded in the ledger with its outputs` });
-            }
-            return [];
-          }
-          fingerprint = check.fingerprint;
-          const refused = await refuseCrashLoop(ledger, ref, fingerprint, steps);
-          if (refused) {
-            counts.failed++;
-            emit(refused);
-            return [];
-          }
-          await ledger.start(ref.path, fingerprint);
-        }
-        const outcome = await inFlightFiles.process(ref, steps);
-        if (outcome.failed && outcome.vanished) {
-          emit({ type: 'log', level: 'warn', file: ref.path, message: vanishedMessage(ref, outcome.failures[0]) });
-          return [];
-        }
-        if (outcome.failed) {
-          counts.failed++;
-          emit(outcome.event);
-          if (ledger && fingerprint) await ledger.record(ref.path, { ...fingerprint, status: 'failed', outputs: {}, stem: ref.outputStem, error: oneLine(outcome.failures[0].message) });
-          if (stopOnError) throw outcome.failures[0];
-          return [];
-        }
-        counts.done++;
-        if (outcome.metrics) fileMetrics.push(outcome.metrics);
-        emit(outcome.event);
-        if (ledger && fingerprint) {
-          // Written to while we read it? Then the watcher reports it again and it is redone.
-          const now = await stat(ref.path).catch(() => undefined);
-          if (now && now.size === fingerprint.size && now.mtimeMs === fingerprint.mtimeMs) {
-            const { outputs, seconds, objects } = outcome.event;
-            await ledger.record(ref.path, { ...fingerprint, status: 'done', outputs, stem: ref.outputStem, seconds, ...(objects !== undefined ? { objects } : {}) });
-          }
-        }
-        return outcome.kept;
-      };
-
-      const processed = source.refs.pipe(
-        mergeMap((ref) => defer(() => processFile(ref)).pipe(mergeMap((s) => from(s))), definition.concurrency ?? 2),
-        tap(() => window.enter()),
-      );
-      const final = perStream.reduce<Observable<any>>((o, op) => o.pipe(op as OperatorFunction<any, any>), processed).pipe(tap(() => window.leave()));
-      inner = final.subscribe({
-        error: fail,
-        complete: () => {
-          if (ended) return;
-          ended = true;
-          subscriber.next(stats());
-          subscriber.complete();
-        },
-      });
-    })().catch(fail);
-
-    return () => {
-      options.signal?.removeEventListener('abort', onOuterAbort);
-      stop.abort();
-      inner?.unsubscribe();
-      locksReleased = true;
-      for (const lock of locks.splice(0)) lock.release();
-    };
+    const steps = fileSteps(plan);
+    const streamSteps = plan.steps.filter((s) => s.scope === 'stream');
+    window.size = streamSteps[0]?.window;
+    const sink = processHere(files, steps, ledger, window, definition.concurrency ?? 2, definition['on-error'] === 'stop', emit);
+    const outputDirs = [...steps.outputDirs, ...(source.ledgerFile ? [dirname(source.ledgerFile)] : [])];
+    const processed = loop.run(source.refs, sink, { ...(ledger ? { ledger, entries: ledger.list() } : {}), watch: source.watch, outputDirs }).pipe(tap(() => window.enter()));
+    const final = streamSteps.map((s) => s.operator).reduce<Observable<any>>((o, op) => o.pipe(op as OperatorFunction<any, any>), processed).pipe(tap(() => window.leave()));
+    await new Promise<void>((done, fail) => {
+      const subscription = final.subscribe({ error: fail, complete: done });
+      session.onEnd(() => subscription.unsubscribe());
+    });
   });
+}
+
+/**
+ * The in-process sink: each file through its steps here, then recorded in the ledger
+ * (watch runs) before the loop counts and tells it, so that a ledger the disk refuses
+ * leaves the file to be redone, told once. The ledger notes the file as in progress while
+ * it is worked on, so that one that keeps taking the run down is not taken forever
+ * (crash-loop.ts); one that vanished while read is nobody's failure and is not told as one.
+ */
+function processHere(
+  files: FilesInFlight,
+  steps: FileSteps,
+  ledger: Ledger | undefined,
+  window: Window,
+  concurrency: number,
+  stopOnError: boolean,
+  emit: (e: RunEvent) => void,
+): FileSink {
+  return {
+    concurrency,
+    room: () => window.room(),
+    take: async (ref, fingerprint) => {
+      if (!ledger || !fingerprint) return settle(ref, fingerprint);
+      try {
+        const refused = await refuseCrashLoop(ledger, ref, fingerprint, steps);
+        if (refused) return { type: 'failed', event: refused };
+        await ledger.start(ref.path, fingerprint);
+        return await settle(ref, fingerprint);
+      } finally {
+        ledger.release(ref.path);
+      }
+    },
+  };
+
+  async function settle(ref: SourceRef, fingerprint: Fingerprint | undefined): Promise<Settled | undefined> {
+    const outcome = await files.process(ref, steps);
+    if (outcome.failed && outcome.vanished) {
+      emit({ type: 'log', level: 'warn', file: ref.path, message: vanishedMessage(ref, outcome.failures[0]) });
+      return undefined;
+    }
+    if (outcome.failed) {
+      if (ledger && fingerprint) await ledger.record(ref.path, { ...fingerprint, status: 'failed', outputs: {}, stem: ref.outputStem, error: oneLine(outcome.failures[0].message) });
+      return { type: 'failed', event: outcome.event, ...(stopOnError ? { stop: outcome.failures[0] } : {}) };
+    }
+    if (ledger && fingerprint) {
+      // Written to while we read it? Then the watcher reports it again and it is redone.
+      const now = await stat(ref.path).catch(() => undefined);
+      if (now && now.size === fingerprint.size && now.mtimeMs === fingerprint.mtimeMs) {
+        const { outputs, seconds, objects } = outcome.event;
+        await ledger.record(ref.path, { ...fingerprint, status: 'done', outputs, stem: ref.outputStem, seconds, ...(objects !== undefined ? { objects } : {}) });
+      }
+    }
+    return { type: 'done', event: outcome.event, kept: outcome.kept };
+  }
 }

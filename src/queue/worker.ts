@@ -12,16 +12,21 @@
  *   which retries it with backoff until its last attempt, which is recorded.
  * - The pipeline's own fault (a model that will not load) gives the job back for
  *   another worker and stops this one (exit 2).
+ * - An output folder this worker cannot write (a full disk, a read-only or gone folder)
+ *   gives the job back unrecorded, for any worker, and this one takes no job until a
+ *   test write there works again.
  * - Stopping (the signal) finishes the jobs in flight, then resolves.
  */
 import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, extname } from 'node:path';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { causes, messageOf } from '../errors.js';
 import type { RunEvent } from '../events.js';
+import { OutputUnwritable, outputCondition } from '../io/writable.js';
+import { OutputGate } from '../pipeline/output-gate.js';
 import { oneLine } from '../pipeline/outcome.js';
-import { FilesInFlight, fileSteps } from '../pipeline/process-file.js';
+import { FilesInFlight, fileHooks, fileSteps } from '../pipeline/process-file.js';
 import { loadPipeline, type RunOptions } from '../pipeline/run.js';
 import { sourceFolders } from '../pipeline/sources/open.js';
 import type { SourceRef } from '../sample.js';
@@ -44,7 +49,7 @@ export interface WorkerOptions extends RunOptions {
 }
 
 /** errno codes of failures that may pass: the file system or network, not the file. */
-const TRANSIENT = new Set(['EIO', 'EAGAIN', 'EBUSY', 'ESTALE', 'ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'EMFILE', 'ENFILE', 'ENOSPC']);
+const TRANSIENT = new Set(['EIO', 'EAGAIN', 'EBUSY', 'ESTALE', 'ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'EMFILE', 'ENFILE']);
 
 export function isTransient(error: unknown): boolean {
   for (const e of causes(error)) {
@@ -60,15 +65,7 @@ export const workerName = () => `${hostname()}:${process.pid}`;
 /** Runs a worker until `signal` aborts (resolves 0) or the pipeline proves unable to run (rejects). */
 export async function runWorker(file: string, options: WorkerOptions, emit: (e: RunEvent) => void): Promise<void> {
   const inFlight = new FilesInFlight();
-  const plan = await loadPipeline(file, options, {
-    emit,
-    signal: options.signal,
-    ...(options.backend ? { backend: options.backend } : {}),
-    ...(options.workers ? { workers: options.workers } : {}),
-    onSampleError: (error) => {
-      if (!inFlight.report(error)) emit({ type: 'log', level: 'warn', message: oneLine(error.message) });
-    },
-  });
+  const plan = await loadPipeline(file, options, fileHooks(inFlight, { ...options, emit }, (error) => emit({ type: 'log', level: 'warn', message: oneLine(error.message) })));
   const settings = queueSettings(plan, options.queue);
   const { connection, queue } = settings;
   const steps = fileSteps(plan);
@@ -131,6 +128,7 @@ export async function runWorker(file: string, options: WorkerOptions, emit: (e: 
     try {
       outcome = await inFlight.process(ref, steps);
     } catch (error) {
+      if (error instanceof OutputUnwritable) throw error; // see giveBack
       // The pipeline's fault: the job goes back (BullMQ retries it, maybe elsewhere) and this worker stops.
       fault ??= error;
       stop.abort();
@@ -150,7 +148,26 @@ export async function runWorker(file: string, options: WorkerOptions, emit: (e: 
     return outcome.failed ? 'failed' : 'done';
   };
 
-  const worker = new Worker(queue, processor, {
+  const gate = new OutputGate(emit, stop.signal);
+  /** The run's condition, not the file's: the job goes back to the queue as it was (no attempt spent), and this worker waits. */
+  const giveBack = async (job: Job, token: string | undefined, condition: OutputUnwritable): Promise<never> => {
+    if (!gate.waiting) {
+      gate.close(condition);
+      worker.pause(true).catch(() => undefined);
+      void gate.pass().then(() => {
+        if (!stop.signal.aborted) worker.resume().catch(() => undefined);
+      });
+    }
+    await job.moveToWait(token);
+    throw new WaitingError();
+  };
+  const onCondition = async (job: Job, token: string | undefined, error: unknown): Promise<never> => {
+    const condition = await outputCondition(error, steps.outputDirs);
+    if (condition) return giveBack(job, token, condition);
+    throw error;
+  };
+
+  const worker = new Worker(queue, (job, token) => processor(job).catch((error: unknown) => onCondition(job, token, error)), {
     connection: connection.options,
     prefix: PREFIX,
     name: me,

@@ -3,10 +3,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { tempDir, writePng } from '../helpers/files.js';
 import { sleep } from '../helpers/wait.js';
+import { Tmpfs, tmpfsSkip } from '../helpers/tmpfs.js';
 
 const BIN = resolve('bin/unetflow.js');
 const cli = (args: string[], cwd?: string) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', ...(cwd ? { cwd } : {}) });
@@ -103,22 +104,67 @@ test('exit 3: another run holds the output folder', { timeout: 30000 }, async ()
   }
 });
 
-test('exit 0 and exit 1 after a first SIGTERM: the files in flight finish, and failures still count', { timeout: 30000 }, async () => {
-  for (const bad of [false, true]) {
-    const dir = await project({ bad });
+test('exit 0 after a first SIGTERM of a watch run: the files in flight finish', { timeout: 30000 }, async () => {
+  const dir = await project();
+  const child = spawn(process.execPath, [BIN, 'run', join(dir, 'watch.yaml'), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  while (!/"file-done"/.test(out)) await sleep(50);
+  child.kill('SIGTERM');
+  const code = await new Promise((r) => child.on('exit', r));
+  assert.equal(code, 0);
+  assert.match(out, /"type":"stats"/);
+});
+
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  test(`exit 0 after a first ${signal} of a watch run in which a file failed: the run was healthy, the failure is in the ledger, the locks are released`, { timeout: 30000 }, async () => {
+    const dir = await project({ bad: true });
     const child = spawn(process.execPath, [BIN, 'run', join(dir, 'watch.yaml'), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
     child.stdout.on('data', (d) => (out += d));
-    const expected = bad ? /"file-done"[\s\S]*"file-failed"|"file-failed"[\s\S]*"file-done"/ : /"file-done"/;
-    while (!expected.test(out)) await sleep(50);
-    child.kill('SIGTERM');
-    const code = await new Promise((r) => child.on('exit', r));
-    assert.equal(code, bad ? 1 : 0);
-    assert.match(out, /"type":"stats"/);
+    child.stderr.on('data', (d) => (err += d));
+    while (!/"file-done"[\s\S]*"file-failed"|"file-failed"[\s\S]*"file-done"/.test(out)) await sleep(50);
+    child.kill(signal);
+    const code = await new Promise((r) => child.on('exit', (c, s) => r(c ?? s)));
+    assert.equal(code, 0, err);
+    assert.match(err, new RegExp(`${signal}: finishing the files in progress`));
+    assert.match(out, /"type":"stats","done":1,"failed":1/);
+    assert.match(await readFile(join(dir, 'out', '.unetflow-ledger.jsonl'), 'utf8'), /"path":"bad\.png".*"status":"failed"/);
+    assert.ok(!existsSync(join(dir, 'out', '.unetflow.lock')), "the output folder's lock is released");
+    assert.ok(!existsSync(join(dir, 'out', '.unetflow-ledger.jsonl.lock')), "the ledger's lock is released");
+  });
+}
+
+test('exit 1: a watch run that stopped on its own (another run took its lock over)', { timeout: 60000 }, async () => {
+  const dir = await project();
+  const child = spawn(process.execPath, [BIN, 'run', join(dir, 'watch.yaml'), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  while (!/"file-done"/.test(out)) await sleep(50);
+  // Another holder's lock in its place: the heartbeat (every 10 s) finds it and the run stops taking files.
+  await writeFile(join(dir, 'out', '.unetflow.lock'), JSON.stringify({ pid: 4242, host: 'other-pc', since: new Date().toISOString() }) + '\n');
+  const code = await new Promise((r) => child.on('exit', r));
+  assert.equal(code, 1);
+  assert.match(out, /lost the lock .*pid 4242 on host other-pc took it over/);
+});
+
+test('exit 4: an output folder cannot be written (here a full disk), and no file is blamed', { skip: tmpfsSkip(), timeout: 60000 }, async () => {
+  const dir = await project();
+  const out = Tmpfs.mount(join(dir, 'out'), '256k');
+  try {
+    await writePng(join(dir, 'in', 'good.png'), 1, 256);
+    await out.fill();
+    const r = cli(['run', join(dir, 'batch.yaml')]);
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /cannot be written: ENOSPC/);
+    assert.doesNotMatch(r.stderr, /FAILED/);
+  } finally {
+    out.unmount();
   }
 });
 
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
   test(`exit ${code}: a second ${signal} quits at once, leaving the file in flight unrecorded`, { timeout: 30000 }, async () => {
     const dir = await project();
     const child = spawn(process.execPath, [BIN, 'run', join(dir, 'slow.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -102,7 +102,8 @@ test('a token is never printed in full, and the page refuses requests without it
   const page = await pageWith(url, 2, { authorization: `Bearer ${token}` });
   assert.deepEqual(page.rows.map((row) => `${basename(row.file)} ${row.status}`).sort(), ['bad.png failed', 'good.png done']);
   run.child.kill('SIGINT');
-  assert.equal(await run.exit, 1, run.stderr());
+  // A watch run stopped by a signal exits 0 whatever its files did (README, exit codes), so this does not depend on how far it got.
+  assert.equal(await run.exit, 0, run.stderr());
   assert.ok(!run.stderr().includes(token), run.stderr());
 });
 

@@ -170,9 +170,9 @@ test('a watch run with --serve: rows, objects and thumbnails appear without a re
   await drop(join(dir, 'in'), 'e.png', await pngBytes(5, 48));
   await until(again, () => document.querySelectorAll('#rows tr[data-status="done"]').length === 5);
 
-  // Stopped like any watch run: the exit code is the run's (a file failed: 1), as without --serve.
+  // Stopped like any watch run: by a signal, exit 0 whatever its files did (the failure is in the ledger), as without --serve.
   run.child.kill('SIGINT');
-  assert.equal(await run.exit, 1, run.stderr());
+  assert.equal(await run.exit, 0, run.stderr());
 });
 
 test('a training run with --serve: the loss curve grows as steps arrive', { ...needsChromium(), timeout: 120_000 }, async (t) => {
