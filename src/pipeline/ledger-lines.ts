@@ -11,7 +11,7 @@ import { isLeft } from 'fp-ts/lib/Either.js';
 import { formatIssues, toIssues } from '../codec/report.js';
 import { NonNegativeInt, NonNegativeNumber, oneOf } from '../codec/building-blocks.js';
 
-const Outputs = t.record(t.string, t.string);
+const Outputs = t.record(t.string, t.string, 'output names and their paths');
 
 /** A file's last outcome. Keys it does not know are kept (a newer unetflow may add some). */
 export const LedgerEntryCodec = t.intersection([

@@ -101,7 +101,8 @@ test('an entry in Redis that is not a ledger entry fails every read of it, namin
   const expected = /^Error: Redis hash unetflow:malformed:ledger, field "a\.png": not a ledger entry: status: expected 'done' \| 'failed', got "dnoe"$/;
   await assert.rejects(ledger.check(join(dir, 'a.png')), expected);
   await assert.rejects(ledger.getKey('a.png'), expected);
-  await assert.rejects(ledger.list(), expected);
+  // A hash's fields come back in no set order (a value over 64 bytes makes it a hash table): either bad field may be the one named.
+  await assert.rejects(ledger.list(), /^Error: Redis hash unetflow:malformed:ledger, field "[ab]\.png": not a ledger entry: /);
   await assert.rejects(ledger.getKey('b.png'), /^Error: Redis hash unetflow:malformed:ledger, field "b\.png": not a ledger entry: not JSON \(/);
 });
 
