@@ -167,6 +167,9 @@ export async function runWorker(file: string, options: WorkerOptions, emit: (e: 
       return refuse(job, hold, data.path, `${data.path}: not processed, it could not be read (${messageOf(error)})`);
     }
     const fingerprint = { size: before.size, mtimeMs: before.mtimeMs, hash };
+    if (hash !== data.hash) {
+      emit({ type: 'log', level: 'info', file: ref.path, message: `${data.path}: its content (sha256 ${hash.slice(0, 12)}…) is not the job's (${data.hash.slice(0, 12)}…): it changed since it was enqueued, or the job is not a producer's; processed as it is now, not recorded` });
+    }
     const known = await ledger.getKey(data.path);
     if (known && known.hash === hash && !known.sameAs) {
       // Recorded by a worker that died before BullMQ heard of it: reported again, not redone.
