@@ -28,7 +28,7 @@ import { FilesInFlight, fileSteps } from '../pipeline/process-file.js';
 import { loadPipeline, type RunOptions } from '../pipeline/run.js';
 import { sourceFolders } from '../pipeline/sources/open.js';
 import type { SourceRef } from '../sample.js';
-import { connect } from './connection.js';
+import { connect, ConnectionWatch } from './connection.js';
 import { JobHold } from './hold.js';
 import { decodeJob, type JobData } from './job.js';
 import { jobId } from './job-id.js';
@@ -79,7 +79,8 @@ export async function runWorker(file: string, options: WorkerOptions, emit: (e: 
   const { connection, queue } = settings;
   const steps = fileSteps(plan);
   const [images, labels] = sourceFolders(plan).map((f) => f.query.dir);
-  const redis = await connect(connection);
+  const watch = new ConnectionWatch(connection, (level, message) => emit({ type: 'log', level, message }));
+  const redis = await connect(connection, undefined, watch);
   const ledger = new RedisLedger(redis, queue, images);
   const stems = new StemClaims(redis, queue);
   await stems.seed(() => ledger.list());
@@ -233,7 +234,8 @@ export async function runWorker(file: string, options: WorkerOptions, emit: (e: 
   });
   const said = new Set<string>();
   worker.on('error', (error) => {
-    // A Redis restart repeats the same refusal many times a second: once is enough.
+    if (watch.heard(error)) return; // a lost connection: said once by the watch, with its return
+    // Anything else is said once: it may repeat many times a second.
     const message = connection.redact(messageOf(error));
     // A lost lock is said once, in words, by `leave`, when the job next tries to write.
     if (/(could not renew lock|Missing lock) for job/.test(message) || [...lostJobs].some((id) => message.includes(id))) return;
