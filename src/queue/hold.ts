@@ -35,14 +35,21 @@ while i <= #ARGV do
 end
 return 1`;
 
-/** KEYS: the input's writer key, the job's lock; ARGV: job id, token, the prefix of job keys. */
+/**
+ * KEYS: the input's writer key (`<job id> <token>` of its writer), the job's lock; ARGV: job id, token, the prefix of job keys.
+ * Another job whose lock exists is in the way; the same job under an older token has lost it to this one.
+ */
 const TAKE_INPUT = `
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 'lost' end
 local cur = redis.call('GET', KEYS[1])
-if cur and cur ~= ARGV[1] and redis.call('EXISTS', ARGV[3] .. cur .. ':lock') == 1 then return 'busy:' .. cur end
-redis.call('SET', KEYS[1], ARGV[1])
+if cur then
+  local id = string.match(cur, '^(%S+)')
+  if id ~= ARGV[1] and redis.call('EXISTS', ARGV[3] .. id .. ':lock') == 1 then return 'busy:' .. id end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2])
 return 'ok'`;
 
+/** Only the writer that took it lets it go: a successor under the same job id keeps it. */
 const RELEASE_INPUT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1`;
@@ -91,6 +98,6 @@ export class JobHold {
 
   /** Once the job is over: its input may be taken by any job. */
   async releaseInput(key: string): Promise<void> {
-    await this.redis.eval(RELEASE_INPUT, 1, this.keys.writer(key), this.job.id!);
+    await this.redis.eval(RELEASE_INPUT, 1, this.keys.writer(key), `${this.job.id!} ${this.token}`);
   }
 }

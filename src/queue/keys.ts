@@ -19,7 +19,7 @@ export const keys = (queue: string) => ({
   relay: `${PREFIX}:${queue}:relay`,
   /** Hash: output stem (as compared: cut, lower case) -> the input path holding it (stems.ts). */
   stems: `${PREFIX}:${queue}:stems`,
-  /** String per input path: the id of the job that last took it to write its outputs (hold.ts). */
+  /** String per input path: `<job id> <token>` of the job writing its outputs now (hold.ts). */
   writer: (key: string) => `${PREFIX}:${queue}:writer:${key}`,
   /** BullMQ's lock of a job: the token of the worker holding it, while it holds it. */
   jobLock: (id: string) => `${PREFIX}:${queue}:${id}:lock`,

@@ -103,6 +103,8 @@ export async function runWorker(file: string, options: WorkerOptions, emit: (e: 
     await report(job, hold, key, { type: 'file-failed', id: basename(key, extname(key)), file: key, message });
     throw new UnrecoverableError(message);
   };
+  /** Jobs waiting for another job of their file (said once each). */
+  const waiting = new Set<string>();
   /** Jobs this worker lost while running them: BullMQ's complaints about their locks go unsaid. */
   const lostJobs = new Set<string>();
   const leave = (job: Job, refusal: WriteRefused): never => {
@@ -183,10 +185,12 @@ export async function runWorker(file: string, options: WorkerOptions, emit: (e: 
     const busy = await hold.takeInput(data.path);
     if (busy) {
       // An older content's job of this file, on a live worker: it owns the outputs until it is over.
-      emit({ type: 'log', level: 'info', file: ref.path, message: `${data.path}: another job of this file (${busy.slice(0, 12)}…, an earlier content) is in flight on another worker: this one waits for it` });
+      if (!waiting.has(job.id!)) emit({ type: 'log', level: 'info', file: ref.path, message: `${data.path}: another job of this file (${busy.slice(0, 12)}…, an earlier content) is in flight on another worker: this one waits for it` });
+      waiting.add(job.id!);
       await job.moveToDelayed(Date.now() + settings.backoffMs, token);
       throw new DelayedError();
     }
+    waiting.delete(job.id!);
     try {
       let outcome;
       try {

@@ -1,19 +1,24 @@
 /**
+ * A worker's hold on a job, through the binary: real redis-server, real worker processes.
  * A worker frozen (SIGSTOP) mid-write loses its job to another worker; once resumed
- * (SIGCONT) it must write, remove and record nothing for that job. Real redis-server,
- * real worker processes. To stop the first worker at the right moment every time, it
- * runs with a small instrument (--import) that announces, then waits for a go-ahead
- * file at, the first opening of its temporary output, or the rename of it into place:
- * the test stops it there, lets the second worker take the job over and finish, then
- * resumes it.
+ * (SIGCONT) it must write, remove and record nothing for that job. And one job at a time
+ * writes an input's outputs. To stop a worker at the right moment every time, it runs
+ * with a small instrument (--import) that announces, then waits for a go-ahead file at,
+ * the first opening of its temporary output, or the rename of it into place.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import sharp from 'sharp';
+import { hashFile } from '../../src/pipeline/ledger.js';
+import { loadPipeline } from '../../src/pipeline/run.js';
+import { jobId, pipelineHash } from '../../src/queue/job-id.js';
+import { writePng } from '../helpers/files.js';
 import { events, queueProject, startCli, type Cli } from '../helpers/queue-project.js';
 import { needsRedis, RedisServer } from '../helpers/redis.js';
 
@@ -63,6 +68,19 @@ fs.promises.rename = async function (from, to) {
 syncBuiltinESMExports();
 `;
 
+/** The environment that makes a worker pause at `at` of its first output, announcing it in `dir`. */
+async function pausing(dir: string, at: 'open' | 'rename'): Promise<Record<string, string>> {
+  const pauses = join(dir, 'pauses');
+  await mkdir(pauses, { recursive: true });
+  const instrument = join(dir, 'instrument.mjs');
+  await writeFile(instrument, INSTRUMENT);
+  return {
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${pathToFileURL(instrument).href}`,
+    UNETFLOW_TEST_PAUSE_DIR: pauses,
+    UNETFLOW_TEST_PAUSE_AT: at,
+  };
+}
+
 const cli = (args: string[], env: Record<string, string> = {}) => {
   const c = startCli(args, env);
   running.push(c);
@@ -83,14 +101,7 @@ for (const [round, at] of (['open', 'rename', 'open', 'rename'] as const).entrie
     const name = `frozen-${round}`;
     const p = await queueProject({ name, url: server.url, files: 1 });
     const pauses = join(p.dir, 'pauses');
-    await mkdir(pauses);
-    const instrument = join(p.dir, 'instrument.mjs');
-    await writeFile(instrument, INSTRUMENT);
-    const first = cli(['worker', p.pipeline, '--json', '--concurrency', '1'], {
-      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${pathToFileURL(instrument).href}`,
-      UNETFLOW_TEST_PAUSE_DIR: pauses,
-      UNETFLOW_TEST_PAUSE_AT: at,
-    });
+    const first = cli(['worker', p.pipeline, '--json', '--concurrency', '1'], await pausing(p.dir, at));
     await first.waitFor(/taking jobs of/);
     const producer = cli(['run', p.pipeline, '--json']);
     await until(() => existsSync(join(pauses, `at.${first.child.pid}`)), `worker ${first.child.pid} to reach the ${at} of its output`);
@@ -127,3 +138,41 @@ for (const [round, at] of (['open', 'rename', 'open', 'rename'] as const).entrie
     assert.equal(await second.exit, 0, second.stderr);
   });
 }
+
+test("a job of a file's new content waits while a live worker still writes the old content's outputs, then writes its own", skip, async () => {
+  const name = 'one-writer';
+  const p = await queueProject({ name, url: server.url, files: 1 });
+  const pauses = join(p.dir, 'pauses');
+  const first = cli(['worker', p.pipeline, '--json', '--concurrency', '1'], await pausing(p.dir, 'open'));
+  await first.waitFor(/taking jobs of/);
+  const producer = cli(['run', p.pipeline, '--json']);
+  // The first worker is writing the old content's output (alive, its lock renewed) when the file changes.
+  await until(() => existsSync(join(pauses, `at.${first.child.pid}`)), 'the first worker to open its output');
+  const input = join(p.dir, 'in', 'f000.png');
+  await writePng(input, 1234, 16);
+  const s = await stat(input);
+  const hash = await hashFile(input);
+  const pipeline = pipelineHash((await loadPipeline(p.pipeline)).definition);
+  const queue = new Queue(name, { connection: { host: '127.0.0.1', port: server.port }, prefix: 'unetflow' });
+  try {
+    // The new content's job, as a watch producer would add it.
+    await queue.add('file', { pipeline, path: 'f000.png', hash, size: s.size, mtimeMs: s.mtimeMs, stem: 'f000' }, { jobId: jobId(pipeline, hash) });
+    const second = cli(['worker', p.pipeline, '--json', '--concurrency', '1']);
+    const waited = second.waitFor(/f000\.png: another job of this file \([0-9a-f]{12}…, an earlier content\) is in flight on another worker: this one waits for it/);
+    const late = new Promise((_, reject) => setTimeout(() => reject(new Error(`the second worker did not wait within 60 s:\n${second.stdout}`)), 60_000).unref());
+    await Promise.race([waited, late]);
+    assert.equal(events(second).filter((e) => e.type === 'file-done').length, 0, 'it wrote nothing meanwhile');
+
+    await writeFile(join(pauses, `go.${first.child.pid}`), '');
+    assert.equal(await producer.exit, 0, producer.stderr);
+    await second.waitFor(/"type":"file-done"/);
+    assert.equal(JSON.parse((await redis.hget(`unetflow:${name}:ledger`, 'f000.png'))!).hash, hash, 'the new content is recorded');
+    const pixels = (file: string | Buffer) => sharp(file).raw().toBuffer();
+    assert.deepEqual(await pixels(join(p.dir, 'out', 'f000.image.png')), await pixels(input), "the output is the new content's, written last");
+    assert.deepEqual((await readdir(join(p.dir, 'out'))).sort(), ['f000.image.png']);
+    for (const w of [first, second]) w.child.kill('SIGTERM');
+    assert.deepEqual(await Promise.all([first.exit, second.exit]), [0, 0]);
+  } finally {
+    await queue.close();
+  }
+});
