@@ -2,9 +2,15 @@
  * A queue worker: takes a pipeline's jobs from Redis and runs each input through the
  * per-file steps (process-file.ts, as an in-process run does), `concurrency` at once.
  *
- * - A job is checked first: made by the same pipeline (its hash), naming a path inside
- *   this worker's source folder (roots.ts). Otherwise it fails at once, is reported to
- *   the producers, and is not recorded in the ledger: the file is not at fault.
+ * - A job is checked first: made by the same pipeline (its hash), naming a regular file
+ *   inside this worker's source folder as producers write paths (roots.ts), under the id
+ *   its content gives, with a stem the producer gives that file and no other input holds
+ *   (stems.ts). Otherwise it fails at once, is reported to the producers, and is not
+ *   recorded in the ledger: the file is not at fault. The file's fingerprint (hash, size,
+ *   mtime) is the worker's own reading, never the job's.
+ * - A worker writes, removes and records nothing for a job it no longer holds (hold.ts):
+ *   frozen past its lock, it leaves the job to the worker that took it over. One job at a
+ *   time writes an input's outputs: a newer content's job waits for an older one in flight.
  * - A job the ledger already has (a worker died between recording it and telling
  *   BullMQ) is reported again, not redone.
  * - A file that fails for its own reasons fails once: report, ledger, no retry. A
