@@ -56,6 +56,8 @@ return 1`;
 
 export class JobHold {
   private readonly keys: ReturnType<typeof keys>;
+  /** The input this job has taken for writing (`takeInput`), until `releaseInput`. */
+  private taken?: string;
 
   constructor(
     private readonly redis: Redis,
@@ -93,11 +95,15 @@ export class JobHold {
   async takeInput(key: string): Promise<string | undefined> {
     const r = String(await this.redis.eval(TAKE_INPUT, 2, this.keys.writer(key), this.keys.jobLock(this.job.id!), this.job.id!, this.token, this.keys.jobPrefix));
     if (r === 'lost') throw this.lost();
-    return r.startsWith('busy:') ? r.slice('busy:'.length) : undefined;
+    if (r.startsWith('busy:')) return r.slice('busy:'.length);
+    this.taken = key;
+    return undefined;
   }
 
-  /** Once the job is over: its input may be taken by any job. */
-  async releaseInput(key: string): Promise<void> {
-    await this.redis.eval(RELEASE_INPUT, 1, this.keys.writer(key), `${this.job.id!} ${this.token}`);
+  /** Once the job is over, however it ended: the input it took may be taken by any job. */
+  async releaseInput(): Promise<void> {
+    if (this.taken === undefined) return;
+    await this.redis.eval(RELEASE_INPUT, 1, this.keys.writer(this.taken), `${this.job.id!} ${this.token}`);
+    this.taken = undefined;
   }
 }

@@ -128,6 +128,8 @@ export async function runWorker(file: string, options: WorkerOptions, emit: (e: 
       const refusal = writeRefusal(error);
       if (refusal) return leave(job, refusal);
       throw error;
+    } finally {
+      await hold.releaseInput();
     }
   };
 
@@ -197,40 +199,35 @@ export async function runWorker(file: string, options: WorkerOptions, emit: (e: 
       throw new DelayedError();
     }
     waiting.delete(job.id!);
-    try {
-      let outcome;
-      try {
-        outcome = await guardWrites(() => hold.confirm(), async () => {
-          for (const removed of await removeJobTemporaries(ref, steps.saveTargets, plan.outputDir)) {
-            emit({ type: 'log', level: 'info', file: ref.path, message: `removed ${removed}, left by a worker that stopped mid-write` });
-          }
-          return inFlight.process(ref, steps);
-        });
-      } catch (error) {
-        if (writeRefusal(error)) throw error;
-        // The pipeline's fault: the job goes back (BullMQ retries it, maybe elsewhere) and this worker stops.
-        fault ??= error;
-        stop.abort();
-        throw error;
-      }
-      // Lost along the way (a failure the steps reported instead of throwing)? Then nothing of it is recorded or reported.
-      const refused = outcome.failed ? outcome.failures.map(writeRefusal).find(Boolean) : undefined;
-      if (refused) throw refused;
-      const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (outcome.failed && !last && outcome.failures.some(isTransient)) {
-        throw new Error(`${outcome.event.message} (transient: attempt ${job.attemptsMade + 1} of ${job.opts.attempts}, retried)`, { cause: outcome.failures[0] });
-      }
-      // Written to since it was enqueued, or while it was read? Then it is not recorded: its new content gets a job of its own.
-      const now = await stat(ref.path).catch(() => undefined);
-      const unchanged = hash === data.hash && now && now.size === before.size && now.mtimeMs === before.mtimeMs;
-      const entry = outcome.failed
-        ? { ...fingerprint, status: 'failed' as const, outputs: {}, stem: data.stem, error: oneLine(outcome.failures[0].message) }
-        : { ...fingerprint, status: 'done' as const, outputs: portable(outcome.event.outputs, plan.outputDir), stem: data.stem };
-      await report(job, hold, data.path, outcome.event, unchanged ? entry : undefined);
-      return outcome.failed ? 'failed' : 'done';
-    } finally {
-      await hold.releaseInput(data.path);
+    const check = () => hold.confirm();
+    for (const path of await guardWrites(check, () => removeJobTemporaries(ref, steps.saveTargets, plan.outputDir))) {
+      emit({ type: 'log', level: 'info', file: ref.path, message: `removed ${path}, left by a worker that stopped mid-write` });
     }
+    let outcome;
+    try {
+      outcome = await guardWrites(check, () => inFlight.process(ref, steps));
+    } catch (error) {
+      if (writeRefusal(error)) throw error;
+      // The pipeline's fault: the job goes back (BullMQ retries it, maybe elsewhere) and this worker stops.
+      fault ??= error;
+      stop.abort();
+      throw error;
+    }
+    // Lost along the way (a failure the steps reported instead of throwing)? Then nothing of it is recorded or reported.
+    const refused = outcome.failed ? outcome.failures.map(writeRefusal).find(Boolean) : undefined;
+    if (refused) throw refused;
+    const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (outcome.failed && !last && outcome.failures.some(isTransient)) {
+      throw new Error(`${outcome.event.message} (transient: attempt ${job.attemptsMade + 1} of ${job.opts.attempts}, retried)`, { cause: outcome.failures[0] });
+    }
+    // Written to since it was enqueued, or while it was read? Then it is not recorded: its new content gets a job of its own.
+    const now = await stat(ref.path).catch(() => undefined);
+    const unchanged = hash === data.hash && now && now.size === before.size && now.mtimeMs === before.mtimeMs;
+    const entry = outcome.failed
+      ? { ...fingerprint, status: 'failed' as const, outputs: {}, stem: data.stem, error: oneLine(outcome.failures[0].message) }
+      : { ...fingerprint, status: 'done' as const, outputs: portable(outcome.event.outputs, plan.outputDir), stem: data.stem };
+    await report(job, hold, data.path, outcome.event, unchanged ? entry : undefined);
+    return outcome.failed ? 'failed' : 'done';
   };
 
   const worker = new Worker(queue, processor, {
