@@ -109,15 +109,18 @@ test("a job naming another input's output stem is refused, and that input's outp
   try {
     const before = { image: await output('f000.image.png'), ledger: await ledger() };
     await writePng(join(p.dir, 'in', 'f000.tif'), 78, 16);
+    await writePng(join(p.dir, 'in', 'f000.p0.png'), 79, 16);
     const ids = [
       await job('x.png', { stem: 'f000' }), // an image, under f000's names: it would replace f000's output
       await job('junk.png', { stem: 'f000' }), // a failure, under f000's names: it would remove f000's output and write f000.error.json
       await job('f000.tif', { stem: 'f000' }), // a stem f000.tif could have, had f000.png not held it first
+      await job('f000.p0.png', { stem: 'f000.p0' }), // the name of page 0 of a multi-page f000
     ];
     const got = await reports(ids);
     assert.match(message(got.get(ids[0])), /^x\.png: refused, the job's output stem "f000" is not one a producer gives this file \("x", "x\.png", "x\.png~[0-9a-f]{8}"\): its outputs would take another file's names$/);
     assert.match(message(got.get(ids[1])), /^junk\.png: refused, the job's output stem "f000" is not one a producer gives this file/);
     assert.match(message(got.get(ids[2])), /^f000\.tif: refused, its output stem "f000" belongs to f000\.png: its outputs would replace that file's$/);
+    assert.match(message(got.get(ids[3])), /^f000\.p0\.png: refused, its output stem "f000\.p0" belongs to f000\.png/);
     assert.deepEqual(await output('f000.image.png'), before.image, "f000's output is untouched");
     assert.deepEqual((await readdir(join(p.dir, 'out'))).sort(), ['f000.image.png', 'f001.image.png'], 'no error report, no other output');
     assert.deepEqual(await ledger(), before.ledger, 'nothing recorded');
