@@ -130,7 +130,7 @@ test("a job naming another input's output stem is refused, and that input's outp
   }
 });
 
-test('a job whose id, path spelling, file kind, hash, size or mtime is not what the worker finds is refused or corrected, never trusted', skip, async () => {
+test('a job whose id, path spelling, file kind, fields, hash, size or mtime are not what the worker finds is refused or corrected, never trusted', skip, async () => {
   const { p, job, reports, ledger, close } = await doneProject('payload');
   try {
     const f000 = (await ledger())['f000.png'];
@@ -140,11 +140,14 @@ test('a job whose id, path spelling, file kind, hash, size or mtime is not what 
       id: await job('x.png', {}, 'f001-hijacked'),
       dot: await job('x.png', { path: './x.png' }, 'dot'),
       fifo: await job('junk.png', { path: 'pipe.png', stem: 'pipe' }, 'fifo'),
+      // Jobs carry no page: a worker takes every page of a file, and writes under its names only.
+      page: await job('x.png', { page: 3 }, 'paged'),
     };
     const got = await reports(Object.values(ids));
     assert.match(message(got.get(ids.id)), /^x\.png: refused, job f001-hijacked is not the id its pipeline and content hash give \([0-9a-f]{12}…\): not a job a producer made$/);
     assert.match(message(got.get(ids.dot)), /^"\.\/x\.png": refused, not a path as producers write them \("x\.png"\)$/);
     assert.match(message(got.get(ids.fifo)), /^"pipe\.png": refused, it is a FIFO \(named pipe\), not a regular file$/);
+    assert.match(message(got.get(ids.page)), /^job paged: not a unetflow job \(page: unknown key 'page'/);
     assert.equal((await ledger())['./x.png'], undefined);
 
     // x.png's job claiming f000's content (and its job id), with a size and mtime of its own choosing:
