@@ -74,8 +74,8 @@ export class JobHold {
   /** The refusal of a worker that no longer holds its job. */
   lost(): WriteRefused {
     return new WriteRefused(
-      `${this.what}: this worker no longer holds job ${this.job.id} (it was stopped or starved for longer than lockMs, ${this.lockMs} ms, ` +
-        'and another worker has taken the job over): it writes, removes and records nothing for it',
+      `${this.what}: this worker no longer holds job ${this.job.id} (its lock lapsed: the worker was stopped, starved or cut off from Redis ` +
+        `for longer than lockMs, ${this.lockMs} ms, and the job is another worker's now, or back in the queue): it writes, removes and records nothing for it`,
     );
   }
 

@@ -123,7 +123,7 @@ for (const [round, at] of (['open', 'rename', 'open', 'rename'] as const).entrie
     await first.waitFor(/no longer holds job|"type":"file-(failed|done)"/);
     first.child.kill('SIGTERM');
     assert.equal(await first.exit, 0, first.stderr);
-    assert.match(first.stdout, new RegExp(`f000\\.png: this worker no longer holds job [0-9a-f]{64} \\(it was stopped or starved for longer than lockMs, 1000 ms, and another worker has taken the job over\\): it writes, removes and records nothing for it`));
+    assert.match(first.stdout, new RegExp(`f000\\.png: this worker no longer holds job [0-9a-f]{64} \\(its lock lapsed: the worker was stopped, starved or cut off from Redis for longer than lockMs, 1000 ms, and the job is another worker's now, or back in the queue\\): it writes, removes and records nothing for it`));
     assert.deepEqual(events(first).filter((e) => e.type === 'file-failed' || e.type === 'file-done'), [], 'the first worker reports nothing');
     assert.doesNotMatch(first.stdout + first.stderr, /Missing lock|could not renew lock/, 'one line says it, not BullMQ\'s complaints');
     assert.deepEqual(await readdir(join(p.dir, 'out')), ['f000.image.png'], 'the output, and no error report, no temporary file');
