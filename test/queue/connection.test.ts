@@ -69,7 +69,9 @@ test('a Redis restart mid-run is said once by the producer and once by each work
     const producer = startCli(['run', p.pipeline]);
     await until(async () => (await readdir(join(p.dir, 'out')).catch(() => [])).filter((n) => n.endsWith('.image.png')).length >= 3);
     // Down until both have said the loss (or, unfixed, met the refusal: ioredis retries every few hundred ms), then up again.
-    await server.restart(() => Promise.all([producer, worker].map((c) => c.waitFor(/lost the connection to the queue's Redis|ECONNREFUSED/))));
+    const said = Promise.all([producer, worker].map((c) => c.waitFor(/lost the connection to the queue's Redis|ECONNREFUSED/)));
+    const silent = new Promise((_, reject) => setTimeout(() => reject(new Error(`Redis down for 60 s, and not said:\n${producer.stderr}\n${worker.stderr}`)), 60_000).unref());
+    await server.restart(() => Promise.race([said, silent]));
     assert.equal(await producer.exit, 0, producer.stderr);
     worker.child.kill('SIGTERM');
     assert.equal(await worker.exit, 0, worker.stderr);
