@@ -7,6 +7,7 @@ import { extractChannel, toInteger } from '../src/image/convert.js';
 import { makeImage, type Image } from '../src/image/image.js';
 import { connectedComponents } from '../src/kernels/components.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
+import { mayWrite, writeRefusal } from '../src/io/write-guard.js';
 import { outputPath } from '../src/io/output-path.js';
 import type { PixelSize } from '../src/image/pixel-size.js';
 import { encodeImage, extensionOf, type ImageFormat } from '../src/io/write.js';
@@ -95,6 +96,9 @@ export function save(params: SaveParams, ctx: StepContext = {}): SampleOperator 
         }
       } catch (error) {
         // All of a sample's outputs or none: a disk that fills half-way leaves nothing behind.
+        // A queue worker that lost its job meanwhile removes nothing: those names are another worker's now.
+        if (writeRefusal(error)) throw error;
+        for (const path of Object.values(written)) await mayWrite(path);
         await Promise.all(Object.values(written).map((path) => rm(path, { force: true })));
         throw error;
       }

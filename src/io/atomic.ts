@@ -5,6 +5,7 @@
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { acquireLock, type Lock } from './lock.js';
+import { mayWrite } from './write-guard.js';
 
 let counter = 0;
 
@@ -46,6 +47,8 @@ export async function writeFileAtomic(target: string, data: Uint8Array | string)
     } finally {
       await handle.close();
     }
+    // Last, right before the rename: a queue worker that has lost its job since it began writing replaces nothing.
+    await mayWrite(target);
     await rename(tmp, target);
   } catch (error) {
     await rm(tmp, { force: true });

@@ -4,12 +4,13 @@
  * file's outputs (a changed file that now fails loses the outputs of its old version
  * too: they no longer describe it); for a success, its outputs and no stale report.
  */
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SampleError } from '../errors.js';
 import type { RunEvent } from '../events.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { outputPath } from '../io/output-path.js';
+import { mayWrite } from '../io/write-guard.js';
 import type { SourceRef } from '../sample.js';
 
 /** The error report's path for an input, beside its outputs. */
@@ -39,8 +40,9 @@ export async function removeOutputs(ref: SourceRef, targets: readonly SaveTarget
     const probe = outputPath(dir, ref, 'o', 'x');
     const stem = basename(probe).slice(0, -'.o.x'.length);
     const mine = new RegExp(`^${escape(stem)}(\\.p\\d+)?\\.(${outputs.map(escape).join('|')})\\.(png|tif|jpg|csv)$`);
-    const names = await readdir(dirname(probe)).catch(() => [] as string[]);
-    await Promise.all(names.filter((n) => mine.test(n)).map((n) => rm(join(dirname(probe), n), { force: true })));
+    const names = (await readdir(dirname(probe)).catch(() => [] as string[])).filter((n) => mine.test(n));
+    for (const n of names) await mayWrite(join(dirname(probe), n));
+    await Promise.all(names.map((n) => rm(join(dirname(probe), n), { force: true })));
   }
 }
 
@@ -79,5 +81,9 @@ export async function recordFailure(
 
 /** After a success: a report left by an earlier failure of the same input no longer applies. */
 export async function clearFailure(ref: SourceRef, outputDir: string | undefined): Promise<void> {
-  if (outputDir) await rm(reportPath(outputDir, ref), { force: true });
+  if (!outputDir) return;
+  const report = reportPath(outputDir, ref);
+  if (!(await stat(report).catch(() => undefined))) return;
+  await mayWrite(report);
+  await rm(report, { force: true });
 }

@@ -38,10 +38,7 @@ export class OutputNames {
     const path = resolve(ref.path);
     const known = this.stems.get(path);
     if (known) return known;
-    const base = defaultStem(ref);
-    const ext = extname(ref.path).slice(1);
-    const hash = createHash('sha256').update(ref.root ? relative(resolve(ref.root), path) : path).digest('hex').slice(0, 8);
-    const candidates = [base, ...(ext ? [`${base}.${ext}`] : []), `${base}.${ext || 'x'}~${hash}`];
+    const candidates = stemCandidates(ref);
     const stem = candidates.find((c) => this.holderOf(c) === undefined) ?? candidates[candidates.length - 1];
     this.restore(path, stem);
     return stem;
@@ -55,8 +52,17 @@ export class OutputNames {
   }
 }
 
+/** The stems `claim` may give an input, in the order it tries them: its name, with its extension, with a hash of its path. */
+export function stemCandidates(ref: SourceRef): string[] {
+  const path = resolve(ref.path);
+  const base = defaultStem(ref);
+  const ext = extname(ref.path).slice(1);
+  const hash = createHash('sha256').update(ref.root ? relative(resolve(ref.root), path) : path).digest('hex').slice(0, 8);
+  return [base, ...(ext ? [`${base}.${ext}`] : []), `${base}.${ext || 'x'}~${hash}`];
+}
+
 /** Stems compare as output-path.ts writes them: long names cut alike. */
-function fitStem(stem: string): string {
+export function fitStem(stem: string): string {
   const parts = stem.split('/');
   return [...parts.slice(0, -1), fitName(parts[parts.length - 1])].join('/');
 }

@@ -70,8 +70,11 @@ function redactUrlText(text: string): string {
  * Redis restart) instead of failing. One that cannot connect within `timeoutMs` fails
  * with the client's last error, credentials removed.
  */
-export async function connect(connection: QueueConnection, timeoutMs = 10_000): Promise<Redis> {
+export async function connect(connection: QueueConnection, timeoutMs = 10_000, watch?: ConnectionWatch): Promise<Redis> {
   const redis = new Redis({ ...connection.options, connectionName: 'unetflow' });
+  // Its copies (a producer's blocking reader) report to the watch too: ioredis prints "Unhandled error event" for a client with no listener.
+  const duplicate = redis.duplicate.bind(redis);
+  redis.duplicate = (override) => duplicate(override).on('error', (error: Error) => watch?.heard(error));
   let last = '';
   let timer: NodeJS.Timeout | undefined;
   let refused: (error: Error) => void = () => undefined;
@@ -90,11 +93,56 @@ export async function connect(connection: QueueConnection, timeoutMs = 10_000): 
         timer = setTimeout(() => reject(new Error('timed out')), timeoutMs);
       }),
     ]);
+    watch?.follow(redis);
     return redis;
   } catch (error) {
     redis.disconnect();
     throw new Error(connection.redact(`cannot reach the queue's Redis at ${connection.display}: ${last || (error as Error).message} (is redis-server running there, and the password and certificate right?)`));
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Errors of the connection itself (Redis down, restarting, unreachable), not of a command. */
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return (typeof code === 'string' && CONNECTION_CODES.has(code)) || /Connection is closed|Socket closed unexpectedly|ECONNREFUSED|ECONNRESET/.test(String((error as Error | undefined)?.message ?? ''));
+}
+
+/**
+ * Says a lost connection to the queue's Redis once, in words, and its return. A Redis
+ * restart otherwise shows as the same refusal from every client (ours, BullMQ's) several
+ * times a second until it is back. The client `connect` gives decides what is said: its
+ * first connection error after being up, then its next `ready`; the errors of other
+ * clients (`heard`) are only kept from being said again.
+ */
+export class ConnectionWatch {
+  private down = false;
+
+  constructor(
+    private readonly connection: QueueConnection,
+    private readonly say: (level: 'warn' | 'info', message: string) => void,
+  ) {}
+
+  /** Follows the client that `connect` made. */
+  follow(redis: Redis): void {
+    redis.on('error', (error: Error) => {
+      if (!isConnectionError(error) || this.down) return;
+      this.down = true;
+      const why = this.connection.redact(error.message.split('\n')[0]);
+      this.say('warn', `queue: lost the connection to the queue's Redis at ${this.connection.display} (${why}); waiting for it to come back`);
+    });
+    redis.on('ready', () => {
+      if (!this.down) return;
+      this.down = false;
+      this.say('info', `queue: reconnected to the queue's Redis at ${this.connection.display}`);
+    });
+  }
+
+  /** Another client's error: true when it is the connection's, which the followed client says; false for the caller to say. */
+  heard(error: unknown): boolean {
+    return isConnectionError(error);
   }
 }

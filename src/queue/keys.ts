@@ -17,4 +17,12 @@ export const keys = (queue: string) => ({
   doneWithHash: (hash: string) => `${PREFIX}:${queue}:ledger-hash:${hash}`,
   /** Stream: what workers report to producers (relay.ts). */
   relay: `${PREFIX}:${queue}:relay`,
+  /** Hash: output stem (as compared: cut, lower case) -> the input path holding it (stems.ts). */
+  stems: `${PREFIX}:${queue}:stems`,
+  /** String per input path: `<job id> <token>` of the job writing its outputs now (hold.ts). */
+  writer: (key: string) => `${PREFIX}:${queue}:writer:${key}`,
+  /** BullMQ's lock of a job: the token of the worker holding it, while it holds it. */
+  jobLock: (id: string) => `${PREFIX}:${queue}:${id}:lock`,
+  /** What precedes a job id in BullMQ's key of its lock (for scripts that build it). */
+  jobPrefix: `${PREFIX}:${queue}:`,
 });

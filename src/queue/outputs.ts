@@ -3,7 +3,9 @@
  * none holds the folder's lock (atomic.ts claimOutputFolder): each input has its own
  * output names, every write is atomic, and a job is held by one worker at a time. A
  * worker killed mid-write leaves temporary files of the job it held; whoever takes the
- * job over removes them before redoing it (`removeJobTemporaries`).
+ * job over removes them before redoing it (`removeJobTemporaries`), once it is the only
+ * job writing that input (hold.ts): a worker that lost the job and renames late then
+ * finds its temporary file gone, and one that checks first is refused.
  *
  * Paths that travel (events, ledger) are relative to the output folder, so that each
  * machine reads them against its own mount of it.
@@ -11,6 +13,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { outputPath } from '../io/output-path.js';
+import { mayWrite } from '../io/write-guard.js';
 import type { SaveTarget } from '../pipeline/outcome.js';
 import type { SourceRef } from '../sample.js';
 
@@ -25,6 +28,7 @@ export async function removeJobTemporaries(ref: SourceRef, targets: readonly Sav
     const mine = new RegExp(`^\\.${escape(stem)}(\\.p\\d+)?\\.(${outputs.map(escape).join('|')})\\.[^/]+\\.\\d+\\.\\d+\\.tmp$`);
     const names = await readdir(dirname(probe)).catch(() => [] as string[]);
     for (const n of names.filter((n) => mine.test(n))) {
+      await mayWrite(join(dirname(probe), n));
       await rm(join(dirname(probe), n), { force: true });
       removed.push(join(dirname(probe), n));
     }

@@ -23,7 +23,7 @@ import { loadPipeline, type RunOptions } from '../pipeline/run.js';
 import { runSession } from '../pipeline/session.js';
 import { openSource, sourceFolders } from '../pipeline/sources/open.js';
 import type { SourceRef } from '../sample.js';
-import { connect } from './connection.js';
+import { connect, ConnectionWatch } from './connection.js';
 import type { JobData } from './job.js';
 import { jobId } from './job-id.js';
 import { PREFIX } from './keys.js';
@@ -54,13 +54,14 @@ export function runProducer(file: string, options: ProducerOptions = {}): Observ
     const plan = await loadPipeline(file, options, { emit, signal });
     const settings = queueSettings(plan, options.queue);
     const { connection, queue: name } = settings;
-    const redis = await connect(connection);
+    const watch = new ConnectionWatch(connection, (level, message) => emit({ type: 'log', level, message }));
+    const redis = await connect(connection, undefined, watch);
     session.onEnd(() => redis.disconnect());
     const blocking = redis.duplicate();
     session.onEnd(() => blocking.disconnect());
     const queue = new Queue(name, { connection: connection.options, prefix: PREFIX });
     session.onEnd(() => queue.close());
-    queue.on('error', (error) => emit({ type: 'log', level: 'warn', message: `queue: ${connection.redact(messageOf(error))}` }));
+    queue.on('error', (error) => watch.heard(error) || emit({ type: 'log', level: 'warn', message: `queue: ${connection.redact(messageOf(error))}` }));
     // Before the ledger is read: a job not in the ledger then reports after this point.
     const reader = await RelayReader.open(blocking, name);
     const source = await openSource(plan, signal, emit);

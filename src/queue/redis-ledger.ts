@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import { parseStored } from '../codec/stored.js';
 import { LedgerEntryCodec } from '../pipeline/ledger-lines.js';
 import { checkFile, sameContentEntry, type CheckResult, type Fingerprint, type LedgerEntry } from '../pipeline/ledger.js';
+import type { JobHold } from './hold.js';
 import { keys } from './keys.js';
 import { keyOf } from './roots.js';
 import { relayAdd, type Relayed } from './relay.js';
@@ -60,9 +61,20 @@ export class RedisLedger {
     return this.recordKey(this.key(path), sameContentEntry(this.key(path), fingerprint, original));
   }
 
-  /** Writes the entry of the input at `key` and, in the same transaction, the report producers read. */
-  async recordKey(key: string, entry: Omit<LedgerEntry, 'path' | 'time'>, report?: Relayed): Promise<LedgerEntry> {
+  /**
+   * Writes the entry of the input at `key` and, in the same transaction, the report producers read;
+   * with `hold`, only while that worker still holds the job (hold.ts), else WriteRefused.
+   */
+  async recordKey(key: string, entry: Omit<LedgerEntry, 'path' | 'time'>, report?: Relayed, hold?: JobHold): Promise<LedgerEntry> {
     const full: LedgerEntry = { path: key, ...entry, time: new Date().toISOString() };
+    if (hold) {
+      await hold.write([
+        ['HSET', this.keys.ledger, key, JSON.stringify(full)],
+        ...(full.status === 'done' && full.hash ? [['SADD', this.keys.doneWithHash(full.hash), key]] : []),
+        ...(report ? [['XADD', ...relayAdd(this.keys.relay, report)]] : []),
+      ]);
+      return full;
+    }
     const multi = this.redis.multi().hset(this.keys.ledger, key, JSON.stringify(full));
     if (full.status === 'done' && full.hash) multi.sadd(this.keys.doneWithHash(full.hash), key);
     if (report) multi.xadd(...relayAdd(this.keys.relay, report));

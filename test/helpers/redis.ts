@@ -74,9 +74,13 @@ export class RedisServer {
     child.removeAllListeners('exit');
   }
 
-  /** Stops the server (SHUTDOWN on SIGTERM: the append-only file is flushed) and starts it again on the same port and folder. */
-  async restart(): Promise<void> {
+  /**
+   * Stops the server (SHUTDOWN on SIGTERM: the append-only file is flushed) and starts it again on the same port and folder,
+   * once `whileDown` (a wait for what clients do meanwhile) has resolved.
+   */
+  async restart(whileDown?: () => Promise<unknown>): Promise<void> {
     await this.halt();
+    await whileDown?.();
     await this.launch();
   }
 

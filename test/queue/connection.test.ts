@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseQueueUrl } from '../../src/queue/connection.js';
+import { queueProject, startCli } from '../helpers/queue-project.js';
+import { needsRedis, RedisServer } from '../helpers/redis.js';
 
 test('a redis:// URL gives host, port and database, and no TLS', () => {
   const c = parseQueueUrl('redis://db.lab.example:6380/3', {});
@@ -55,3 +59,40 @@ test('a URL that is not redis:// or rediss:// is a configuration error (exit 2) 
     });
   }
 });
+
+test('a Redis restart mid-run is said once by the producer and once by each worker, with the reconnection, and no client error goes unhandled', needsRedis(), async () => {
+  const server = await RedisServer.start({ appendOnly: true });
+  const p = await queueProject({ name: 'reconnect', url: server.url, files: 12, slowMs: 150 });
+  const worker = startCli(['worker', p.pipeline]);
+  try {
+    await worker.waitFor(/taking jobs of/);
+    const producer = startCli(['run', p.pipeline]);
+    await until(async () => (await readdir(join(p.dir, 'out')).catch(() => [])).filter((n) => n.endsWith('.image.png')).length >= 3);
+    // Down until both have said the loss (or, unfixed, met the refusal: ioredis retries every few hundred ms), then up again.
+    const said = Promise.all([producer, worker].map((c) => c.waitFor(/lost the connection to the queue's Redis|ECONNREFUSED/)));
+    const silent = new Promise((_, reject) => setTimeout(() => reject(new Error(`Redis down for 60 s, and not said:\n${producer.stderr}\n${worker.stderr}`)), 60_000).unref());
+    await server.restart(() => Promise.race([said, silent]));
+    assert.equal(await producer.exit, 0, producer.stderr);
+    worker.child.kill('SIGTERM');
+    assert.equal(await worker.exit, 0, worker.stderr);
+    for (const [who, c] of [['producer', producer], ['worker', worker]] as const) {
+      const said = c.stdout + c.stderr;
+      assert.doesNotMatch(said, /Unhandled error event/, `${who}:\n${said}`);
+      const lost = said.match(/lost the connection to the queue's Redis at redis:\/\/127\.0\.0\.1:\d+\/0 \([^)]*\); waiting for it to come back/g) ?? [];
+      assert.equal(lost.length, 1, `${who} says the loss once:\n${said}`);
+      assert.equal((said.match(/reconnected to the queue's Redis at redis:\/\/127\.0\.0\.1:\d+\/0/g) ?? []).length, 1, `${who} says the reconnection once:\n${said}`);
+      assert.doesNotMatch(said, /ECONNREFUSED[\s\S]*ECONNREFUSED/, `${who}: one line, not one per retry:\n${said}`);
+    }
+  } finally {
+    if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
+    await server.stop();
+  }
+});
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    assert.ok(Date.now() < end, 'timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

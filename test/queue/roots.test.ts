@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { insideRoot, keyOf, OutsideRootError } from '../../src/queue/roots.js';
 import { tempDir } from '../helpers/files.js';
 
@@ -36,4 +37,20 @@ test('paths leading outside the source folder are refused: .., absolute, the fol
       return true;
     });
   }
+});
+
+test('another spelling of a path inside the folder, a folder and a FIFO are refused, and a link to a device is a link out', async () => {
+  const dir = await folders();
+  spawnSync('mkfifo', [join(dir, 'in', 'pipe.png')]);
+  await symlink('/dev/zero', join(dir, 'in', 'zero.png'));
+  const cases: [string, RegExp][] = [
+    ['./day1/a.png', /"\.\/day1\/a\.png": refused, not a path as producers write them \("day1\/a\.png"\)$/],
+    ['day1//a.png', /refused, not a path as producers write them/],
+    ['day1/../day1/a.png', /refused, not a path as producers write them/],
+    ['day1', /"day1": refused, it is a folder, not a regular file$/],
+    ['pipe.png', /"pipe\.png": refused, it is a FIFO \(named pipe\), not a regular file$/],
+  ];
+  for (const [rel, message] of cases) await assert.rejects(insideRoot(join(dir, 'in'), rel), message, rel);
+  // /dev/zero is outside the folder: refused as a link out before anything reads it.
+  await assert.rejects(insideRoot(join(dir, 'in'), 'zero.png'), /refused, it is a link to \/dev\/zero, outside the source folder/);
 });
