@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
 import { ConfigError } from '../src/errors.js';
-import { NonNegativeNumber, Probability, oneOf, refine, strict } from '../src/codec/building-blocks.js';
+import { NonNegativeNumber, Probability, oneOf, refine, closedObject } from '../src/codec/building-blocks.js';
 import { sameSize, type Image } from '../src/image/image.js';
 import {
   checkControlGrid,
@@ -17,7 +17,7 @@ import { decodeParams, perSample, type SampleOperator, type StepContext } from '
 
 const Grid = t.array(t.array(refine(t.number, Number.isFinite, 'a finite number')));
 
-export const ElasticParams = strict(
+export const ElasticParams = closedObject(
   'elastic parameters',
   {},
   {
@@ -30,7 +30,7 @@ export const ElasticParams = strict(
     /** Chance that a sample is deformed at all. @default 1 */
     probability: Probability,
     /** Fixed control displacements (n x n, px, row-major) replacing the random draw. */
-    displacement: strict('displacement', { dy: Grid, dx: Grid }, {}),
+    displacement: closedObject('displacement', { dy: Grid, dx: Grid }, {}),
   },
 );
 export type ElasticParams = t.TypeOf<typeof ElasticParams>;

@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { NonNegativeInt, Probability, oneOf, refine, strict } from '../src/codec/building-blocks.js';
+import { NonNegativeInt, Probability, oneOf, refine, closedObject } from '../src/codec/building-blocks.js';
 import { describe, sameSize, type Image } from '../src/image/image.js';
 import { foregroundAbove, foregroundOfClass, foregroundOfProbability } from '../src/kernels/metrics/foreground.js';
 import { segmentationMetrics } from '../src/kernels/metrics/segmentation.js';
@@ -7,7 +7,7 @@ import { decodeParams, perSample, type SampleOperator, type StepContext } from '
 
 export { meanMetrics, metricNames, type SegmentationMetrics } from '../src/kernels/metrics/segmentation.js';
 
-export const EvaluateParams = strict(
+export const EvaluateParams = closedObject(
   'evaluate parameters',
   {},
   {

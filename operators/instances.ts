@@ -1,10 +1,10 @@
 import * as t from 'io-ts';
-import { NonNegativeInt, PositiveInt, strict } from '../src/codec/building-blocks.js';
+import { NonNegativeInt, PositiveInt, closedObject } from '../src/codec/building-blocks.js';
 import { connectedComponents, instanceImage } from '../src/kernels/components.js';
 import { foregroundOfClass } from '../src/kernels/metrics/foreground.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
-export const InstancesParams = strict(
+export const InstancesParams = closedObject(
   'instances parameters',
   {},
   {

@@ -2,7 +2,7 @@ import * as t from 'io-ts';
 import { basename, extname } from 'node:path';
 import { from, type OperatorFunction } from 'rxjs';
 import { ConfigError } from '../src/errors.js';
-import { NonNegativeInt, PositiveInt, PositiveNumber, oneOf, strict } from '../src/codec/building-blocks.js';
+import { NonNegativeInt, PositiveInt, PositiveNumber, oneOf, closedObject } from '../src/codec/building-blocks.js';
 import { toFloat32, toGrey, type Normalisation } from '../src/image/convert.js';
 import { pickChannels } from '../src/image/channels.js';
 import { nonFinite, requireChannels, sameSize, type Image } from '../src/image/image.js';
@@ -14,7 +14,7 @@ import { planeReader } from '../src/io/tiff-planes.js';
 import type { Sample, SourceRef } from '../src/sample.js';
 import { decodeParams, flatPerSample, type StepContext } from './step.js';
 
-export const LoadParams = strict(
+export const LoadParams = closedObject(
   'load parameters',
   {},
   {
@@ -29,7 +29,7 @@ export const LoadParams = strict(
     /** The one channel to keep (0-based), as `channels: [N]`. @default all */
     channel: NonNegativeInt,
     /** Convert the image to float32 with this normalisation (see docs). @default keep the file's dtype */
-    normalize: strict(
+    normalize: closedObject(
       'normalisation',
       { method: oneOf(['none', 'dtype', 'minmax', 'percentile', 'range']) },
       { low: t.number, high: t.number, min: t.number, max: t.number },

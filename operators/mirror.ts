@@ -1,20 +1,20 @@
 import * as t from 'io-ts';
 import { ConfigError } from '../src/errors.js';
-import { NonNegativeInt, oneOf, strict } from '../src/codec/building-blocks.js';
+import { NonNegativeInt, oneOf, closedObject } from '../src/codec/building-blocks.js';
 import { uniformMargins, type Margins } from '../src/kernels/mirror.js';
 import { planGrid } from '../src/model/network/tile-size.js';
 import { mapPaddedFields } from '../src/sample.js';
 import { geometryProps, operatorPlan } from './geometry.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
-export const MirrorParams = strict(
+export const MirrorParams = closedObject(
   'mirror parameters',
   {},
   {
     /** The same margin on all four sides, px. */
     margin: NonNegativeInt,
     /** Margins per side, px. */
-    margins: strict('margins', { top: NonNegativeInt, bottom: NonNegativeInt, left: NonNegativeInt, right: NonNegativeInt }, {}),
+    margins: closedObject('margins', { top: NonNegativeInt, bottom: NonNegativeInt, left: NonNegativeInt, right: NonNegativeInt }, {}),
     /** `reflect`: edge pixel not repeated (numpy 'reflect'); `symmetric`: repeated. @default 'reflect' */
     mode: oneOf(['reflect', 'symmetric']),
     ...geometryProps,

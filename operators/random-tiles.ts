@@ -1,12 +1,12 @@
 import * as t from 'io-ts';
-import { PositiveInt, Probability, oneOf, strict } from '../src/codec/building-blocks.js';
+import { PositiveInt, Probability, oneOf, closedObject } from '../src/codec/building-blocks.js';
 import { cutTrainingTile, drawTileWindows } from '../src/model/training/tiles.js';
 import { createRng, deriveSeed } from '../src/random.js';
 import type { Sample } from '../src/sample.js';
 import { geometryProps, requireGeometry } from './geometry.js';
 import { decodeParams, flatPerSample, type SampleOperator, type StepContext } from './step.js';
 
-export const RandomTilesParams = strict(
+export const RandomTilesParams = closedObject(
   'random-tiles parameters',
   {},
   {

@@ -2,7 +2,7 @@ import * as t from 'io-ts';
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigError } from '../src/errors.js';
-import { PositiveInt, oneOf, strict } from '../src/codec/building-blocks.js';
+import { PositiveInt, oneOf, closedObject } from '../src/codec/building-blocks.js';
 import { extractChannel, toInteger } from '../src/image/convert.js';
 import { makeImage, type Image } from '../src/image/image.js';
 import { connectedComponents } from '../src/kernels/components.js';
@@ -37,7 +37,7 @@ const OUTPUTS: Record<string, { needs: readonly (keyof Sample)[]; format?: Image
 export type OutputName = 'image' | 'label' | 'weights' | 'probabilities' | 'mask' | 'instances' | 'overlay' | 'measurements';
 const outputNames = Object.keys(OUTPUTS) as [OutputName, ...OutputName[]];
 
-export const SaveParams = strict(
+export const SaveParams = closedObject(
   'save parameters',
   {
     /** Output folder, relative to the pipeline file. */

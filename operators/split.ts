@@ -1,11 +1,11 @@
 import * as t from 'io-ts';
-import { oneOf, refine, strict } from '../src/codec/building-blocks.js';
+import { oneOf, refine, closedObject } from '../src/codec/building-blocks.js';
 import { crop } from '../src/kernels/mirror.js';
 import { heldOutRegions, type HeldOut, type Side } from '../src/model/training/finetune-split.js';
 import type { Sample } from '../src/sample.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
-export const SplitParams = strict(
+export const SplitParams = closedObject(
   'split parameters',
   { /** The side of each image kept for validation. */ holdOut: oneOf(['left', 'right', 'top', 'bottom']) },
   {

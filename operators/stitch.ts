@@ -1,14 +1,14 @@
 import * as t from 'io-ts';
 import { Observable } from 'rxjs';
 import { SampleError } from '../src/errors.js';
-import { oneOf, strict } from '../src/codec/building-blocks.js';
+import { oneOf, closedObject } from '../src/codec/building-blocks.js';
 import { unpad } from '../src/kernels/mirror.js';
 import { createStitcher, type Stitcher } from '../src/kernels/stitch.js';
 import { imageFields, mapPaddedFields, type ImageField, type Sample } from '../src/sample.js';
 import { stitchDownstream } from '../src/tile-budget.js';
 import { decodeParams, type SampleOperator, type StepContext } from './step.js';
 
-export const StitchParams = strict(
+export const StitchParams = closedObject(
   'stitch parameters',
   {},
   {

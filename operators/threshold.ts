@@ -1,10 +1,10 @@
 import * as t from 'io-ts';
-import { NonNegativeInt, Probability, oneOf, strict } from '../src/codec/building-blocks.js';
+import { NonNegativeInt, Probability, oneOf, closedObject } from '../src/codec/building-blocks.js';
 import { makeImage, type Image } from '../src/image/image.js';
 import { requireClass } from '../src/kernels/metrics/foreground.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
-export const ThresholdParams = strict(
+export const ThresholdParams = closedObject(
   'threshold parameters',
   {},
   {

@@ -1,6 +1,6 @@
 import * as t from 'io-ts';
 import { Observable, defer } from 'rxjs';
-import { PositiveInt, oneOf, strict } from '../src/codec/building-blocks.js';
+import { PositiveInt, oneOf, closedObject } from '../src/codec/building-blocks.js';
 import { cropMirrored, type Margins, type MirrorMode } from '../src/kernels/mirror.js';
 import type { TileGrid } from '../src/kernels/tiling.js';
 import { planGrid, type TilePlan } from '../src/model/network/tile-size.js';
@@ -9,7 +9,7 @@ import { TileBudget, stitchDownstream } from '../src/tile-budget.js';
 import { geometryProps, requirePlan } from './geometry.js';
 import { decodeParams, flatPerSample, type SampleOperator, type StepContext } from './step.js';
 
-export const TileParams = strict(
+export const TileParams = closedObject(
   'tile parameters',
   {},
   {

@@ -1,7 +1,7 @@
 import * as t from 'io-ts';
 import type { Observable } from 'rxjs';
 import { resolve } from 'node:path';
-import { NonNegativeNumber, PositiveInt, oneOf, strict } from '../src/codec/building-blocks.js';
+import { NonNegativeNumber, PositiveInt, oneOf, closedObject } from '../src/codec/building-blocks.js';
 import { toFloat32 } from '../src/image/convert.js';
 import { requireChannels } from '../src/image/image.js';
 import { defaultThreads, inferenceBackendChoices, openPredictor, useInferenceBackend } from '../src/model/engines/choice.js';
@@ -19,7 +19,7 @@ import { whileWorkingOn } from '../src/tile-budget.js';
 import { modelOperator, throughBatcher, type Opened } from './model-operator.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
-export const UnetParams = strict(
+export const UnetParams = closedObject(
   'unet parameters',
   { /** Model directory (model.json + weights + metadata.json), or a bioimage.io package (folder or zip). */ model: t.string },
   {

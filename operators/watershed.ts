@@ -1,5 +1,5 @@
 import * as t from 'io-ts';
-import { NonNegativeInt, PositiveInt, Probability, strict } from '../src/codec/building-blocks.js';
+import { NonNegativeInt, PositiveInt, Probability, closedObject } from '../src/codec/building-blocks.js';
 import { makeImage } from '../src/image/image.js';
 import { instanceImage } from '../src/kernels/components.js';
 import { requireClass } from '../src/kernels/metrics/foreground.js';
@@ -7,7 +7,7 @@ import { seededWatershed } from '../src/kernels/watershed.js';
 import { ConfigError } from '../src/errors.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
-export const WatershedParams = strict(
+export const WatershedParams = closedObject(
   'watershed parameters',
   {},
   {

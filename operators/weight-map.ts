@@ -1,10 +1,10 @@
 import * as t from 'io-ts';
-import { NonNegativeNumber, PositiveNumber, oneOf, strict } from '../src/codec/building-blocks.js';
+import { NonNegativeNumber, PositiveNumber, oneOf, closedObject } from '../src/codec/building-blocks.js';
 import { sameSize } from '../src/image/image.js';
 import { weightMap as computeWeightMap, type ClassWeights } from '../src/kernels/weight-map.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
-export const WeightMapParams = strict(
+export const WeightMapParams = closedObject(
   'weight-map parameters',
   {},
   {

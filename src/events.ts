@@ -6,28 +6,28 @@
  */
 import * as t from 'io-ts';
 import { metricNames, type SegmentationMetrics } from './kernels/metrics/segmentation.js';
-import { strict } from './codec/building-blocks.js';
+import { closedObject } from './codec/building-blocks.js';
 
-const Metrics = strict('metrics', Object.fromEntries(metricNames.map((n) => [n, t.number])) as Record<(typeof metricNames)[number], t.NumberC>, {});
+const Metrics = closedObject('metrics', Object.fromEntries(metricNames.map((n) => [n, t.number])) as Record<(typeof metricNames)[number], t.NumberC>, {});
 const Level = t.union([t.literal('info'), t.literal('warn')]);
 const type = <N extends string>(name: N) => ({ type: t.literal(name) });
 
 /** Every event, by type. `metrics` (from an `evaluate` step): per file, the mean over its pages; in `stats`, the mean over files. */
 export const eventCodecs = {
   /** The first event of every run that starts. */
-  started: strict('started', { ...type('started'), pipeline: t.string, file: t.string, time: t.string, watch: t.boolean }, { total: t.number }),
+  started: closedObject('started', { ...type('started'), pipeline: t.string, file: t.string, time: t.string, watch: t.boolean }, { total: t.number }),
   /**
    * A model step chose where it runs; `skipped` says why each preferred backend was passed
    * over; `adapter` is the GPU that webgpu runs on (`software`: a CPU driver such as lavapipe).
    */
-  backend: strict(
+  backend: closedObject(
     'backend',
     { ...type('backend'), step: t.string, name: t.string, package: t.string, workers: t.number, skipped: t.readonlyArray(t.string) },
-    { adapter: strict('adapter', { vendor: t.string, architecture: t.string, description: t.string, software: t.boolean }, {}) },
+    { adapter: closedObject('adapter', { vendor: t.string, architecture: t.string, description: t.string, software: t.boolean }, {}) },
   ),
   /** Something a person should know (`warn`) or may like to (`info`); `file` when it is about one input. */
-  log: strict('log', { ...type('log'), level: Level, message: t.string }, { file: t.string }),
-  'file-done': strict(
+  log: closedObject('log', { ...type('log'), level: Level, message: t.string }, { file: t.string }),
+  'file-done': closedObject(
     'file-done',
     { ...type('file-done'), id: t.string, file: t.string, seconds: t.number, outputs: t.record(t.string, t.string) },
     { metrics: Metrics, objects: t.number, worker: t.string },
@@ -36,23 +36,23 @@ export const eventCodecs = {
    * One per failed input file: its first failure; `failures` counts them when there were several (all are in `report`).
    * `worker` (file-done too): through a queue, the worker's `host:pid`.
    */
-  'file-failed': strict('file-failed', { ...type('file-failed'), message: t.string }, { id: t.string, file: t.string, step: t.string, report: t.string, failures: t.number, worker: t.string }),
-  'train-step': strict('train-step', { ...type('train-step'), step: t.number, loss: t.number, learningRate: t.number, seconds: t.number }, {}),
-  validation: strict('validation', { ...type('validation'), step: t.number, pixelError: t.number, iou: t.number }, { loss: t.number, objectF1: t.number }),
-  checkpoint: strict('checkpoint', { ...type('checkpoint'), step: t.number, path: t.string }, {}),
+  'file-failed': closedObject('file-failed', { ...type('file-failed'), message: t.string }, { id: t.string, file: t.string, step: t.string, report: t.string, failures: t.number, worker: t.string }),
+  'train-step': closedObject('train-step', { ...type('train-step'), step: t.number, loss: t.number, learningRate: t.number, seconds: t.number }, {}),
+  validation: closedObject('validation', { ...type('validation'), step: t.number, pixelError: t.number, iou: t.number }, { loss: t.number, objectF1: t.number }),
+  checkpoint: closedObject('checkpoint', { ...type('checkpoint'), step: t.number, path: t.string }, {}),
   /**
    * The last event of a run that completes (also when stopped by a signal). `skipped`:
    * inputs already done (the same file, or the same content under another name);
    * `unchangedFailed`: inputs that failed before and have not changed, so are not retried.
    * `hints`: what would make the next run better (a faster backend that is missing).
    */
-  stats: strict(
+  stats: closedObject(
     'stats',
     { ...type('stats'), done: t.number, failed: t.number, skipped: t.number, unchangedFailed: t.number, seconds: t.number },
     { backend: t.string, metrics: Metrics, hints: t.readonlyArray(t.string) },
   ),
   /** The last event of a run that ends on an error (a pipeline that cannot run, or `on-error: stop`); `exitCode` is the CLI's. */
-  'run-failed': strict('run-failed', { ...type('run-failed'), message: t.string, exitCode: t.number }, {}),
+  'run-failed': closedObject('run-failed', { ...type('run-failed'), message: t.string, exitCode: t.number }, {}),
 };
 
 /** A backend event's GPU adapter in one line, e.g. `mesa software adapter (llvmpipe: Mesa 25.0.7 …)`. */

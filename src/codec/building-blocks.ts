@@ -1,19 +1,19 @@
 /**
  * io-ts building blocks for parameter codecs. `t.exact` only strips unknown keys;
- * a typo in a pipeline file must be an error with a did-you-mean, so `strict`
- * checks keys itself.
+ * a typo in a pipeline file must be an error with a did-you-mean, so `closedObject`
+ * checks keys itself (named so as not to read as io-ts's `t.strict`, which strips them too).
  */
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
 
-/** A strict codec, with its properties kept for whoever documents them. */
-export type StrictType<R extends t.Props, O extends t.Props> = t.Type<t.TypeOf<t.TypeC<R>> & t.TypeOf<t.PartialC<O>>, unknown, unknown> & {
+/** A closed object's codec, with its properties kept for whoever documents them. */
+export type ClosedObjectType<R extends t.Props, O extends t.Props> = t.Type<t.TypeOf<t.TypeC<R>> & t.TypeOf<t.PartialC<O>>, unknown, unknown> & {
   readonly required: R;
   readonly optional: O;
 };
 
 /** An object with required and optional properties and no others: an unknown key is an error with a did-you-mean, where io-ts's t.strict and t.exact would drop it. */
-export function strict<R extends t.Props, O extends t.Props>(name: string, required: R, optional: O): StrictType<R, O> {
+export function closedObject<R extends t.Props, O extends t.Props>(name: string, required: R, optional: O): ClosedObjectType<R, O> {
   const inner = t.intersection([t.type(required), t.partial(optional)]);
   const known = [...Object.keys(required), ...Object.keys(optional)];
   const codec = new t.Type(

@@ -3,24 +3,24 @@
  * its type). Steps are checked one by one against the operator registry.
  */
 import * as t from 'io-ts';
-import { NonNegativeInt, PositiveInt, oneKeyOf, oneOf, refine, stringOr, strict } from '../codec/building-blocks.js';
+import { NonNegativeInt, PositiveInt, oneKeyOf, oneOf, refine, stringOr, closedObject } from '../codec/building-blocks.js';
 
 const NonEmptyString = refine(t.string, (s) => s.length > 0, 'a non-empty string');
 
 /** `files: DIR`, `files: DIR/*.tif`, `files: FILE`, or `files: { dir, pattern, recursive }`. */
 export const FilesSource = stringOr(
-  strict('files source', { dir: NonEmptyString }, { pattern: NonEmptyString, recursive: t.boolean }),
+  closedObject('files source', { dir: NonEmptyString }, { pattern: NonEmptyString, recursive: t.boolean }),
   'a folder or glob, or { dir, pattern, recursive }',
 );
 
-export const PairsSource = strict(
+export const PairsSource = closedObject(
   'pairs source',
   { images: NonEmptyString, labels: NonEmptyString },
   { pattern: NonEmptyString },
 );
 
 export const WatchSource = stringOr(
-  strict(
+  closedObject(
     'watch source',
     { dir: NonEmptyString },
     {
@@ -44,7 +44,7 @@ export const WatchSource = stringOr(
  * the source's files and `unetflow worker` processes them. The timings default to BullMQ's.
  */
 export const QueueSection = stringOr(
-  strict(
+  closedObject(
     'queue section',
     {},
     {
@@ -69,7 +69,7 @@ export type QueueSection = t.TypeOf<typeof QueueSection>;
 export const SourceDefinition = oneKeyOf('source', { files: FilesSource, pairs: PairsSource, watch: WatchSource });
 export type SourceDefinition = t.TypeOf<typeof SourceDefinition>;
 
-export const PipelineDefinition = strict(
+export const PipelineDefinition = closedObject(
   'pipeline',
   {
     version: refine(t.number, (v) => v === 1, 'version 1'),

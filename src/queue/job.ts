@@ -4,10 +4,10 @@
  */
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either.js';
-import { strict } from '../codec/building-blocks.js';
+import { closedObject } from '../codec/building-blocks.js';
 import { formatPath, toIssues } from '../codec/report.js';
 
-export const JobData = strict(
+export const JobData = closedObject(
   'job',
   {
     /** pipelineHash of the producer's pipeline (job-id.ts). */

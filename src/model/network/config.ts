@@ -4,7 +4,7 @@
  * unet.ts's unetConfig fills in the defaults and checks what a codec cannot (at least 2 classes).
  */
 import * as t from 'io-ts';
-import { NonNegativeInt, PositiveInt, Probability, oneOf, strict } from '../../codec/building-blocks.js';
+import { NonNegativeInt, PositiveInt, Probability, oneOf, closedObject } from '../../codec/building-blocks.js';
 
 const fields = {
   /** Number of 2x2 max-pools. @default 4 (the paper) */
@@ -26,4 +26,4 @@ export const UNetConfigCodec = t.readonly(t.type(fields), 'U-Net configuration')
 export type UNetConfig = t.TypeOf<typeof UNetConfigCodec>;
 
 /** Some of a configuration, as a train step gives it (unknown keys refused). */
-export const UNetArchitecture = strict('architecture', {}, fields);
+export const UNetArchitecture = closedObject('architecture', {}, fields);

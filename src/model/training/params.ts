@@ -3,18 +3,18 @@
  * training, checked when the step is created.
  */
 import * as t from 'io-ts';
-import { NonNegativeInt, PositiveInt, PositiveNumber, Probability, oneOf, strict } from '../../codec/building-blocks.js';
+import { NonNegativeInt, PositiveInt, PositiveNumber, Probability, oneOf, closedObject } from '../../codec/building-blocks.js';
 import { backendChoices } from '../engines/engine.js';
 import { UNetArchitecture } from '../network/config.js';
 
 const ScheduleCodec = t.union([
-  strict('constant schedule', { kind: t.literal('constant') }, { warmup: NonNegativeInt }),
-  strict('step schedule', { kind: t.literal('step'), every: PositiveInt, factor: PositiveNumber }, { warmup: NonNegativeInt }),
-  strict('exponential schedule', { kind: t.literal('exponential'), decay: PositiveNumber }, { warmup: NonNegativeInt }),
-  strict('cosine schedule', { kind: t.literal('cosine'), steps: PositiveInt }, { floor: Probability, warmup: NonNegativeInt }),
+  closedObject('constant schedule', { kind: t.literal('constant') }, { warmup: NonNegativeInt }),
+  closedObject('step schedule', { kind: t.literal('step'), every: PositiveInt, factor: PositiveNumber }, { warmup: NonNegativeInt }),
+  closedObject('exponential schedule', { kind: t.literal('exponential'), decay: PositiveNumber }, { warmup: NonNegativeInt }),
+  closedObject('cosine schedule', { kind: t.literal('cosine'), steps: PositiveInt }, { floor: Probability, warmup: NonNegativeInt }),
 ]);
 
-export const TrainParams = strict(
+export const TrainParams = closedObject(
   'train parameters',
   { /** Model directory: checkpoints are written here, and training resumes from it when it holds one. */ model: t.string },
   {
@@ -73,7 +73,7 @@ export const TrainParams = strict(
      * weights every `every` steps and after the last: `validation` events with pixel
      * error, foreground IoU, the unweighted loss and (2 classes) object F1.
      */
-    validation: strict('validation', { every: PositiveInt }, { images: t.string, labels: t.string }),
+    validation: closedObject('validation', { every: PositiveInt }, { images: t.string, labels: t.string }),
   },
 );
 export type TrainParams = t.TypeOf<typeof TrainParams>;
