@@ -5,6 +5,8 @@
  * it is, a server that will not start fails them.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { after, before } from 'node:test';
+import { Redis } from 'ioredis';
 import { writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,6 +19,38 @@ const BINARY = 'redis-server';
 export function needsRedis(): { skip: string | false } {
   const found = spawnSync(BINARY, ['--version'], { encoding: 'utf8' });
   return { skip: found.error ? `${BINARY} not installed (Debian package redis-server)` : false };
+}
+
+/** What `redisForFile` gives a test file: set before its first test runs. */
+export interface RedisForFile {
+  server: RedisServer;
+  redis: Redis;
+  /** Processes a test started: resumed (should it have stopped one with SIGSTOP) and killed after the file's tests. */
+  readonly running: { readonly child: ChildProcess }[];
+}
+
+/**
+ * One redis-server and a client for all the tests of a file: started before them
+ * (unless `skip` says why not), stopped after them, with the processes left in `running`.
+ */
+export function redisForFile(o: { skip: string | false; appendOnly?: boolean }): RedisForFile {
+  const db = { running: [] } as unknown as RedisForFile;
+  before(async () => {
+    if (o.skip) return;
+    db.server = await RedisServer.start({ appendOnly: o.appendOnly ?? false });
+    db.redis = new Redis(db.server.url);
+  });
+  after(async () => {
+    for (const { child } of db.running) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGCONT');
+        child.kill('SIGKILL');
+      }
+    }
+    db.redis?.disconnect();
+    await db.server?.stop();
+  });
+  return db;
 }
 
 export class RedisServer {

@@ -6,41 +6,23 @@
  * with a small instrument (--import) that announces, then waits for a go-ahead file at,
  * the first opening of its temporary output, or the rename of it into place.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { hashFile } from '../../src/pipeline/ledger.js';
 import { loadPipeline } from '../../src/pipeline/run.js';
 import { jobId, pipelineHash } from '../../src/queue/job-id.js';
 import { writePng } from '../helpers/files.js';
 import { events, queueProject, startCli, type Cli } from '../helpers/queue-project.js';
-import { needsRedis, RedisServer } from '../helpers/redis.js';
+import { needsRedis, redisForFile } from '../helpers/redis.js';
 
 const skip = needsRedis();
-let server: RedisServer;
-let redis: Redis;
-const running: Cli[] = [];
-before(async () => {
-  if (skip.skip) return;
-  server = await RedisServer.start();
-  redis = new Redis(server.url);
-});
-after(async () => {
-  for (const c of running) {
-    if (c.child.exitCode === null && c.child.signalCode === null) {
-      c.child.kill('SIGCONT');
-      c.child.kill('SIGKILL');
-    }
-  }
-  redis?.disconnect();
-  await server?.stop();
-});
+const db = redisForFile({ skip: skip.skip });
 
 /** The instrument: at UNETFLOW_TEST_PAUSE_AT ('open' or 'rename') of the first `.image.png` output, `<dir>/at.<pid>`, then wait for `<dir>/go.<pid>`. */
 const INSTRUMENT = `
@@ -83,7 +65,7 @@ async function pausing(dir: string, at: 'open' | 'rename'): Promise<Record<strin
 
 const cli = (args: string[], env: Record<string, string> = {}) => {
   const c = startCli(args, env);
-  running.push(c);
+  db.running.push(c);
   return c;
 };
 const stats = (c: Cli) => events(c).find((e) => e.type === 'stats') as Record<string, unknown> | undefined;
@@ -99,7 +81,7 @@ for (const [round, at] of (['open', 'rename', 'open', 'rename'] as const).entrie
   const where = at === 'open' ? 'its temporary output just created' : 'its complete temporary output about to be renamed into place';
   test(`a worker frozen with ${where} loses the job to another and, resumed, writes, removes and records nothing (round ${round + 1})`, skip, async () => {
     const name = `frozen-${round}`;
-    const p = await queueProject({ name, url: server.url, files: 1 });
+    const p = await queueProject({ name, url: db.server.url, files: 1 });
     const pauses = join(p.dir, 'pauses');
     const first = cli(['worker', p.pipeline, '--json', '--concurrency', '1'], await pausing(p.dir, at));
     await first.waitFor(/taking jobs of/);
@@ -115,7 +97,7 @@ for (const [round, at] of (['open', 'rename', 'open', 'rename'] as const).entrie
     assert.match(second.stdout, /removed [^"]*\/out\/\.f000\.image\.png\.\d+\.\d+\.tmp, left by a worker that stopped mid-write/);
     const output = join(p.dir, 'out', 'f000.image.png');
     const good = await readFile(output);
-    const entry = await redis.hget(`unetflow:${name}:ledger`, 'f000.png');
+    const entry = await db.redis.hget(`unetflow:${name}:ledger`, 'f000.png');
 
     await writeFile(join(pauses, `go.${first.child.pid}`), '');
     first.child.kill('SIGCONT');
@@ -128,7 +110,7 @@ for (const [round, at] of (['open', 'rename', 'open', 'rename'] as const).entrie
     assert.doesNotMatch(first.stdout + first.stderr, /Missing lock|could not renew lock/, 'one line says it, not BullMQ\'s complaints');
     assert.deepEqual(await readdir(join(p.dir, 'out')), ['f000.image.png'], 'the output, and no error report, no temporary file');
     assert.deepEqual(await readFile(output), good, 'the good output is untouched');
-    assert.equal(await redis.hget(`unetflow:${name}:ledger`, 'f000.png'), entry, 'the ledger entry is untouched');
+    assert.equal(await db.redis.hget(`unetflow:${name}:ledger`, 'f000.png'), entry, 'the ledger entry is untouched');
     assert.equal(JSON.parse(entry!).status, 'done');
 
     const again = cli(['run', p.pipeline, '--json']);
@@ -141,7 +123,7 @@ for (const [round, at] of (['open', 'rename', 'open', 'rename'] as const).entrie
 
 test("a job of a file's new content waits while a live worker still writes the old content's outputs, then writes its own", skip, async () => {
   const name = 'one-writer';
-  const p = await queueProject({ name, url: server.url, files: 1 });
+  const p = await queueProject({ name, url: db.server.url, files: 1 });
   const pauses = join(p.dir, 'pauses');
   const first = cli(['worker', p.pipeline, '--json', '--concurrency', '1'], await pausing(p.dir, 'open'));
   await first.waitFor(/taking jobs of/);
@@ -153,7 +135,7 @@ test("a job of a file's new content waits while a live worker still writes the o
   const s = await stat(input);
   const hash = await hashFile(input);
   const pipeline = pipelineHash((await loadPipeline(p.pipeline)).definition);
-  const queue = new Queue(name, { connection: { host: '127.0.0.1', port: server.port }, prefix: 'unetflow' });
+  const queue = new Queue(name, { connection: { host: '127.0.0.1', port: db.server.port }, prefix: 'unetflow' });
   try {
     // The new content's job, as a watch producer would add it.
     await queue.add('file', { pipeline, path: 'f000.png', hash, size: s.size, mtimeMs: s.mtimeMs, stem: 'f000' }, { jobId: jobId(pipeline, hash) });
@@ -171,7 +153,7 @@ test("a job of a file's new content waits while a live worker still writes the o
     assert.deepEqual((await readdir(join(p.dir, 'out'))).sort(), ['f000.image.png'], 'the output, no error report');
     const pixels = (file: string | Buffer) => sharp(file).raw().toBuffer();
     assert.deepEqual(await pixels(join(p.dir, 'out', 'f000.image.png')), await pixels(input), "the output is the new content's, written last");
-    assert.equal(JSON.parse((await redis.hget(`unetflow:${name}:ledger`, 'f000.png'))!).hash, hash, 'the new content is recorded');
+    assert.equal(JSON.parse((await db.redis.hget(`unetflow:${name}:ledger`, 'f000.png'))!).hash, hash, 'the new content is recorded');
     assert.deepEqual(over().filter((e) => e.type === 'file-failed'), [], 'neither job failed');
     assert.equal(produced, 0, producer.stderr);
     assert.match(second.stdout, waits);

@@ -3,31 +3,18 @@
  * real tmpfs as the output folder. The job goes back unrecorded, no error report is
  * written, the worker waits instead of exiting, and does the job once it can write.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { needsRedis, RedisServer } from '../helpers/redis.js';
-import { events, queueProject, startCli, type Cli } from '../helpers/queue-project.js';
+import { needsRedis, redisForFile } from '../helpers/redis.js';
+import { events, queueProject, startCli } from '../helpers/queue-project.js';
 import { writePng } from '../helpers/files.js';
 import { Tmpfs, tmpfsSkip } from '../helpers/tmpfs.js';
 
 const skip = needsRedis().skip || tmpfsSkip();
-let server: RedisServer;
-let redis: Redis;
-const running: Cli[] = [];
-before(async () => {
-  if (skip) return;
-  server = await RedisServer.start();
-  redis = new Redis(server.url);
-});
-after(async () => {
-  for (const cli of running) if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
-  redis?.disconnect();
-  await server?.stop();
-});
+const db = redisForFile({ skip: skip });
 
 /** Replaces the project's `slow` step with one that holds each file until `go` exists. */
 async function holdUntilGo(dir: string, pipeline: string): Promise<void> {
@@ -45,7 +32,7 @@ for (const kind of ['full', 'read-only'] as const) {
 test(`a worker whose output disk is ${kind} gives the job back unrecorded, writes no report, waits, and does the job once it can write`, { skip, timeout: 120_000 }, async () => {
   const name = `${kind}-disk`;
   const code = kind === 'full' ? 'ENOSPC' : 'EROFS';
-  const p = await queueProject({ name, url: server.url, files: 1 });
+  const p = await queueProject({ name, url: db.server.url, files: 1 });
   if (kind === 'read-only') await holdUntilGo(p.dir, p.pipeline);
   // An image whose PNG does not fit in what `fill` leaves, while an error report would.
   await writePng(join(p.dir, 'in', 'f000.png'), 1, 256);
@@ -53,10 +40,10 @@ test(`a worker whose output disk is ${kind} gives the job back unrecorded, write
   try {
     if (kind === 'full') await out.fill();
     const worker = startCli(['worker', p.pipeline, '--json']);
-    running.push(worker);
+    db.running.push(worker);
     await worker.waitFor(/taking jobs of/);
     const producer = startCli(['run', p.pipeline, '--json']);
-    running.push(producer);
+    db.running.push(producer);
     if (kind === 'read-only') {
       // Read-only once the job is in flight: start-up (the producer's and the worker's) refuses a folder it cannot write.
       while (!existsSync(join(p.dir, 'in-flight'))) await new Promise((r) => setTimeout(r, 50));
@@ -69,7 +56,7 @@ test(`a worker whose output disk is ${kind} gives the job back unrecorded, write
     assert.deepEqual(events(worker).filter((e) => e.type === 'file-failed'), [], 'no file failed');
     assert.match(worker.stdout, new RegExp(`the output folder ${join(p.dir, 'out')} cannot be written: ${code}`));
     assert.ok(!existsSync(join(p.dir, 'out', 'f000.error.json')), 'no error report');
-    assert.deepEqual(await redis.hgetall(`unetflow:${name}:ledger`), {}, 'nothing recorded');
+    assert.deepEqual(await db.redis.hgetall(`unetflow:${name}:ledger`), {}, 'nothing recorded');
 
     if (kind === 'full') await out.free();
     else out.writable();
@@ -78,7 +65,7 @@ test(`a worker whose output disk is ${kind} gives the job back unrecorded, write
     assert.equal(stats?.done, 1);
     assert.equal(stats?.failed, 0);
     assert.ok(existsSync(join(p.dir, 'out', 'f000.image.png')));
-    const entries = Object.values(await redis.hgetall(`unetflow:${name}:ledger`)).map((t) => JSON.parse(t) as { status: string });
+    const entries = Object.values(await db.redis.hgetall(`unetflow:${name}:ledger`)).map((t) => JSON.parse(t) as { status: string });
     assert.deepEqual(entries.map((e) => e.status), ['done']);
     worker.child.kill('SIGTERM');
     assert.equal(await worker.exit, 0, worker.stderr);

@@ -1,35 +1,24 @@
 /** The queue's ledger against the file ledger it must behave like: the same steps, the same answers. */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { Ledger, type CheckResult, type Fingerprint } from '../../src/pipeline/ledger.js';
 import { RedisLedger } from '../../src/queue/redis-ledger.js';
 import { RelayReader } from '../../src/queue/relay.js';
 import { tempDir } from '../helpers/files.js';
-import { needsRedis, RedisServer } from '../helpers/redis.js';
+import { needsRedis, redisForFile } from '../helpers/redis.js';
 import { queueProject, startCli } from '../helpers/queue-project.js';
 
 const skip = needsRedis();
-let server: RedisServer;
-let redis: Redis;
-before(async () => {
-  if (skip.skip) return;
-  server = await RedisServer.start();
-  redis = new Redis(server.url);
-});
-after(async () => {
-  redis?.disconnect();
-  await server?.stop();
-});
+const db = redisForFile({ skip: skip.skip });
 
 const answer = (r: CheckResult) => ({ process: r.process, reason: r.reason, entry: r.process ? undefined : r.entry.path, hash: r.fingerprint.hash });
 
 test('the Redis ledger answers as the file ledger does: new, done, same content, changed, failed until changed, redone', skip, async () => {
   const dir = await tempDir('unetflow-redis-ledger-');
   const file = await Ledger.open(join(dir, 'ledger.jsonl'), dir);
-  const queue = new RedisLedger(redis, 'semantics', dir);
+  const queue = new RedisLedger(db.redis, 'semantics', dir);
   const a = join(dir, 'a.png');
   const b = join(dir, 'b.png');
   const both = async (path: string) => {
@@ -73,15 +62,15 @@ test('the Redis ledger answers as the file ledger does: new, done, same content,
 });
 
 test('keys are paths relative to the source folder, so machines mounting it elsewhere share entries', skip, async () => {
-  const one = new RedisLedger(redis, 'mounts', '/mnt/lab/in');
-  const other = new RedisLedger(redis, 'mounts', '/data/lab/in');
+  const one = new RedisLedger(db.redis, 'mounts', '/mnt/lab/in');
+  const other = new RedisLedger(db.redis, 'mounts', '/data/lab/in');
   await one.recordKey(one.key('/mnt/lab/in/day1/a.png'), { size: 1, mtimeMs: 1, hash: 'h', status: 'done', outputs: { mask: 'day1/a.mask.png' } });
   assert.deepEqual((await other.get('/data/lab/in/day1/a.png'))?.outputs, { mask: 'day1/a.mask.png' });
 });
 
 test('an entry and its report are written together: a reader opened before reads the report, with the entry in place', skip, async () => {
-  const ledger = new RedisLedger(redis, 'relay', '/in');
-  const blocking = redis.duplicate();
+  const ledger = new RedisLedger(db.redis, 'relay', '/in');
+  const blocking = db.redis.duplicate();
   after(() => blocking.disconnect());
   const reader = await RelayReader.open(blocking, 'relay');
   const event = { type: 'file-done' as const, id: 'a', file: '/in/a.png', seconds: 1, outputs: {}, worker: 'h:1' };
@@ -94,10 +83,10 @@ test('an entry and its report are written together: a reader opened before reads
 
 test('an entry in Redis that is not a ledger entry fails every read of it, naming the hash and the field', skip, async () => {
   const dir = await tempDir('unetflow-redis-ledger-');
-  const ledger = new RedisLedger(redis, 'malformed', dir);
+  const ledger = new RedisLedger(db.redis, 'malformed', dir);
   await writeFile(join(dir, 'a.png'), 'first');
-  await redis.hset('unetflow:malformed:ledger', 'a.png', JSON.stringify({ path: 'a.png', status: 'dnoe', outputs: {}, size: 5, mtimeMs: 1, time: 't' }));
-  await redis.hset('unetflow:malformed:ledger', 'b.png', '{"path": "b.png", "status": "do');
+  await db.redis.hset('unetflow:malformed:ledger', 'a.png', JSON.stringify({ path: 'a.png', status: 'dnoe', outputs: {}, size: 5, mtimeMs: 1, time: 't' }));
+  await db.redis.hset('unetflow:malformed:ledger', 'b.png', '{"path": "b.png", "status": "do');
   const expected = /^Error: Redis hash unetflow:malformed:ledger, field "a\.png": not a ledger entry: status: expected 'done' \| 'failed', got "dnoe"$/;
   await assert.rejects(ledger.check(join(dir, 'a.png')), expected);
   await assert.rejects(ledger.getKey('a.png'), expected);
@@ -107,8 +96,8 @@ test('an entry in Redis that is not a ledger entry fails every read of it, namin
 });
 
 test('a producer that finds an entry in the queue\'s ledger that is not one stops, naming the hash and the field, through the binary', { ...skip, timeout: 60_000 }, async () => {
-  const p = await queueProject({ name: 'bad-entry', url: server.url, files: 1 });
-  await redis.hset('unetflow:bad-entry:ledger', 'f000.png', JSON.stringify({ path: 'f000.png', status: 'done', outputs: 'f000.image.png', size: 1, mtimeMs: 1, time: 't' }));
+  const p = await queueProject({ name: 'bad-entry', url: db.server.url, files: 1 });
+  await db.redis.hset('unetflow:bad-entry:ledger', 'f000.png', JSON.stringify({ path: 'f000.png', status: 'done', outputs: 'f000.image.png', size: 1, mtimeMs: 1, time: 't' }));
   const producer = startCli(['run', p.pipeline]);
   const ended = await Promise.race([producer.exit, new Promise((r) => setTimeout(r, 30_000, 'still running'))]);
   if (ended === 'still running') producer.child.kill('SIGKILL');

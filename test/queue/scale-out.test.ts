@@ -2,39 +2,26 @@
  * The queue through the real binary: real redis-server, real worker processes, one
  * producer (`unetflow run` on a pipeline with a queue: section).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { needsRedis, RedisServer } from '../helpers/redis.js';
+import { needsRedis, redisForFile } from '../helpers/redis.js';
 import { events, queueProject, startCli, type Cli } from '../helpers/queue-project.js';
 import { writePng } from '../helpers/files.js';
 
 const skip = needsRedis();
-let server: RedisServer;
-let redis: Redis;
-const running: Cli[] = [];
-before(async () => {
-  if (skip.skip) return;
-  server = await RedisServer.start({ appendOnly: true });
-  redis = new Redis(server.url);
-});
-after(async () => {
-  for (const cli of running) if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
-  redis?.disconnect();
-  await server?.stop();
-});
+const db = redisForFile({ skip: skip.skip, appendOnly: true });
 
 const cli = (args: string[]) => {
   const c = startCli(args);
-  running.push(c);
+  db.running.push(c);
   return c;
 };
 const worker = (pipeline: string, ...more: string[]) => cli(['worker', pipeline, '--json', ...more]);
 const ready = (w: Cli) => w.waitFor(/taking jobs of/);
 const stats = (c: Cli) => events(c).find((e) => e.type === 'stats') as Record<string, number> | undefined;
-const ledger = async (name: string) => Object.values(await redis.hgetall(`unetflow:${name}:ledger`)).map((t) => JSON.parse(t) as { path: string; status: string });
+const ledger = async (name: string) => Object.values(await db.redis.hgetall(`unetflow:${name}:ledger`)).map((t) => JSON.parse(t) as { path: string; status: string });
 const files = (dir: string) => readdir(dir).catch(() => [] as string[]);
 async function stopAll(workers: Cli[]): Promise<(number | null)[]> {
   for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGTERM');
@@ -42,7 +29,7 @@ async function stopAll(workers: Cli[]): Promise<(number | null)[]> {
 }
 
 test('3 workers, 60 files, one worker killed with -9 mid-job: every file has one set of outputs, the ledger 60 entries, no temporary file remains', skip, async () => {
-  const p = await queueProject({ name: 'kill', url: server.url, files: 60, slowMs: 100 });
+  const p = await queueProject({ name: 'kill', url: db.server.url, files: 60, slowMs: 100 });
   const workers = [worker(p.pipeline), worker(p.pipeline), worker(p.pipeline)];
   await Promise.all(workers.map(ready));
   const producer = cli(['run', p.pipeline, '--json']);
@@ -75,12 +62,12 @@ test('3 workers, 60 files, one worker killed with -9 mid-job: every file has one
 });
 
 test('Redis restarted (append-only file on) mid-run: nothing is lost', skip, async () => {
-  const p = await queueProject({ name: 'restart', url: server.url, files: 24, slowMs: 100 });
+  const p = await queueProject({ name: 'restart', url: db.server.url, files: 24, slowMs: 100 });
   const workers = [worker(p.pipeline), worker(p.pipeline)];
   await Promise.all(workers.map(ready));
   const producer = cli(['run', p.pipeline, '--json']);
   await producer.waitFor(/("type":"file-done"[\s\S]*){6}/);
-  await server.restart();
+  await db.server.restart();
   assert.equal(await producer.exit, 0, producer.stderr);
   assert.equal(stats(producer)?.done, 24);
   assert.equal(new Set(events(producer).filter((e) => e.type === 'file-done').map((e) => e.file)).size, 24);
@@ -90,7 +77,7 @@ test('Redis restarted (append-only file on) mid-run: nothing is lost', skip, asy
 });
 
 test('a poison file fails once, with its report, and is not retried, now or by the next run; a transient I/O error is retried with backoff', skip, async () => {
-  const p = await queueProject({ name: 'poison', url: server.url, files: 3, bad: true, flaky: 'f001', queue: { attempts: 3 } });
+  const p = await queueProject({ name: 'poison', url: db.server.url, files: 3, bad: true, flaky: 'f001', queue: { attempts: 3 } });
   const w = worker(p.pipeline);
   const producer = cli(['run', p.pipeline, '--json']);
   assert.equal(await producer.exit, 1, producer.stderr);
@@ -117,7 +104,7 @@ test('a poison file fails once, with its report, and is not retried, now or by t
 test('two producers on one folder do no double work, even while the file is in flight and a worker is free', skip, async () => {
   // One file that takes 3 s, two idle workers, two producers started together: both enqueue while
   // the file is in flight, and a second copy of the job would go to the free worker at once.
-  const p = await queueProject({ name: 'twice', url: server.url, files: 1, slowMs: 3000 });
+  const p = await queueProject({ name: 'twice', url: db.server.url, files: 1, slowMs: 3000 });
   const workers = [worker(p.pipeline, '--concurrency', '1'), worker(p.pipeline, '--concurrency', '1')];
   await Promise.all(workers.map(ready));
   const [first, second] = [cli(['run', p.pipeline, '--json']), cli(['run', p.pipeline, '--json'])];
@@ -128,7 +115,7 @@ test('two producers on one folder do no double work, even while the file is in f
 });
 
 test('a worker started before the producer waits for its jobs; SIGTERM lets it finish the job in flight and exit 0', skip, async () => {
-  const p = await queueProject({ name: 'early', url: server.url, files: 2, slowMs: 800 });
+  const p = await queueProject({ name: 'early', url: db.server.url, files: 2, slowMs: 800 });
   const w = worker(p.pipeline, '--concurrency', '1');
   await ready(w);
   await new Promise((r) => setTimeout(r, 500)); // idle, waiting on the empty queue
@@ -146,7 +133,7 @@ test('a worker started before the producer waits for its jobs; SIGTERM lets it f
 });
 
 test('a worker whose pipeline differs from the producer\'s fails the job, saying so, and records nothing', skip, async () => {
-  const p = await queueProject({ name: 'differs', url: server.url, files: 1 });
+  const p = await queueProject({ name: 'differs', url: db.server.url, files: 1 });
   const w = worker(p.pipeline, '--set', 'seed=7');
   const producer = cli(['run', p.pipeline, '--json']);
   assert.equal(await producer.exit, 1, producer.stderr);
@@ -158,13 +145,13 @@ test('a worker whose pipeline differs from the producer\'s fails the job, saying
 });
 
 test("the pipeline's own fault on one machine gives the job back and stops that worker (exit 2); another worker does it", skip, async () => {
-  const p = await queueProject({ name: 'fault', url: server.url, files: 1 });
+  const p = await queueProject({ name: 'fault', url: db.server.url, files: 1 });
   const broken = startCli(['worker', p.pipeline], { UNETFLOW_TEST_BROKEN: '1' });
-  running.push(broken);
+  db.running.push(broken);
   const producer = cli(['run', p.pipeline, '--json']);
   assert.equal(await broken.exit, 2, broken.stderr);
   assert.match(broken.stderr, /the model will not load on this machine/);
-  assert.equal(await redis.hlen('unetflow:fault:ledger'), 0, 'the file is not blamed');
+  assert.equal(await db.redis.hlen('unetflow:fault:ledger'), 0, 'the file is not blamed');
   const good = worker(p.pipeline);
   assert.equal(await producer.exit, 0, producer.stderr);
   assert.equal(events(producer).find((e) => e.type === 'file-done')?.worker, `${/worker (\S+):\d+/.exec(good.stderr)?.[1]}:${good.child.pid}`);
@@ -172,7 +159,7 @@ test("the pipeline's own fault on one machine gives the job back and stops that 
 });
 
 test("the producer's live page (run --queue --serve) lists every worker's files, each with the worker that did it and links that serve its outputs", skip, async () => {
-  const p = await queueProject({ name: 'page', url: server.url, files: 6, slowMs: 50 });
+  const p = await queueProject({ name: 'page', url: db.server.url, files: 6, slowMs: 50 });
   const workers = [worker(p.pipeline), worker(p.pipeline)];
   await Promise.all(workers.map(ready));
   const producer = cli(['run', p.pipeline, '--json', '--serve', '0', '--keep-serving']);
@@ -194,7 +181,7 @@ test("the producer's live page (run --queue --serve) lists every worker's files,
 });
 
 test('a producer on a watch source enqueues the files there and those that arrive, until SIGTERM (exit 0); a restarted one enqueues nothing done', skip, async () => {
-  const p = await queueProject({ name: 'watching', url: server.url, files: 2 });
+  const p = await queueProject({ name: 'watching', url: db.server.url, files: 2 });
   const w = worker(p.pipeline);
   const watch = ['--set', 'source={ watch: { dir: in, stableMs: 200 } }'];
   const producer = cli(['run', p.pipeline, '--json', ...watch]);
@@ -216,7 +203,7 @@ test('a producer on a watch source enqueues the files there and those that arriv
 });
 
 test('a job whose workers die more often than maxStalled allows is reported failed by the producer, not recorded, and taken again by the next run', skip, async () => {
-  const p = await queueProject({ name: 'stalled', url: server.url, files: 1, slowMs: 4000, queue: { maxStalled: 1 } });
+  const p = await queueProject({ name: 'stalled', url: db.server.url, files: 1, slowMs: 4000, queue: { maxStalled: 1 } });
   const workers = [worker(p.pipeline, '--concurrency', '1'), worker(p.pipeline, '--concurrency', '1'), worker(p.pipeline, '--concurrency', '1')];
   await Promise.all(workers.map(ready));
   const producer = cli(['run', p.pipeline, '--json']);

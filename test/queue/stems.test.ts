@@ -1,23 +1,12 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import type { LedgerEntry } from '../../src/pipeline/ledger.js';
 import { StemClaims, stemProblem } from '../../src/queue/stems.js';
-import { needsRedis, RedisServer } from '../helpers/redis.js';
+import { needsRedis, redisForFile } from '../helpers/redis.js';
 
 const skip = needsRedis();
-let server: RedisServer;
-let redis: Redis;
-before(async () => {
-  if (skip.skip) return;
-  server = await RedisServer.start();
-  redis = new Redis(server.url);
-});
-after(async () => {
-  redis?.disconnect();
-  await server?.stop();
-});
+const db = redisForFile({ skip: skip.skip });
 
 test("the stems a producer may give a file are its name, with its extension, and with its path's hash; any other is named as refused", () => {
   const root = '/lab/in';
@@ -28,7 +17,7 @@ test("the stems a producer may give a file are its name, with its extension, and
 });
 
 test('a stem is held by the first input to claim it, case aside, and pages collide with the plain stem both ways', skip, async () => {
-  const claims = new StemClaims(redis, 'claims');
+  const claims = new StemClaims(db.redis, 'claims');
   assert.equal(await claims.claim('a.png', 'a'), undefined);
   assert.equal(await claims.claim('a.png', 'a'), undefined, 'again by its holder');
   assert.equal(await claims.claim('A.tif', 'A'), 'a.png');
@@ -39,7 +28,7 @@ test('a stem is held by the first input to claim it, case aside, and pages colli
 
 test('a queue older than the claims has them seeded from its ledger, same-content entries aside', skip, async () => {
   const entry = (path: string, stem?: string, sameAs?: string): LedgerEntry => ({ path, stem, sameAs, size: 1, mtimeMs: 1, status: 'done', outputs: {}, time: '' });
-  const claims = new StemClaims(redis, 'seeded');
+  const claims = new StemClaims(db.redis, 'seeded');
   await claims.seed(async () => [entry('a.png', 'a'), entry('copy.png', undefined, 'a.png'), entry('b.tif', 'b.tif')]);
   assert.equal(await claims.claim('a.tif', 'a'), 'a.png');
   assert.equal(await claims.claim('b.tif.png', 'b.tif'), 'b.tif');
