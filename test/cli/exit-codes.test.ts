@@ -168,9 +168,12 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]
   test(`exit ${code}: a second ${signal} quits at once, leaving the file in flight unrecorded`, { timeout: 30000 }, async () => {
     const dir = await project();
     const child = spawn(process.execPath, [BIN, 'run', join(dir, 'slow.yaml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
     while (!existsSync(join(dir, 'in-flight'))) await sleep(50);
     child.kill(signal);
-    await sleep(300);
+    // The second signal once the first is heard (it says so), or a busy machine could deliver them as one.
+    while (!err.includes(`${signal}: finishing`)) await sleep(50);
     child.kill(signal);
     const exit = await new Promise((r) => child.on('exit', r));
     assert.equal(exit, code);
