@@ -21,25 +21,31 @@ export type InputKind = { readonly regular: true; readonly size: number } | { re
 
 /** What `path` is, links followed; never opens it. Throws (ENOENT, EACCES) when it cannot be looked at. */
 export async function inputKind(path: string): Promise<InputKind> {
+  const found = await examine(path);
+  return 'stats' in found ? { regular: true, size: found.stats.size } : { regular: false, what: found.what };
+}
+
+/** Throws NotAnInputError unless `path` is a regular file or a link to one; returns that file's stats. */
+export async function requireRegular(path: string): Promise<Stats> {
+  const found = await examine(path);
+  if (!('stats' in found)) throw new NotAnInputError(path, found.what);
+  return found.stats;
+}
+
+/** The regular file's stats (its target's, for a link), or what the path is instead. */
+async function examine(path: string): Promise<{ readonly stats: Stats } | { readonly what: string }> {
   const own = await lstat(path);
-  if (!own.isSymbolicLink()) return own.isFile() ? { regular: true, size: own.size } : { regular: false, what: describe(own) };
+  if (!own.isSymbolicLink()) return own.isFile() ? { stats: own } : { what: describe(own) };
   let target: Stats;
   try {
     target = await stat(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') return { regular: false, what: 'a symbolic link loop' };
-    if (code === 'ENOENT') return { regular: false, what: 'a symbolic link whose target is missing' };
+    if (code === 'ELOOP') return { what: 'a symbolic link loop' };
+    if (code === 'ENOENT') return { what: 'a symbolic link whose target is missing' };
     throw error;
   }
-  return target.isFile() ? { regular: true, size: target.size } : { regular: false, what: `a symbolic link to ${describe(target)}` };
-}
-
-/** Throws NotAnInputError unless `path` is a regular file or a link to one. */
-export async function requireRegular(path: string): Promise<number> {
-  const kind = await inputKind(path);
-  if (!kind.regular) throw new NotAnInputError(path, kind.what);
-  return kind.size;
+  return target.isFile() ? { stats: target } : { what: `a symbolic link to ${describe(target)}` };
 }
 
 /**

@@ -24,7 +24,7 @@
  */
 import { createHash } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
-import { appendFile, mkdir, open, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdir, open, rm } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import type * as t from 'io-ts';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -283,8 +283,8 @@ export async function checkFile(
   known: LedgerEntry | undefined,
   doneWithHash: (hash: string, size: number) => LedgerEntry | undefined | Promise<LedgerEntry | undefined>,
 ): Promise<CheckResult> {
-  await requireRegular(path);
-  const s = await stat(path);
+  // Its stats come with the look at what it is: one stat per file on the watch path, not two.
+  const s = await requireRegular(path);
   const quick = { size: s.size, mtimeMs: s.mtimeMs };
   const unchanged = (entry: LedgerEntry, fingerprint: Fingerprint) =>
     ({ process: false, reason: entry.status === 'done' ? 'done' : 'failed-before', fingerprint, entry }) as const;
