@@ -9,7 +9,8 @@ import { open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-function mount(args: string[]): string | undefined {
+/** Runs `mount` with `args`: undefined when it worked, else why not. */
+export function mount(args: string[]): string | undefined {
   const r = spawnSync('mount', args, { encoding: 'utf8' });
   if (r.error) return r.error.message;
   return r.status === 0 ? undefined : r.stderr.trim() || `mount exited ${r.status}`;

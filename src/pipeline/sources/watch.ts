@@ -10,6 +10,9 @@
  *
  * Only regular files (and links to them) are emitted: a FIFO, socket, device or folder
  * named like an image is reported once and never handed on (see non-inputs.ts).
+ *
+ * Files the watcher misses are found by a rescan of the folder every few seconds
+ * (rescan.ts), so that none waits for a restart.
  */
 import { watch, type FSWatcher } from 'chokidar';
 import { stat } from 'node:fs/promises';
@@ -18,6 +21,7 @@ import { Observable } from 'rxjs';
 import type { SourceRef } from '../../sample.js';
 import { globToRegExp, IMAGE_PATTERN, isTemporaryName } from '../../io/glob.js';
 import { NonInputs } from './non-inputs.js';
+import { RESCAN_MS, Rescan } from './rescan.js';
 
 export interface WatchQuery {
   readonly dir: string;
@@ -50,8 +54,23 @@ export function watchFolder(query: WatchQuery, signal: AbortSignal, hooks: Watch
     let watcher: FSWatcher | undefined;
     const nonInputs = new NonInputs((message) => hooks.onWarning?.(message));
     let checked = Promise.resolve();
+    let rescan: Rescan | undefined;
+    let toldMissed = false;
+
+    const handOn = (path: string, check: () => Promise<boolean> = async () => true) => {
+      const rel = relative(root, path).split(sep).join('/');
+      if (!pattern.test(rel)) return;
+      // One look at a time, so that files are handed on in the order the watcher saw them.
+      checked = checked
+        .then(async () => (await check()) && nonInputs.check(path))
+        .then((ok) => {
+          if (ok && !closed.signal.aborted) subscriber.next({ path, root });
+        });
+    };
 
     const startWatcher = () => {
+      const thisRescan = new Rescan(root, pattern, query.recursive ?? false, stableMs);
+      rescan = undefined;
       const w = watch(root, {
         ignoreInitial: false,
         persistent: true,
@@ -60,23 +79,18 @@ export function watchFolder(query: WatchQuery, signal: AbortSignal, hooks: Watch
         awaitWriteFinish: { stabilityThreshold: stableMs, pollInterval: Math.min(100, stableMs) },
         ignored: (path: string) => path !== root && isTemporaryName(path.split(sep).pop() ?? ''),
       });
-      const emit = (path: string) => {
-        const rel = relative(root, path).split(sep).join('/');
-        if (!pattern.test(rel)) return;
-        // One look at a time, so that files are handed on in the order the watcher saw them.
-        checked = checked
-          .then(() => nonInputs.check(path))
-          .then((ok) => {
-            if (ok && !closed.signal.aborted) subscriber.next({ path, root });
-          });
-      };
+      const emit = (path: string) => handOn(path, () => thisRescan.watcherReports(path));
       w.on('add', emit);
       w.on('change', emit);
-      w.on('unlink', (path: string) => nonInputs.forget(path));
+      w.on('unlink', (path: string) => {
+        nonInputs.forget(path);
+        thisRescan.forget(path);
+      });
       // A folder named like an image (where subfolders are not watched) and a link loop are no inputs either: said once.
       if (!query.recursive) w.on('addDir', (path: string) => path !== root && emit(path));
       // After the looks at the files found so far: they are all handed on when `onReady` is called.
-      w.on('ready', () => (checked = checked.then(() => hooks.onReady?.())));
+      // Rescans start once the watcher has reported what the folder held.
+      w.on('ready', () => (checked = checked.then(() => ((rescan = thisRescan), hooks.onReady?.()))));
       w.on('error', (error) => {
         const { code, path } = error as NodeJS.ErrnoException;
         if (code === 'ELOOP' && path && path.startsWith(root + sep)) emit(path);
@@ -109,6 +123,18 @@ export function watchFolder(query: WatchQuery, signal: AbortSignal, hooks: Watch
         while (!closed.signal.aborted && !removed && 'id' in now && now.id === found.id) {
           await pause(RECHECK_MS, closed.signal, (w) => (wake = w));
           now = await folderIdentity(root);
+          if (rescan?.due() && !closed.signal.aborted) {
+            for (const path of await rescan.missed()) {
+              if (!toldMissed) {
+                toldMissed = true;
+                hooks.onWarning?.(
+                  `watch ${root}: the file watcher did not report ${path}; a rescan of the folder every ${RESCAN_MS / 1000} s or more ` +
+                    'finds such files (on a network share, `poll: true` sees them sooner)',
+                );
+              }
+              handOn(path);
+            }
+          }
         }
         const w = watcher;
         watcher = undefined;
