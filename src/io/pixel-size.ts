@@ -24,7 +24,7 @@ export interface CalibrationFields {
 }
 
 /** Micrometres per unit, by the names OME-XML and ImageJ give units. */
-const MICROMETRES: Record<string, number> = {
+export const MICROMETRES: Record<string, number> = {
   pm: 1e-6, 'Å': 1e-4, angstrom: 1e-4, nm: 1e-3, nanometer: 1e-3, nanometre: 1e-3,
   'µm': 1, 'μm': 1, um: 1, micron: 1, microns: 1, micrometer: 1, micrometre: 1,
   mm: 1e3, millimeter: 1e3, millimetre: 1e3, cm: 1e4, centimeter: 1e4, centimetre: 1e4,
