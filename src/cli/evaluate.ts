@@ -15,6 +15,7 @@ import { sameSize } from '../image/image.js';
 import { inspectImage, readImage } from '../io/read.js';
 import { readForeground } from '../kernels/metrics/mask-reading.js';
 import { meanMetrics, segmentationMetrics, type SegmentationMetrics } from '../kernels/metrics/segmentation.js';
+import { printable } from './render.js';
 
 export interface EvaluateCommandOptions {
   /** NDJSON on stdout: one `image` (or `failed`, `unmatched`) line per file, then the `mean`. */
@@ -51,7 +52,7 @@ export async function evaluateCommand(
   try {
     matched = await match(truth, pred);
   } catch (error) {
-    err.write(`unetflow evaluate: ${messageOf(error)}\n`);
+    err.write(`unetflow evaluate: ${printable(messageOf(error))}\n`);
     return 2;
   }
 
@@ -60,19 +61,19 @@ export async function evaluateCommand(
   for (const pair of await expandPages(matched.pairs)) {
     try {
       const { metrics, warnings } = await score(pair, options.threshold);
-      for (const warning of warnings) err.write(`warning: ${warning}\n`);
+      for (const warning of warnings) err.write(`warning: ${printable(warning)}\n`);
       scored.push({ pair, metrics });
       if (options.json) emit({ type: 'image', id: pair.id, truth: pair.truth, prediction: pair.prediction, metrics });
     } catch (error) {
       failed++;
       if (options.json) emit({ type: 'failed', id: pair.id, truth: pair.truth, prediction: pair.prediction, message: messageOf(error) });
-      else err.write(`failed  ${pair.id}: ${messageOf(error)}\n`);
+      else err.write(`failed  ${printable(pair.id)}: ${printable(messageOf(error))}\n`);
     }
   }
   for (const [side, files] of [['truth', matched.unmatchedTruth], ['prediction', matched.unmatchedPrediction]] as const) {
     for (const file of files) {
       if (options.json) emit({ type: 'unmatched', side, file });
-      else err.write(`unmatched ${side}: ${file}\n`);
+      else err.write(`unmatched ${side}: ${printable(file)}\n`);
     }
   }
   const mean = scored.length > 0 ? meanMetrics(scored.map((s) => s.metrics)) : undefined;
@@ -191,7 +192,7 @@ function table(rows: [string, SegmentationMetrics][], mean?: SegmentationMetrics
   const cell = (name: keyof SegmentationMetrics, m: SegmentationMetrics, isMean: boolean) =>
     name === 'splits' || name === 'merges' ? (isMean ? m[name].toFixed(1) : String(m[name])) : m[name].toFixed(4);
   const lines = [['image', ...COLUMNS.map(([, h]) => h)]];
-  for (const [id, m] of rows) lines.push([id, ...COLUMNS.map(([n]) => cell(n, m, false))]);
+  for (const [id, m] of rows) lines.push([printable(id), ...COLUMNS.map(([n]) => cell(n, m, false))]);
   if (mean) lines.push([`mean (${rows.length})`, ...COLUMNS.map(([n]) => cell(n, mean, true))]);
   const widths = lines[0].map((_, c) => Math.max(...lines.map((l) => l[c].length)));
   return lines.map((l) => l.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ')).join('\n') + '\n';

@@ -47,3 +47,20 @@ test('--json keeps the names exactly as they are', async () => {
   const names = events.filter((e) => e.type === 'file-done' || e.type === 'file-failed').map((e) => e.file!.slice(join(dir, 'in').length + 1));
   assert.deepEqual(names.sort(), [TITLE, RED, SPLIT].sort());
 });
+
+test('evaluate prints such names escaped too: in its table, its failures and its unmatched files', async () => {
+  const dir = await tempDir('unetflow-names-');
+  for (const side of ['truth', 'pred']) await mkdir(join(dir, side));
+  await writePng(join(dir, 'truth', RED), 1);
+  await writePng(join(dir, 'pred', RED), 1);
+  await writePng(join(dir, 'truth', SPLIT), 2);
+  await writeFile(join(dir, 'pred', SPLIT), 'not an image');
+  await writePng(join(dir, 'truth', TITLE), 3);
+  const r = cli(['evaluate', '--truth', join(dir, 'truth'), '--pred', join(dir, 'pred')]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.doesNotMatch(r.stdout + r.stderr, /[\x00-\x09\x0b-\x1f\x7f]/, 'no control character but line ends');
+  assert.match(r.stdout, /^red\\x1b\[31mname\s+\d/m);
+  assert.match(r.stderr, /^failed  two\\nFAILED  lines: /m);
+  assert.match(r.stderr, /^unmatched truth: .*bad\\x1b\]0;owned\\x07\.png$/m);
+  assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('FAILED')).length, 0, r.stderr);
+});
