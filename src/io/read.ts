@@ -106,19 +106,36 @@ async function tiffCalibration(path: string, step: string): Promise<Calibration>
   });
 }
 
-/** Decodes one page (0-based) of an image file. */
-export async function readImage(path: string, page = 0, step = 'load', info?: ImageInfo): Promise<Image> {
+/** A rectangle of an image, in pixels. */
+export interface PixelRegion {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * Decodes one page (0-based) of an image file, or one region of it: libvips then reads
+ * only the tiles (of a tiled TIFF) or strips the region needs, never the whole image.
+ */
+export async function readImage(path: string, page = 0, step = 'load', info?: ImageInfo, region?: PixelRegion): Promise<Image> {
   const meta = info ?? (await inspectImage(path, step));
   if (!(Number.isInteger(page) && page >= 0 && page < meta.pages)) {
     throw new SampleError({ step, file: path }, `page ${page} does not exist: the file has ${meta.pages} page(s)`);
   }
-  refuseOversized(path, step, meta);
+  if (region && !(region.x >= 0 && region.y >= 0 && region.width >= 1 && region.height >= 1 && region.x + region.width <= meta.width && region.y + region.height <= meta.height)) {
+    throw new SampleError({ step, file: path }, `region ${region.width} x ${region.height} at ${region.x}, ${region.y} is outside the ${meta.width} x ${meta.height} image`);
+  }
+  // A region is decoded alone: the limit is on what it takes, not on the whole image.
+  refuseOversized(path, step, region ? { ...meta, ...region } : meta);
   // libvips takes one-channel int16 as 16-bit grey and clamps it to 0-65535 on any
   // colourspace conversion: shift it into that range first, exactly, and back after.
   const shifted = meta.channels === 1 && meta.sourceType === 'int16';
   let decoded: { data: Buffer; info: OutputInfo };
   try {
-    decoded = await decoder(sharp(path, { ...SHARP_OPTIONS, page }).removeAlpha(), meta, shifted).toBuffer({ resolveWithObject: true });
+    const file = sharp(path, { ...SHARP_OPTIONS, page });
+    const cut = region ? file.extract({ left: region.x, top: region.y, width: region.width, height: region.height }) : file;
+    decoded = await decoder(cut.removeAlpha(), meta, shifted).toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw await decodeError(path, step, error);
   }
