@@ -20,7 +20,7 @@ const BIN = resolve('bin/unetflow.js');
 type Event = { type: string; [key: string]: unknown };
 
 function run(pipeline: string, ...args: string[]): { status: number | null; events: Event[]; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, 'run', pipeline, '--json', ...args], { encoding: 'utf8', env: { ...process.env, UNETFLOW_WITHOUT: '' } });
+  const r = spawnSync(process.execPath, [BIN, 'run', pipeline, '--json', ...args], { encoding: 'utf8' });
   return { status: r.status, events: r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event), stderr: r.stderr };
 }
 
@@ -122,7 +122,7 @@ test('Ctrl-C during training on ONNX Runtime stops within a step and leaves a ch
       await writeImage(join(dir, to, 'crop.tif'), crop(await readImage(from), { x: 150, y: 150, width: 120, height: 120 }), 'tiff');
     }
     await writeFile(join(dir, 'train.yaml'), trainPipeline(dir, '{ model: model, architecture: { depth: 2, baseFilters: 4 }, batchSize: 1, checkpointEvery: 1000, workers: 1 }', 5000));
-    const child = spawn(process.execPath, [BIN, 'run', join(dir, 'train.yaml'), '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, UNETFLOW_WITHOUT: '' } });
+    const child = spawn(process.execPath, [BIN, 'run', join(dir, 'train.yaml'), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
