@@ -24,6 +24,8 @@ const cases: { config: Partial<UNetConfig>; input: number; count: number }[] = [
   { config: { depth: 2, baseFilters: 4, padding: 'same', dropout: 0.5 }, input: 24, count: 2 },
   { config: { depth: 3, baseFilters: 3, padding: 'valid', dropout: 0.5, classes: 3 }, input: 92, count: 1 },
   { config: { depth: 3, baseFilters: 2, padding: 'same', dropout: 0, inputChannels: 2 }, input: 16, count: 2 },
+  // The paper's geometry (depth 4, valid, 188 -> 4 px), with dropout.
+  { config: { depth: 4, baseFilters: 2, padding: 'valid', dropout: 0.5 }, input: 188, count: 1 },
 ];
 
 for (const { config, input, count } of cases) {
