@@ -32,7 +32,7 @@ export interface TrainingGraphOptions {
   readonly optimizer?: GraphOptimizer;
   /** Weights that are not trained. @default none */
   readonly frozen?: readonly string[];
-  /** Also output every trained weight's gradient. @default false without an optimiser, else false */
+  /** Also output every trained weight's gradient beside the update (a graph without an optimiser always does). @default false */
   readonly gradients?: boolean;
 }
 
