@@ -76,7 +76,7 @@ function reference() {
 }
 
 /** @param case_ the reference case, when `name` is a variant of one (another backend) */
-async function result(name: string, value: number, parameters: Record<string, unknown>, case_ = name): Promise<BenchResult> {
+export async function result(name: string, value: number, parameters: Record<string, unknown>, case_ = name): Promise<BenchResult> {
   const same = await reference();
   const ref = same?.values[case_] !== undefined
     ? { name: same.name, value: same.values[case_] }

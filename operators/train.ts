@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { bufferCount, concatMap, concatWith, defer, finalize, from, ignoreElements, mergeMap, type Observable } from 'rxjs';
 import { toFloat32 } from '../src/image/convert.js';
 import { IntensitySampler } from '../src/image/intensity.js';
-import { defaultThreads, openStepRunner, useBackend, type BackendInfo, type StepRunner } from '../src/model/engines/choice.js';
+import { defaultThreads, openTrainingRunner, useInferenceBackend, type BackendInfo, type StepRunner } from '../src/model/engines/choice.js';
 import { backendEvent } from '../src/model/engines/report.js';
 import { saveModel } from '../src/model/store.js';
 import { toBatch, trainingTile, type TrainingTile } from '../src/model/training/batch.js';
@@ -47,12 +47,14 @@ export function train(params: TrainParams, ctx: StepContext = {}): SampleOperato
 
   return (source) =>
     defer(async () => {
-      const backend = await useBackend(p.backend ?? ctx.backend ?? 'auto');
+      // Where inference would run: a GPU engine, else ONNX Runtime, else tfjs (choice.ts).
+      const chosen = await useInferenceBackend(p.backend ?? ctx.backend ?? 'auto');
+      const backend = chosen.info;
       const start = await startTraining(p, settings);
       if (start.note) ctx.emit?.({ type: 'log', level: 'info', message: `${step}: ${start.note}` });
       try {
         const workers = p.workers ?? ctx.workers ?? defaultThreads(backend);
-        const runner = await openStepRunner(start.trainer, start.options, backend, workers, p.tileParts ?? 1);
+        const runner = await openTrainingRunner(start.trainer, start.options, chosen, workers, p.tileParts ?? 1, settings.dir);
         ctx.emit?.(backendEvent(step, backend, workers));
         return { backend, start, runner };
       } catch (error) {

@@ -40,7 +40,7 @@ export interface RunOptions extends ReadOptions {
   readonly signal?: AbortSignal;
   /** Folder that relative paths of an inline definition resolve against. @default process.cwd() */
   readonly baseDir?: string;
-  /** Backend for every model step that names none: `auto`, a tfjs one (`node-gpu`, `node`, `wasm`, `cpu`), or `onnxruntime` (inference only). */
+  /** Backend for every model step that names none: `auto`, a tfjs one (`node-gpu`, `node`, `wasm`, `cpu`), or `onnxruntime`. */
   readonly backend?: InferenceBackendChoice;
   /** Worker threads for every model step that names none. @default the number of cores (wasm, cpu) */
   readonly workers?: number;

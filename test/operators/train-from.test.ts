@@ -106,7 +106,7 @@ test('with the contracting path frozen its weights stay bit-identical, in one th
     for (const workers of [1, 2]) {
       const model = join(dir, `frozen-${workers}`);
       // Batches of 1 over 2 workers: each tile split into bands, the gradients summed.
-      await trainFrom({ from: parent, model, freeze: 'encoder', workers, batchSize: workers === 2 ? 1 : 2 }, tiles(4, 3));
+      await trainFrom({ from: parent, model, freeze: 'encoder', workers, batchSize: workers === 2 ? 1 : 2, backend: 'wasm' }, tiles(4, 3));
       const after = await weightsOf(model);
       for (const [name, w] of after) {
         if (name.startsWith('down')) assert.ok(identical(w, start.get(name)!), `${name} is frozen (${workers} workers)`);

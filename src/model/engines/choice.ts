@@ -40,6 +40,7 @@ import {
   type TfjsEngineName,
 } from './engine.js';
 import { loadOnnxRuntime, onnxRuntime, openOnnxPredictor, type OnnxRuntime, type OnnxRuntimeImport } from './onnxruntime.js';
+import { openOnnxStepRunner } from './onnxruntime-trainer.js';
 import { PackageMissing } from './optional.js';
 import { openTfjsPredictor, openTfjsStepRunner } from './tfjs.js';
 import { node, nodeGpu } from './tfjs-node.js';
@@ -200,6 +201,19 @@ export function openStepRunner(trainer: Trainer, options: TrainerOptions, info: 
   if (!engine) throw new Error(`backend ${info.engine} runs inference only`);
   const budgetBytes = memoryBudget(engine.name, { weightBytes: 4 * trainer.model.parameterCount });
   return openTfjsStepRunner(trainer, options, engine, info, workers, tileParts, budgetBytes);
+}
+
+/**
+ * Training steps for `trainer` where a train step runs (useInferenceBackend's choice and
+ * order: a GPU engine, else ONNX Runtime where it loads, else tfjs): on ONNX Runtime
+ * the whole step is one graph (onnxruntime-trainer.ts) on `workers` operator threads,
+ * on whole tiles (`tileParts` bounds wasm's heap and is not needed there; the step is
+ * the same), else tfjs's replicas.
+ * @param name names the model in errors, e.g. its directory
+ */
+export function openTrainingRunner(trainer: Trainer, options: TrainerOptions, backend: InferenceBackend, workers: number, tileParts: number, name: string): Promise<StepRunner> {
+  if (backend.engine === 'onnxruntime') return openOnnxStepRunner(trainer, options, backend.onnxruntime, { threads: workers, name });
+  return openStepRunner(trainer, options, backend.info, workers, tileParts);
 }
 
 /**

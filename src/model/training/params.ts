@@ -4,7 +4,7 @@
  */
 import * as t from 'io-ts';
 import { NonNegativeInt, PositiveInt, PositiveNumber, Probability, oneOf, closedObject } from '../../codec/building-blocks.js';
-import { backendChoices } from '../engines/engine.js';
+import { inferenceBackendChoices } from '../engines/engine.js';
 import { UNetArchitecture } from '../network/config.js';
 
 const ScheduleCodec = t.union([
@@ -52,8 +52,12 @@ export const TrainParams = closedObject(
      * @default 'dtype'; with `from`, 'parent'
      */
     normalisation: oneOf(['none', 'dtype', 'parent', 'recompute']),
-    /** tfjs backend (engines/choice.ts). @default 'auto' */
-    backend: oneOf(backendChoices),
+    /**
+     * Where the steps run (engines/choice.ts): `auto` takes a GPU engine, else ONNX
+     * Runtime (the whole step as one graph), else tfjs-wasm; `onnxruntime` or a tfjs
+     * engine by name. @default 'auto'
+     */
+    backend: oneOf(inferenceBackendChoices),
     /**
      * Worker threads, each with a replica of the network: a batch is split over them
      * (a batch smaller than the workers as bands of rows of its tiles) and their
