@@ -8,10 +8,9 @@
  *
  * The U-Net runs as a predictor (engine.ts): the model is exported once
  * (onnx/export.ts) and one session serves every tile size, batch and augmentation pass
- * (its sizes are dynamic). Same probabilities as inference/predict.ts, NHWC in and out;
- * the layout change and the augmentations' symmetries are one gather before a pass and
- * one scatter after it; a batch runs in chunks of tiles within a memory budget, as on
- * tfjs. bioimage.io packages open their own sessions (bioimageio/session.ts).
+ * (its sizes are dynamic); onnx-session.ts turns the session into the predictor, the
+ * same code the page's onnxruntime-web engine runs (src/web/engine). bioimage.io
+ * packages open their own sessions (bioimageio/session.ts).
  */
 import { availableParallelism } from 'node:os';
 import type { UNet } from '../network/unet.js';

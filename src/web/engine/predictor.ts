@@ -10,6 +10,7 @@
  * is taken only when `webgpu` is named, as the CLI's webgpu engine does.
  */
 import type { BackendInfo, GpuAdapter, Predictor } from '../../model/engines/engine.js';
+import type { OnnxRuntime } from '../../model/engines/onnxruntime.js';
 import { sessionPredictor, type OrtSession, type OrtTensor } from '../../model/engines/onnx-session.js';
 import { probeAdapter, type GpuAdapterLike, type GpuLike } from './adapter.js';
 import { readUNetFiles, type ModelFileSource, type UNetFiles } from './model.js';
@@ -118,4 +119,17 @@ function tensorOf(ort: OrtWebModule) {
 
 function adapterText(a: GpuAdapter): string {
   return `${a.vendor} ${a.architecture} (${a.description})`;
+}
+
+/**
+ * onnxruntime-web as the OnnxRuntime that bioimage.io sessions take
+ * (bioimageio/session.ts openPackageSession's `ort`): sessions on `provider`, whatever
+ * CPU options the caller asks for.
+ */
+export function asOnnxRuntime(ort: OrtWebModule, provider: 'webgpu' | 'wasm'): OnnxRuntime {
+  return {
+    version: `${PACKAGE} ${ort.env.versions?.web ?? ort.env.versions?.common ?? 'unknown version'} (${provider})`,
+    createSession: (bytes) => ort.InferenceSession.create(bytes, { executionProviders: [provider], graphOptimizationLevel: 'all' }),
+    floatTensor: tensorOf(ort),
+  };
 }

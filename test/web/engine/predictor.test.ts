@@ -102,3 +102,20 @@ test('a damaged model folder is refused naming the file', async () => {
   const notJson: ModelFileSource = { name: MODEL, read: async (file) => (file === 'model.json' ? new TextEncoder().encode('{') : files.read(file)) };
   await assert.rejects(readUNetFiles(notJson), /models\/isbi2012-em\/model\.json: .*is this a unetflow model folder\?/);
 });
+
+test('onnxruntime-web serves as the OnnxRuntime bioimage.io sessions take, running the exported U-Net', async () => {
+  const { asOnnxRuntime } = await import('../../../src/web/engine/predictor.js');
+  const runtime = asOnnxRuntime(await ortWeb(), 'wasm');
+  assert.match(runtime.version, /^onnxruntime-web 1\.30\.0 \(wasm\)$/);
+  const unet = await readUNetFiles(files);
+  const session = await runtime.createSession(unet.onnx, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+  try {
+    const out = await session.run({ [session.inputNames[0]]: runtime.floatTensor(new Float32Array(188 * 188).fill(0.5), [1, 1, 188, 188]) });
+    const y = out[session.outputNames[0]];
+    assert.deepEqual(y.dims, [1, 2, 4, 4]);
+    const p = y.data as Float32Array;
+    for (let i = 0; i < 16; i++) assert.ok(Math.abs(p[i] + p[16 + i] - 1) < 1e-5, 'softmax over the two classes');
+  } finally {
+    await session.release();
+  }
+});
