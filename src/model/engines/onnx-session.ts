@@ -6,10 +6,10 @@
  * before a pass and one scatter after it; a batch runs in chunks of tiles within a
  * memory budget, as on tfjs.
  */
-import { symmetries, symmetryIndex, type Augmentation, type Symmetry } from '../inference/augmentation.js';
+import { symmetries, symmetryIndex, type Augmentation, type Symmetry } from '../inference/symmetry.js';
 import { sizeMap } from '../network/geometry.js';
 import { predictionPeakBytes } from '../network/peak-bytes.js';
-import type { UNetConfig } from '../network/unet.js';
+import type { UNetConfig } from '../network/config.js';
 import { INPUT_NAME, OUTPUT_NAME } from '../onnx/export.js';
 import type { Predictor } from './engine.js';
 
