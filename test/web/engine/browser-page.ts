@@ -19,6 +19,7 @@ export async function openEnginePage(files: Readonly<Record<string, Uint8Array>>
   const bundle = await build({ entryPoints: ['test/web/engine/page-entry.ts'], bundle: true, format: 'esm', platform: 'browser', outfile: join(site, 'page.js'), metafile: true, logLevel: 'silent' });
   const nodeImports = Object.values(bundle.metafile.inputs).flatMap((i) => i.imports).filter((i) => i.path.startsWith('node:') || i.path === 'sharp');
   assert.deepEqual(nodeImports, [], 'the decoder, encoder and engine pull no Node module into the bundle');
+  assert.deepEqual(Object.keys(bundle.metafile.inputs).filter((i) => i.includes('node_modules/@tensorflow/')), [], 'nor tfjs, which the page engine does not run');
   const dist = 'node_modules/onnxruntime-web/dist';
   for (const f of await readdir(dist)) if (/^ort-wasm-simd-threaded.*\.(wasm|mjs)$/.test(f)) await cp(join(dist, f), join(site, 'ort', f));
   await cp('models/isbi2012-em', join(site, 'model'), { recursive: true });
