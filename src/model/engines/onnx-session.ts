@@ -33,12 +33,17 @@ export interface SessionPredictorOptions {
   readonly budgetBytes: number;
   /** How it runs, for reports. */
   readonly description: string;
+  /**
+   * The most bytes one tensor may take (WebGPU: each is one storage binding, bounded by
+   * the adapter's maxStorageBufferBindingSize and maxBufferSize). @default no bound
+   */
+  readonly maxTensorBytes?: number;
   /** Frees what the predictor owns besides the session (run before the session is released). */
   readonly close?: () => void | Promise<void>;
 }
 
 /** The predictor over an open `session` of the U-Net `config` exported by onnx/export.ts; it owns the session. */
-export function sessionPredictor(session: OrtSession, floatTensor: (data: Float32Array, dims: readonly number[]) => OrtTensor, config: UNetConfig, { name, budgetBytes, description, close }: SessionPredictorOptions): Predictor {
+export function sessionPredictor(session: OrtSession, floatTensor: (data: Float32Array, dims: readonly number[]) => OrtTensor, config: UNetConfig, { name, budgetBytes, description, close, maxTensorBytes = Infinity }: SessionPredictorOptions): Predictor {
   const indexes = new Map<string, Int32Array>();
   const indexOf = (s: Symmetry, side: number) => {
     const key = `${+s.flipY}${+s.flipX}${+s.transpose} ${side}`;
@@ -56,7 +61,9 @@ export function sessionPredictor(session: OrtSession, floatTensor: (data: Float3
     const out = sizeMap(size, config).output; // throws naming the nearest valid sizes
     // Chunks of tiles within the budget (ONNX Runtime frees as it goes, much as UNet.infer
     // does); a tile too large for it still runs alone: this engine has no hard ceiling.
-    const chunk = Math.max(1, Math.floor(budgetBytes / predictionPeakBytes(config, size)));
+    // The largest tensor (the top level's concatenation) bounds the chunk too, where tensors are bounded.
+    const largest = 4 * 2 * config.baseFilters * size * size;
+    const chunk = Math.max(1, Math.min(Math.floor(budgetBytes / predictionPeakBytes(config, size)), Math.floor(maxTensorBytes / largest)));
     const result = new Float32Array(count * out * out * config.classes);
     for (let from = 0; from < count; from += chunk) {
       const n = Math.min(chunk, count - from);

@@ -15,6 +15,7 @@ interface AdapterInfoLike {
 }
 export interface GpuAdapterLike {
   readonly info?: AdapterInfoLike;
+  readonly limits?: { readonly maxStorageBufferBindingSize?: number; readonly maxBufferSize?: number };
   readonly isFallbackAdapter?: boolean;
   requestAdapterInfo?(): Promise<AdapterInfoLike>;
 }
@@ -47,4 +48,9 @@ export function describeAdapter(info: AdapterInfoLike, fallback?: boolean): GpuA
   const description = [info.description, info.device].filter(Boolean).join(' ') || `${vendor} ${architecture}`;
   const software = !!(info.isFallbackAdapter ?? fallback) || SOFTWARE.test(`${vendor} ${architecture} ${description}`);
   return { vendor, architecture, description, software };
+}
+
+/** The most bytes one tensor may take on the adapter: one storage binding, one buffer. */
+export function tensorLimit(handle: GpuAdapterLike): number {
+  return Math.min(handle.limits?.maxStorageBufferBindingSize ?? Infinity, handle.limits?.maxBufferSize ?? Infinity);
 }

@@ -12,7 +12,7 @@
 import type { BackendInfo, GpuAdapter, Predictor } from '../../model/engines/engine.js';
 import type { OnnxRuntime } from '../../model/engines/onnxruntime.js';
 import { sessionPredictor, type OrtSession, type OrtTensor } from '../../model/engines/onnx-session.js';
-import { probeAdapter, type GpuAdapterLike, type GpuLike } from './adapter.js';
+import { probeAdapter, tensorLimit, type GpuAdapterLike, type GpuLike } from './adapter.js';
 import { readUNetFiles, type ModelFileSource, type UNetFiles } from './model.js';
 
 /** onnxruntime-web as unetflow uses it (`import * as ort from 'onnxruntime-web'`). */
@@ -81,7 +81,7 @@ export async function openWebPredictor(model: ModelFileSource | UNetFiles, optio
       try {
         const session = await openSession(ort, unet.onnx, ['webgpu'], probe.handle, name);
         const description = `${PACKAGE} ${version}, webgpu on ${adapterText(probe.adapter)}`;
-        return { predictor: sessionPredictor(session, tensorOf(ort), unet.config, { name, budgetBytes: options.budgetBytes ?? WEBGPU_BUDGET, description }), backend: info('webgpu', probe.adapter), config: unet.config };
+        return { predictor: sessionPredictor(session, tensorOf(ort), unet.config, { name, budgetBytes: options.budgetBytes ?? WEBGPU_BUDGET, description, maxTensorBytes: tensorLimit(probe.handle) }), backend: info('webgpu', probe.adapter), config: unet.config };
       } catch (error) {
         if (choice === 'webgpu') throw error;
         skipped.push(`webgpu: ${(error as Error).message}`);
