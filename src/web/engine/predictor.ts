@@ -127,9 +127,11 @@ function adapterText(a: GpuAdapter): string {
  * CPU options the caller asks for.
  */
 export function asOnnxRuntime(ort: OrtWebModule, provider: 'webgpu' | 'wasm'): OnnxRuntime {
-  return {
+  // What sessions use of an OnnxRuntime (version, createSession, floatTensor); what else Node's has serves choice.ts's probing there.
+  const runtime: Pick<OnnxRuntime, 'version' | 'createSession' | 'floatTensor'> = {
     version: `${PACKAGE} ${ort.env.versions?.web ?? ort.env.versions?.common ?? 'unknown version'} (${provider})`,
     createSession: (bytes) => ort.InferenceSession.create(bytes, { executionProviders: [provider], graphOptimizationLevel: 'all' }),
     floatTensor: tensorOf(ort),
   };
+  return runtime as OnnxRuntime;
 }
