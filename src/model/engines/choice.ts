@@ -193,9 +193,10 @@ export async function useInferenceBackend(choice: InferenceBackendChoice = 'auto
   const gpu = runtime && (await firstProvider(runtime, ['webgpu', 'cuda'], true, skipped));
   if (runtime && gpu) return onOrt(runtime, gpu, skipped);
   const tfjs = await useBackend('auto');
-  if (engines[tfjs.engine].gpu) return { engine: 'tfjs', info: { ...tfjs, choice, skipped: [...skipped, ...tfjs.skipped] } };
-  // Where ONNX Runtime is missing its one line stands where its CPU provider would have been taken.
+  // Where ONNX Runtime is missing its one line stands where its CPU provider would have
+  // been taken: never before a tfjs GPU engine, which it would not have beaten.
   const missing = skipped.filter((s) => s.startsWith('onnxruntime:'));
+  if (engines[tfjs.engine].gpu) return { engine: 'tfjs', info: { ...tfjs, choice, skipped: [...skipped.filter((s) => !missing.includes(s)), ...tfjs.skipped] } };
   const gpuLines = [...skipped.filter((s) => !s.startsWith('onnxruntime:')), ...tfjs.skipped.filter(isGpuLine)];
   if (runtime) return onOrt(runtime, { provider: 'cpu' }, gpuLines);
   return { engine: 'tfjs', info: { ...tfjs, skipped: [...gpuLines, ...missing, ...tfjs.skipped.filter((s) => !isGpuLine(s))] } };
