@@ -3,7 +3,7 @@
  * probabilities equal those of ONNX Runtime's CPU provider (which `auto` takes where
  * the only adapter is a software one) within 1e-4, and the `backend` events and the
  * summary name the provider and the adapter. In CI the adapter is Mesa's lavapipe, a
- * CPU Vulkan driver that costs 10-30 µs per input pixel whatever the network (a 2048²
+ * CPU Vulkan driver that costs 10-35 µs per input pixel whatever the network (a 2048²
  * image took 60-130 s on 2 shared cores), so the image is 1024² (four 572 px tiles in one
  * batch) and the network small (depth 2, 4 filters); the shipped model and a 64-filter
  * network are compared on slices in test/model/engines/onnxruntime-webgpu.test.ts.

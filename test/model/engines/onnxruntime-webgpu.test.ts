@@ -1,7 +1,7 @@
 /**
  * ONNX Runtime's WebGPU provider against its CPU provider. In CI the adapter is Mesa's
  * lavapipe (a CPU Vulkan driver that .ci/run installs): the same shaders a GPU runs, at
- * 10-30 µs per input pixel, so the tiles here are small (188 px, the smallest the
+ * 10-35 µs per input pixel, so the tiles here are small (188 px, the smallest the
  * depth-4 shipped model takes; 60 px for the 64-filter network, of depth 2) and the
  * bioimage.io example runs once at its fixed 512 px.
  * test/cli/onnxruntime-webgpu.test.ts runs a large image through the binary.
