@@ -32,8 +32,10 @@ export const UnetParams = closedObject(
     /** Test-time augmentation, averaged: 'flips' (4 passes) or 'dihedral' (8). @default 'none' */
     tta: oneOf(['none', 'flips', 'dihedral']),
     /**
-     * `onnxruntime` (ONNX Runtime's CPU provider, when onnxruntime-node is installed) or a
-     * tfjs backend; `auto` takes tfjs-node-gpu, then ONNX Runtime, then tfjs's `auto`.
+     * `onnxruntime` (ONNX Runtime on its best provider that loads, when onnxruntime-node is
+     * installed), one provider (`onnxruntime-webgpu`, `onnxruntime-cuda`, `onnxruntime-cpu`)
+     * or a tfjs backend; `auto` takes ONNX Runtime's WebGPU provider on a hardware adapter,
+     * its CUDA provider, tfjs's GPU engines, ONNX Runtime's CPU provider, then tfjs's `auto`.
      * @default 'auto'
      */
     backend: oneOf(inferenceBackendChoices),

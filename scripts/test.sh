@@ -5,9 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json --noEmit
-# The WebGPU tests (test/model/engines/webgpu*.test.ts) skip without an adapter, but where a
-# lavapipe that Dawn accepts is installed (Mesa >= 25, whose manifest declares Vulkan 1.4;
-# CI: .ci/run) they must find one: a lost adapter fails them (test/helpers/optional.ts).
+# The WebGPU tests (test/model/engines/webgpu*.test.ts, and ONNX Runtime's WebGPU provider's:
+# test/model/engines/onnxruntime-webgpu.test.ts, test/cli/onnxruntime-webgpu.test.ts, about
+# 80 s on lavapipe here) skip without an adapter, but where a lavapipe that Dawn accepts is
+# installed (Mesa >= 25, whose manifest declares Vulkan 1.4; CI: .ci/run) they must find
+# one: a lost adapter fails them (test/helpers/optional.ts).
 if grep -Eqs '"api_version": *"1\.([4-9]|[1-9][0-9])' /usr/share/vulkan/icd.d/lvp_icd.json; then
   echo "WebGPU: Mesa >= 25 lavapipe is installed, so the webgpu tests must find an adapter"
 else
@@ -21,6 +23,7 @@ node --import tsx --test "${CONCURRENCY[@]}" --test-reporter=spec $(find test -n
 echo
 echo "== again without ONNX Runtime (UNETFLOW_WITHOUT=onnxruntime-node): the tfjs fallback"
 # (test/pipelines/demo.test.ts is not repeated: it runs the demo on wasm in the first pass
-# already; nor are the WebGPU tests, which never use ONNX Runtime.)
+# already; nor are the WebGPU tests, which never use ONNX Runtime, nor ONNX Runtime's
+# WebGPU provider's, which would only skip.)
 UNETFLOW_WITHOUT=onnxruntime-node node --import tsx --test "${CONCURRENCY[@]}" --test-reporter=spec \
-  $(find test/model test/operators test/models -name '*.test.ts' ! -name 'webgpu*' | sort) test/pipeline/model-steps.test.ts
+  $(find test/model test/operators test/models -name '*.test.ts' ! -name 'webgpu*' ! -name 'onnxruntime-webgpu*' | sort) test/pipeline/model-steps.test.ts

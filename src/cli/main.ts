@@ -38,7 +38,7 @@ export function createProgram(): Command {
     .option('--set <path=value>', 'override a field, e.g. --set steps.3.save.dir=out (repeatable)', collect, [])
     .addOption(new Option('--json', 'print every event as NDJSON on stdout, one per line (docs/events.md); human-readable lines, warnings included, go to stderr'))
     .addOption(
-      new Option('--backend <name>', 'backend for model steps that name none: onnxruntime or a tfjs one').choices(inferenceBackendChoices),
+      new Option('--backend <name>', 'backend for model steps that name none: onnxruntime (its best provider), onnxruntime-webgpu, -cuda or -cpu, or a tfjs one').choices(inferenceBackendChoices),
     )
     .option('--workers <n>', 'worker threads (onnxruntime: its threads) for model steps that name none (default: one per core)', positiveInt)
     .option('--queue <url>', 'enqueue the files on this Redis for `unetflow worker`s instead of processing them here, as a queue: section does (docs/scaling-out.md)')

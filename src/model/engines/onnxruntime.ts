@@ -1,5 +1,6 @@
 /**
- * ONNX Runtime's CPU provider (onnxruntime-node), for inference: it threads each
+ * ONNX Runtime (onnxruntime-node), for inference, on one of its execution providers
+ * (onnxruntime-providers.ts chooses): WebGPU, CUDA, or the CPU, which threads each
  * operator over every core where wasm uses one per engine. It is an optional
  * dependency (npm leaves it out where it cannot install), so it is imported through
  * optional.ts (which honours UNETFLOW_WITHOUT) and its absence is an answer, not an
@@ -16,7 +17,9 @@ import { availableParallelism } from 'node:os';
 import type { UNet } from '../network/unet.js';
 import { exportUNet } from '../onnx/export.js';
 import { floatValueInfo, model as onnxModel, node } from '../onnx/messages.js';
-import { budgetWithin, DEFAULT_CHUNK_BYTES, type EngineRules, type Predictor } from './engine.js';
+import { budgetWithin, DEFAULT_CHUNK_BYTES, type EngineRules, type GpuAdapter, type Predictor } from './engine.js';
+import { bindingLimit, nativeDir, type OnnxProvider } from './onnxruntime-providers.js';
+import type { OnnxRuntime, OrtSessionOptions } from './onnxruntime-runtime.js';
 import { importOptional } from './optional.js';
 import { sessionPredictor, type OrtSession, type OrtTensor } from './onnx-session.js';
 
@@ -40,21 +43,7 @@ export const onnxRuntime: EngineRules = {
 
 export type { OrtSession, OrtTensor } from './onnx-session.js';
 
-export interface OrtSessionOptions {
-  readonly executionProviders: readonly string[];
-  readonly intraOpNumThreads: number;
-  readonly interOpNumThreads: number;
-  readonly executionMode: 'sequential';
-  readonly graphOptimizationLevel: 'all';
-}
-
-/** onnxruntime-node as unetflow sees it. */
-export interface OnnxRuntime {
-  /** The package version, for reports. */
-  readonly version: string;
-  createSession(model: Uint8Array, options: OrtSessionOptions): Promise<OrtSession>;
-  floatTensor(data: Float32Array, dims: readonly number[]): OrtTensor;
-}
+export type { OnnxRuntime, OrtSessionOptions } from './onnxruntime-runtime.js';
 
 /** Imports the package (what tests replace to simulate its absence). */
 export type OnnxRuntimeImport = () => Promise<unknown>;
@@ -81,23 +70,27 @@ export async function loadOnnxRuntime(importer: OnnxRuntimeImport = importOnnxRu
   if (!ort?.InferenceSession || !ort.Tensor) throw new Error(`${packageName} does not export InferenceSession and Tensor`);
   const runtime: OnnxRuntime = {
     version: ort.env?.versions?.node ?? 'unknown version',
+    nativeDir: nativeDir(),
     createSession: (bytes, options) => ort.InferenceSession.create(bytes, options),
     floatTensor: (data, dims) => new ort.Tensor('float32', data, dims),
+    probe: async (provider) => {
+      const session = await runtime.createSession(probeModel(), sessionOptions(1, provider));
+      try {
+        const out = await session.run({ x: runtime.floatTensor(Float32Array.of(-1, 2), [2]) });
+        const values = out.y?.data as Float32Array | undefined;
+        if (values?.[0] !== 0 || values[1] !== 2) throw new Error(`${packageName}: a Relu probe on its ${provider} provider gave [${values ? [...values] : 'nothing'}], expected [0, 2]`);
+      } finally {
+        await session.release();
+      }
+    },
   };
-  const session = await runtime.createSession(probeModel(), sessionOptions(1));
-  try {
-    const out = await session.run({ x: runtime.floatTensor(Float32Array.of(-1, 2), [2]) });
-    const values = out.y?.data as Float32Array | undefined;
-    if (values?.[0] !== 0 || values[1] !== 2) throw new Error(`${packageName}: a Relu probe gave [${values ? [...values] : 'nothing'}], expected [0, 2]`);
-  } finally {
-    await session.release();
-  }
+  await runtime.probe('cpu');
   return runtime;
 }
 
-/** CPU execution provider, `threads` threads inside each operator, operators one after another. */
-export function sessionOptions(threads: number): OrtSessionOptions {
-  return { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+/** `provider` (the CPU's by default), `threads` threads inside each operator (those left on the CPU), operators one after another. */
+export function sessionOptions(threads: number, provider: OnnxProvider = 'cpu'): OrtSessionOptions {
+  return { executionProviders: [provider], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
 }
 
 function probeModel(): Uint8Array {
@@ -118,6 +111,8 @@ export interface OnnxPredictorOptions {
   readonly name: string;
   /** Bytes a chunk of tiles may hold (network/peak-bytes.ts counts them). @default ONNX Runtime's budget for the model */
   readonly budgetBytes?: number;
+  /** The provider's GPU adapter, whose limits bound a chunk (WebGPU). */
+  readonly adapter?: GpuAdapter;
 }
 
 /**
@@ -127,15 +122,18 @@ export interface OnnxPredictorOptions {
  * as held (its tensors) whichever engine runs it; freeing it right after the export
  * would save the size of its weights.
  */
-export async function openOnnxPredictor(model: UNet, ort: OnnxRuntime, { threads, name, budgetBytes }: OnnxPredictorOptions): Promise<Predictor> {
+export async function openOnnxPredictor(model: UNet, ort: OnnxRuntime, { threads, name, budgetBytes, adapter }: OnnxPredictorOptions): Promise<Predictor> {
   const config = model.config;
-  budgetBytes ??= budgetWithin(onnxRuntime.ownBudget(4 * model.parameterCount));
+  const provider = ort.provider ?? 'cpu';
+  // On a GPU the tensors live in its memory: the CPU provider's arena factor does not apply.
+  budgetBytes ??= provider === 'cpu' ? budgetWithin(onnxRuntime.ownBudget(4 * model.parameterCount)) : DEFAULT_CHUNK_BYTES;
+  const binding = bindingLimit(adapter);
   let session: OrtSession;
   try {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`ONNX Runtime threads must be a positive integer, got ${threads}`);
     const weights = new Map([...model.weights.entries()].map(([key, v]) => [key, Float32Array.from(v.dataSync())]));
     const bytes = exportUNet(config, weights, name);
-    session = await ort.createSession(bytes, sessionOptions(threads)).catch((error: Error) => {
+    session = await ort.createSession(bytes, sessionOptions(threads, provider)).catch((error: Error) => {
       throw new Error(`ONNX Runtime cannot open the U-Net of ${name}: ${error.message}`, { cause: error });
     });
   } catch (error) {
@@ -145,7 +143,8 @@ export async function openOnnxPredictor(model: UNet, ort: OnnxRuntime, { threads
   return sessionPredictor(session, ort.floatTensor, config, {
     name,
     budgetBytes,
-    description: `onnxruntime ${ort.version}, ${threads} thread${threads === 1 ? '' : 's'}`,
+    maxTensorBytes: binding,
+    description: `onnxruntime ${ort.version}${provider === 'cpu' ? '' : ` ${provider}`}, ${threads} thread${threads === 1 ? '' : 's'}`,
     close: () => model.dispose(),
   });
 }

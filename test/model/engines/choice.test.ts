@@ -19,7 +19,7 @@ test('the budget leaves a wasm heap room for the weights twice, shrinks with the
 });
 
 test('a backend name given from code that names no engine is refused, naming the choices', async () => {
-  assert.throws(() => plannedBudget('wsam', 0), /^RangeError: tile size: backend 'wsam' is not one of auto, node-gpu, webgpu, node, wasm, cpu, onnxruntime$/);
+  assert.throws(() => plannedBudget('wsam', 0), /^RangeError: tile size: backend 'wsam' is not one of auto, node-gpu, webgpu, node, wasm, cpu, onnxruntime, onnxruntime-webgpu, onnxruntime-cuda, onnxruntime-cpu$/);
   await assert.rejects(useBackend('wsam' as never), /^RangeError: useBackend: backend 'wsam' is not one of auto, node-gpu/);
   await assert.rejects(useInferenceBackend('wsam' as never), /^RangeError: useInferenceBackend: backend 'wsam' is not one of auto, node-gpu/);
 });

@@ -26,6 +26,11 @@ test('a module without the ONNX Runtime API is refused, and a disabled package r
 test('auto runs inference on a GPU backend where tfjs finds one, else on ONNX Runtime where it is installed and enabled, else on tfjs naming why not', async () => {
   const engine = await useInferenceBackend('auto');
   const tfjs = await useBackend('auto');
+  // ONNX Runtime's GPU providers (WebGPU on a hardware adapter, CUDA) come before everything.
+  if (engine.info.provider === 'webgpu' || engine.info.provider === 'cuda') {
+    assert.equal(engine.info.adapter?.software, engine.info.provider === 'webgpu' ? false : undefined);
+    return;
+  }
   // A hardware GPU (tfjs-node-gpu, or WebGPU on a hardware adapter) comes before ONNX Runtime.
   if (tfjs.name === 'webgpu' || tfjs.package === '@tensorflow/tfjs-node-gpu') {
     assert.deepEqual([engine.engine, engine.info.name, engine.info.package], ['tfjs', tfjs.name, tfjs.package]);
@@ -35,7 +40,8 @@ test('auto runs inference on a GPU backend where tfjs finds one, else on ONNX Ru
   if (!missing) {
     assert.equal(engine.engine, 'onnxruntime', `skipped: ${engine.info.skipped.join('; ')}`);
     assert.deepEqual([engine.info.name, engine.info.package, engine.info.choice], ['onnxruntime', 'onnxruntime-node', 'auto']);
-    assert.deepEqual(engine.info.skipped.map((s) => s.split(':')[0]), ['node-gpu', 'webgpu']);
+    assert.deepEqual(engine.info.skipped.map((s) => s.split(':')[0]), ['onnxruntime-webgpu', 'onnxruntime-cuda', 'node-gpu', 'webgpu']);
+    assert.equal(engine.info.provider, 'cpu');
     return;
   }
   assert.equal(engine.engine, 'tfjs');
@@ -66,9 +72,17 @@ test('forcing onnxruntime fails with the reason when it cannot load; a tfjs name
   assert.deepEqual([wasm.engine, wasm.info.name], ['tfjs', 'wasm']);
 });
 
-test('forcing onnxruntime uses it where it is installed, with nothing skipped', needs('onnxruntime-node'), async () => {
+test('forcing onnxruntime uses it where it is installed, on the first provider that loads, naming why each before it was skipped', needs('onnxruntime-node'), async () => {
   const forced = await useInferenceBackend('onnxruntime');
-  assert.deepEqual([forced.engine, forced.info.choice, forced.info.skipped], ['onnxruntime', 'onnxruntime', []]);
+  assert.deepEqual([forced.engine, forced.info.choice], ['onnxruntime', 'onnxruntime']);
+  const order = ['webgpu', 'cuda', 'cpu'];
+  const at = order.indexOf(forced.info.provider!);
+  assert.deepEqual(forced.info.skipped.map((s) => s.split(':')[0]), order.slice(0, at).map((p) => `onnxruntime-${p}`));
+});
+
+test('forcing ONNX Runtime\'s CPU provider uses it with nothing skipped', needs('onnxruntime-node'), async () => {
+  const forced = await useInferenceBackend('onnxruntime-cpu');
+  assert.deepEqual([forced.engine, forced.info.provider, forced.info.skipped, forced.info.adapter], ['onnxruntime', 'cpu', [], undefined]);
 });
 
 test('training asked for onnxruntime (a run-wide --backend) takes tfjs\'s automatic choice and says so', async () => {
