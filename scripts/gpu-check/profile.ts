@@ -27,6 +27,8 @@ export interface Profile {
   readonly cliSlices: { readonly side: number; readonly count: number };
   /** The pipeline's tile input size; undefined: the model's own (572 px). */
   readonly cliTile?: number;
+  /** The pipeline's test-time augmentation. */
+  readonly cliTta: 'none' | 'dihedral';
   /** The whole check's limit, seconds (the device tool allows 10 minutes a command). */
   readonly totalSeconds: number;
   /** Each stage's own limit, seconds. */
@@ -46,6 +48,7 @@ export const profiles: Record<ProfileName, Profile> = {
     repeats: 5,
     warmup: true,
     cliSlices: { side: 512, count: 8 },
+    cliTta: 'dihedral',
     totalSeconds: 450,
     limits: {
       environment: 15,
@@ -76,6 +79,7 @@ export const profiles: Record<ProfileName, Profile> = {
     warmup: false,
     cliSlices: { side: 20, count: 1 },
     cliTile: 204,
+    cliTta: 'none',
     totalSeconds: 300,
     limits: {
       environment: 15,
@@ -93,7 +97,7 @@ export const profiles: Record<ProfileName, Profile> = {
       'slice:onnxruntime-cpu': 30,
       'image:onnxruntime-cpu': 30,
     },
-    note: 'dry run on a software adapter: 252 px forward tile, 20² slices (204 px tiles), a 36² image, 188 px training tiles with 2 and 4 filters, no warm-up runs; its figures are a rehearsal\'s, not a GPU\'s speed',
+    note: 'dry run on a software adapter: 252 px forward tile, 20² slices (204 px tiles), a 36² image, 188 px training tiles with 2 and 4 filters, no warm-up runs, one CLI slice without TTA; its figures are a rehearsal\'s, not a GPU\'s speed',
   },
 };
 

@@ -158,7 +158,7 @@ function train(index: number): Stage {
       const images = tf.tidy(() => tf.randomUniform([size * size], 0, 1, 'float32', 1).dataSync() as Float32Array);
       const batch = { count: 1, inputSize: size, images, labels: new Int32Array(output * output).fill(1), weights: new Float32Array(output * output).fill(1) };
       let loss = NaN;
-      const timing = await median(async () => (loss = (await runner.trainStep(batch)).loss), profile.repeats, profile.warmup);
+      const timing = await median(async () => (loss = (await runner.trainStep(batch)).loss), Math.min(profile.repeats, 3), profile.warmup);
       return {
         package: info.package,
         adapter: info.adapter,
@@ -224,7 +224,7 @@ const cli: Stage = async ({ kit, profile, scratch }) => {
       { load: { channels: 1 } },
       { mirror: geometry },
       { tile: geometry },
-      { unet: { model, tta: 'dihedral' } },
+      { unet: { model, tta: profile.cliTta } },
       { stitch: {} },
       { watershed: { class: 1, at: 0.1, seeds: 0.8, minSeedArea: 50 } },
       { save: { dir: join(scratch, 'out'), outputs: ['mask', 'probabilities'] } },
@@ -257,6 +257,7 @@ const cli: Stage = async ({ kit, profile, scratch }) => {
     slices: { count, side },
     backendEvents,
     tile: profile.cliTile ?? 'the model\'s',
+    tta: profile.cliTta,
     backendLines: stderr.split('\n').filter((l) => /backend/i.test(l)).slice(0, 10),
     filesDone: done,
     filesFailed: failed,
