@@ -18,12 +18,16 @@ export const eventCodecs = {
   started: closedObject('started', { ...type('started'), pipeline: t.string, file: t.string, time: t.string, watch: t.boolean }, { total: t.number }),
   /**
    * A model step chose where it runs; `skipped` says why each preferred backend was passed
-   * over; `adapter` is the GPU that webgpu runs on (`software`: a CPU driver such as lavapipe).
+   * over; `provider` is ONNX Runtime's execution provider (`webgpu`, `cuda`, `cpu`);
+   * `adapter` is the GPU that WebGPU runs on (`software`: a CPU driver such as lavapipe).
    */
   backend: closedObject(
     'backend',
     { ...type('backend'), step: t.string, name: t.string, package: t.string, workers: t.number, skipped: t.readonlyArray(t.string) },
-    { adapter: closedObject('adapter', { vendor: t.string, architecture: t.string, description: t.string, software: t.boolean }, {}) },
+    {
+      provider: t.string,
+      adapter: closedObject('adapter', { vendor: t.string, architecture: t.string, description: t.string, software: t.boolean }, { maxBufferSize: t.number, maxStorageBufferBindingSize: t.number }),
+    },
   ),
   /** Something a person should know (`warn`) or may like to (`info`); `file` when it is about one input. */
   log: closedObject('log', { ...type('log'), level: Level, message: t.string }, { file: t.string }),

@@ -45,7 +45,7 @@ export async function openPackageSession(pkg: Package, threads: number, ort?: On
   const runtime = typeof ort === 'function' ? await ort() : (ort ?? (await usePackageBackend(pkg.where)).onnxruntime);
   let session: OrtSession;
   try {
-    session = await runtime.createSession(bytes, sessionOptions(threads));
+    session = await runtime.createSession(bytes, sessionOptions(threads, runtime.provider));
   } catch (error) {
     throw new Error(`${pkg.where}: ONNX Runtime ${runtime.version} cannot open the weights ${pkg.rdf.weights.onnx!.source}: ${(error as Error).message}`, { cause: error });
   }

@@ -15,10 +15,15 @@
  * entries for both, to be run where both install). The GPU packages are optional
  * dependencies, imported through optional.ts, which also honours UNETFLOW_WITHOUT.
  *
- * Inference, `auto`: the GPU engines of that order (a GPU beats a CPU provider), then
- * ONNX Runtime, which threads each operator over every core where wasm uses one per
- * engine, then the rest of tfjs's order. A tfjs name keeps inference on tfjs;
- * `onnxruntime` requires it.
+ * Inference, `auto`: ONNX Runtime's WebGPU provider on a hardware adapter, then its
+ * CUDA provider where installed (onnxruntime-providers.ts), then the GPU engines of
+ * tfjs's order (a GPU beats a CPU provider), then ONNX Runtime's CPU provider, which
+ * threads each operator over every core where wasm uses one per engine, then the rest
+ * of tfjs's order. The WebGPU provider comes first because it runs ONNX Runtime's own
+ * kernels, needs only a GPU driver, and ran the U-Net within 1e-5 of the CPU provider;
+ * the order between the GPU engines is reasoned, not yet measured on a GPU. A tfjs name
+ * keeps inference on tfjs; `onnxruntime` requires ONNX Runtime (its providers in
+ * `auto`'s order), `onnxruntime-<provider>` that provider on any adapter.
  */
 import type { UNet } from '../network/unet.js';
 import type { Trainer, TrainerOptions } from '../training/trainer.js';
@@ -40,6 +45,7 @@ import {
   type TfjsEngineName,
 } from './engine.js';
 import { loadOnnxRuntime, onnxRuntime, openOnnxPredictor, type OnnxRuntime, type OnnxRuntimeImport } from './onnxruntime.js';
+import { onnxProviders, openProvider, providerBackend, type OnnxProvider, type OpenedProvider, type ProviderBackend } from './onnxruntime-providers.js';
 import { PackageMissing } from './optional.js';
 import { openTfjsPredictor, openTfjsStepRunner } from './tfjs.js';
 import { node, nodeGpu } from './tfjs-node.js';
@@ -87,9 +93,9 @@ export function useBackend(choice: InferenceBackendChoice = 'auto'): Promise<Bac
 }
 
 async function select(choice: InferenceBackendChoice): Promise<BackendInfo> {
-  if (choice === 'onnxruntime') {
+  if (isOnnxChoice(choice)) {
     const tfjs = await select('auto');
-    return { ...tfjs, skipped: ['onnxruntime: inference only', ...tfjs.skipped] };
+    return { ...tfjs, skipped: [`${choice}: inference only`, ...tfjs.skipped] };
   }
   if (choice !== 'auto') {
     try {
@@ -117,10 +123,31 @@ async function loadTfjs(engine: TfjsEngine, choice: BackendChoice, auto: boolean
 /** Whether a skipped line is about a GPU engine, which inference's `auto` prefers to ONNX Runtime. */
 const isGpuLine = (line: string) => tfjsEngineNames.some((name) => tfjsEngines[name].gpu && line.startsWith(`${name}:`));
 
-/** What inference runs on: a tfjs engine, or ONNX Runtime. */
+/** What inference runs on: a tfjs engine, or ONNX Runtime bound to one provider. */
 export type InferenceBackend =
   | { readonly engine: 'tfjs'; readonly info: BackendInfo }
   | { readonly engine: 'onnxruntime'; readonly info: BackendInfo; readonly onnxruntime: OnnxRuntime };
+
+/** Whether `choice` asks for ONNX Runtime (`onnxruntime`, `onnxruntime-<provider>`). */
+function isOnnxChoice(choice: string): choice is 'onnxruntime' | ProviderBackend {
+  return choice === 'onnxruntime' || choice.startsWith('onnxruntime-');
+}
+
+/**
+ * ONNX Runtime on the first of `providers` that loads (`auto`: refusing a WebGPU
+ * adapter that is software or unknown), pushing a line to `skipped` for each that does
+ * not; undefined where none does.
+ */
+async function firstProvider(runtime: OnnxRuntime, providers: readonly OnnxProvider[], auto: boolean, skipped: string[]): Promise<OpenedProvider | undefined> {
+  for (const provider of providers) {
+    try {
+      return await openProvider(runtime, provider, auto);
+    } catch (error) {
+      skipped.push(`${providerBackend(provider)}: ${skipReason(error)}`);
+    }
+  }
+  return undefined;
+}
 
 let onnxRuntimeLoaded: Promise<OnnxRuntime> | undefined;
 
@@ -137,26 +164,41 @@ export async function useInferenceBackend(choice: InferenceBackendChoice = 'auto
     onnxRuntimeLoaded.catch(() => (onnxRuntimeLoaded = undefined));
     return onnxRuntimeLoaded;
   };
-  const onOrt = async (runtime: OnnxRuntime, skipped: string[]): Promise<InferenceBackend> => {
+  const onOrt = async (runtime: OnnxRuntime, opened: OpenedProvider, skipped: string[]): Promise<InferenceBackend> => {
     // tfjs still reads the model's weights: on its usual backend, not on the cpu one
     // it would otherwise fall back to (which also prints a hint to install tfjs-node).
     await useBackend('auto');
-    return { engine: 'onnxruntime', info: { choice, engine: 'onnxruntime', name: 'onnxruntime', package: onnxRuntime.package, skipped }, onnxruntime: runtime };
+    const info: BackendInfo = { choice, engine: 'onnxruntime', name: 'onnxruntime', package: onnxRuntime.package, skipped, ...opened };
+    return { engine: 'onnxruntime', info, onnxruntime: { ...runtime, provider: opened.provider } };
   };
-  if (choice === 'onnxruntime') {
+  if (isOnnxChoice(choice)) {
+    const notAvailable = (why: string, cause?: unknown) => new Error(`backend '${choice}' is not available: ${why}`, { cause });
     const runtime = await ort().catch((error: Error) => {
-      throw new Error(`backend 'onnxruntime' is not available: ${error.message}`, { cause: error });
+      throw notAvailable(error.message, error);
     });
-    return onOrt(runtime, []);
+    if (choice === 'onnxruntime') {
+      const skipped: string[] = [];
+      return onOrt(runtime, (await firstProvider(runtime, onnxProviders, true, skipped))!, skipped);
+    }
+    const provider = choice.slice('onnxruntime-'.length) as OnnxProvider;
+    const opened = await openProvider(runtime, provider, false).catch((error: Error) => {
+      throw notAvailable(error.message, error);
+    });
+    return onOrt(runtime, opened, []);
   }
   if (choice !== 'auto') return { engine: 'tfjs', info: await useBackend(choice) };
-  // tfjs's auto tries the GPU engines first: where it lands on one, that is the answer.
-  const tfjs = await useBackend('auto');
-  if (engines[tfjs.engine].gpu) return { engine: 'tfjs', info: { ...tfjs, choice } };
-  const skipped = tfjs.skipped.filter(isGpuLine);
+  // ONNX Runtime's GPU providers first, then tfjs's auto, which tries its GPU engines first.
+  const skipped: string[] = [];
   const runtime = await ort().catch((error: Error) => void skipped.push(`onnxruntime: ${skipReason(error)}`));
-  if (runtime) return onOrt(runtime, skipped);
-  return { engine: 'tfjs', info: { ...tfjs, skipped: [...skipped, ...tfjs.skipped.filter((s) => !isGpuLine(s))] } };
+  const gpu = runtime && (await firstProvider(runtime, ['webgpu', 'cuda'], true, skipped));
+  if (runtime && gpu) return onOrt(runtime, gpu, skipped);
+  const tfjs = await useBackend('auto');
+  if (engines[tfjs.engine].gpu) return { engine: 'tfjs', info: { ...tfjs, choice, skipped: [...skipped, ...tfjs.skipped] } };
+  // Where ONNX Runtime is missing its one line stands where its CPU provider would have been taken.
+  const missing = skipped.filter((s) => s.startsWith('onnxruntime:'));
+  const gpuLines = [...skipped.filter((s) => !s.startsWith('onnxruntime:')), ...tfjs.skipped.filter(isGpuLine)];
+  if (runtime) return onOrt(runtime, { provider: 'cpu' }, gpuLines);
+  return { engine: 'tfjs', info: { ...tfjs, skipped: [...gpuLines, ...missing, ...tfjs.skipped.filter((s) => !isGpuLine(s))] } };
 }
 
 /** Threads a model step uses on the engine when neither the step nor the run names any. */
@@ -179,7 +221,8 @@ export function memoryBudget(engine: EngineName, { engines: count = 1, weightByt
  * chunk: the predictors cut a batch into chunks that fit, whatever the tile size.
  */
 export function plannedBudget(choice: string, weightBytes: number): number {
-  const names: EngineName[] = choice === 'auto' ? ['onnxruntime', 'wasm'] : [inferenceBackendChoice(choice, 'tile size') as EngineName];
+  inferenceBackendChoice(choice, 'tile size');
+  const names: EngineName[] = choice === 'auto' ? ['onnxruntime', 'wasm'] : [isOnnxChoice(choice) ? 'onnxruntime' : (choice as EngineName)];
   return Math.min(...names.map((name) => memoryBudget(name, { weightBytes })));
 }
 
@@ -189,7 +232,7 @@ export function plannedBudget(choice: string, weightBytes: number): number {
  * @param name names the model in errors, e.g. its directory
  */
 export function openPredictor(model: UNet, backend: InferenceBackend, threads: number, name: string): Promise<Predictor> {
-  if (backend.engine === 'onnxruntime') return openOnnxPredictor(model, backend.onnxruntime, { threads, name });
+  if (backend.engine === 'onnxruntime') return openOnnxPredictor(model, backend.onnxruntime, { threads, name, ...(backend.info.adapter && { adapter: backend.info.adapter }) });
   const engine = tfjsEngines[backend.info.engine as TfjsEngineName];
   return Promise.resolve(openTfjsPredictor(model, engine, backend.info, threads, memoryBudget(engine.name, { weightBytes: 4 * model.parameterCount })));
 }
@@ -208,12 +251,13 @@ export function openStepRunner(trainer: Trainer, options: TrainerOptions, info: 
  * the format tfjs could run, is not what the zoo ships).
  */
 export function packageBackendRefusal(choice: InferenceBackendChoice | undefined): string | undefined {
-  return choice === undefined || choice === 'auto' || choice === 'onnxruntime' ? undefined : `a bioimage.io package runs on onnxruntime, not ${choice}`;
+  return choice === undefined || choice === 'auto' || isOnnxChoice(choice) ? undefined : `a bioimage.io package runs on onnxruntime, not ${choice}`;
 }
 
 /**
  * ONNX Runtime for the bioimage.io package at `where`, loaded afresh (a clear error
- * saying how to install it where it cannot load).
+ * saying how to install it where it cannot load), on the provider `choice` names, or
+ * for `auto` and `onnxruntime` the first of auto's order that loads.
  */
 export async function usePackageBackend(where: string, choice: InferenceBackendChoice = 'auto'): Promise<Extract<InferenceBackend, { engine: 'onnxruntime' }>> {
   const refusal = packageBackendRefusal(choice);
@@ -222,7 +266,15 @@ export async function usePackageBackend(where: string, choice: InferenceBackendC
     const why = error instanceof PackageMissing ? error.reason : (error as Error).message;
     throw new Error(`${where}: running a bioimage.io package needs ONNX Runtime (onnxruntime-node: ${why}); install it with \`ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node\``, { cause: error });
   });
-  return { engine: 'onnxruntime', info: { choice, engine: 'onnxruntime', name: 'onnxruntime', package: onnxRuntime.package, skipped: [] }, onnxruntime: runtime };
+  const skipped: string[] = [];
+  const forced = choice.startsWith('onnxruntime-') ? (choice.slice('onnxruntime-'.length) as OnnxProvider) : undefined;
+  const opened = forced
+    ? await openProvider(runtime, forced, false).catch((error: Error) => {
+        throw new Error(`${where}: backend '${choice}' is not available: ${error.message}`, { cause: error });
+      })
+    : (await firstProvider(runtime, onnxProviders, true, skipped))!;
+  const info: BackendInfo = { choice, engine: 'onnxruntime', name: 'onnxruntime', package: onnxRuntime.package, skipped, ...opened };
+  return { engine: 'onnxruntime', info, onnxruntime: { ...runtime, provider: opened.provider } };
 }
 
 /** One line for a backend report: a missing package's short reason, else the error's first line. */

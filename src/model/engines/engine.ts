@@ -20,8 +20,12 @@ export type EngineName = TfjsEngineName | 'onnxruntime';
 export const backendChoices = ['auto', ...tfjsEngineNames] as const;
 export type BackendChoice = (typeof backendChoices)[number];
 
-/** What inference can be asked to run on (`backend:` of a unet step, `--backend` of a run). */
-export const inferenceBackendChoices = [...backendChoices, 'onnxruntime'] as const;
+/**
+ * What inference can be asked to run on (`backend:` of a unet step, `--backend` of a run):
+ * `onnxruntime` is ONNX Runtime on the best provider that loads, `onnxruntime-<provider>`
+ * one provider (onnxruntime-providers.ts).
+ */
+export const inferenceBackendChoices = [...backendChoices, 'onnxruntime', 'onnxruntime-webgpu', 'onnxruntime-cuda', 'onnxruntime-cpu'] as const;
 export type InferenceBackendChoice = (typeof inferenceBackendChoices)[number];
 
 /** Tensor bytes an inference chunk may hold on an engine without a ceiling of its own: a large batch of large tiles must not take the machine. */
@@ -56,6 +60,9 @@ export interface GpuAdapter {
   readonly description: string;
   /** A CPU posing as a GPU (lavapipe, SwiftShader): correct, but slower than wasm. */
   readonly software: boolean;
+  /** Bytes of the largest buffer, and of the largest storage binding (one tensor on ONNX Runtime's WebGPU provider). */
+  readonly maxBufferSize?: number;
+  readonly maxStorageBufferBindingSize?: number;
 }
 
 export interface BudgetOptions {
@@ -123,6 +130,8 @@ export interface BackendInfo {
    * `onnxruntime: not installed` or `node: not installed (UNETFLOW_WITHOUT)`.
    */
   readonly skipped: readonly string[];
-  /** The GPU adapter (webgpu only). */
+  /** ONNX Runtime's execution provider (`webgpu`, `cuda`, `cpu`); absent on tfjs. */
+  readonly provider?: 'webgpu' | 'cuda' | 'cpu';
+  /** The GPU adapter (tfjs's webgpu, ONNX Runtime's WebGPU provider). */
   readonly adapter?: GpuAdapter;
 }

@@ -1,5 +1,6 @@
 /**
- * ONNX Runtime's CPU provider (onnxruntime-node), for inference: it threads each
+ * ONNX Runtime (onnxruntime-node), for inference, on one of its execution providers
+ * (onnxruntime-providers.ts chooses): WebGPU, CUDA, or the CPU, which threads each
  * operator over every core where wasm uses one per engine. It is an optional
  * dependency (npm leaves it out where it cannot install), so it is imported through
  * optional.ts (which honours UNETFLOW_WITHOUT) and its absence is an answer, not an
@@ -20,7 +21,8 @@ import { predictionPeakBytes } from '../network/peak-bytes.js';
 import type { UNet } from '../network/unet.js';
 import { exportUNet, INPUT_NAME, OUTPUT_NAME } from '../onnx/export.js';
 import { floatValueInfo, model as onnxModel, node } from '../onnx/messages.js';
-import { budgetWithin, DEFAULT_CHUNK_BYTES, type EngineRules, type Predictor } from './engine.js';
+import { budgetWithin, DEFAULT_CHUNK_BYTES, type EngineRules, type GpuAdapter, type Predictor } from './engine.js';
+import { bindingLimit, nativeDir, type OnnxProvider } from './onnxruntime-providers.js';
 import { importOptional } from './optional.js';
 
 /**
@@ -55,7 +57,7 @@ export interface OrtSession {
 }
 
 export interface OrtSessionOptions {
-  readonly executionProviders: readonly string[];
+  readonly executionProviders: readonly OnnxProvider[];
   readonly intraOpNumThreads: number;
   readonly interOpNumThreads: number;
   readonly executionMode: 'sequential';
@@ -66,8 +68,14 @@ export interface OrtSessionOptions {
 export interface OnnxRuntime {
   /** The package version, for reports. */
   readonly version: string;
+  /** The provider its sessions run on (choice.ts binds one). @default 'cpu' */
+  readonly provider?: OnnxProvider;
+  /** The folder of its native libraries, where the CUDA provider's would be. */
+  readonly nativeDir: string;
   createSession(model: Uint8Array, options: OrtSessionOptions): Promise<OrtSession>;
   floatTensor(data: Float32Array, dims: readonly number[]): OrtTensor;
+  /** Runs a one-node model on `provider`, throwing why it cannot. */
+  probe(provider: OnnxProvider): Promise<void>;
 }
 
 /** Imports the package (what tests replace to simulate its absence). */
@@ -95,23 +103,27 @@ export async function loadOnnxRuntime(importer: OnnxRuntimeImport = importOnnxRu
   if (!ort?.InferenceSession || !ort.Tensor) throw new Error(`${packageName} does not export InferenceSession and Tensor`);
   const runtime: OnnxRuntime = {
     version: ort.env?.versions?.node ?? 'unknown version',
+    nativeDir: nativeDir(),
     createSession: (bytes, options) => ort.InferenceSession.create(bytes, options),
     floatTensor: (data, dims) => new ort.Tensor('float32', data, dims),
+    probe: async (provider) => {
+      const session = await runtime.createSession(probeModel(), sessionOptions(1, provider));
+      try {
+        const out = await session.run({ x: runtime.floatTensor(Float32Array.of(-1, 2), [2]) });
+        const values = out.y?.data as Float32Array | undefined;
+        if (values?.[0] !== 0 || values[1] !== 2) throw new Error(`${packageName}: a Relu probe on its ${provider} provider gave [${values ? [...values] : 'nothing'}], expected [0, 2]`);
+      } finally {
+        await session.release();
+      }
+    },
   };
-  const session = await runtime.createSession(probeModel(), sessionOptions(1));
-  try {
-    const out = await session.run({ x: runtime.floatTensor(Float32Array.of(-1, 2), [2]) });
-    const values = out.y?.data as Float32Array | undefined;
-    if (values?.[0] !== 0 || values[1] !== 2) throw new Error(`${packageName}: a Relu probe gave [${values ? [...values] : 'nothing'}], expected [0, 2]`);
-  } finally {
-    await session.release();
-  }
+  await runtime.probe('cpu');
   return runtime;
 }
 
-/** CPU execution provider, `threads` threads inside each operator, operators one after another. */
-export function sessionOptions(threads: number): OrtSessionOptions {
-  return { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
+/** `provider` (the CPU's by default), `threads` threads inside each operator (those left on the CPU), operators one after another. */
+export function sessionOptions(threads: number, provider: OnnxProvider = 'cpu'): OrtSessionOptions {
+  return { executionProviders: [provider], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' };
 }
 
 function probeModel(): Uint8Array {
@@ -132,6 +144,8 @@ export interface OnnxPredictorOptions {
   readonly name: string;
   /** Bytes a chunk of tiles may hold (network/peak-bytes.ts counts them). @default ONNX Runtime's budget for the model */
   readonly budgetBytes?: number;
+  /** The provider's GPU adapter, whose limits bound a chunk (WebGPU). */
+  readonly adapter?: GpuAdapter;
 }
 
 /**
@@ -141,15 +155,18 @@ export interface OnnxPredictorOptions {
  * as held (its tensors) whichever engine runs it; freeing it right after the export
  * would save the size of its weights.
  */
-export async function openOnnxPredictor(model: UNet, ort: OnnxRuntime, { threads, name, budgetBytes }: OnnxPredictorOptions): Promise<Predictor> {
+export async function openOnnxPredictor(model: UNet, ort: OnnxRuntime, { threads, name, budgetBytes, adapter }: OnnxPredictorOptions): Promise<Predictor> {
   const config = model.config;
-  budgetBytes ??= budgetWithin(onnxRuntime.ownBudget(4 * model.parameterCount));
+  const provider = ort.provider ?? 'cpu';
+  // On a GPU the tensors live in its memory: the CPU provider's arena factor does not apply.
+  budgetBytes ??= provider === 'cpu' ? budgetWithin(onnxRuntime.ownBudget(4 * model.parameterCount)) : DEFAULT_CHUNK_BYTES;
+  const binding = bindingLimit(adapter);
   let session: OrtSession;
   try {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`ONNX Runtime threads must be a positive integer, got ${threads}`);
     const weights = new Map([...model.weights.entries()].map(([key, v]) => [key, Float32Array.from(v.dataSync())]));
     const bytes = exportUNet(config, weights, name);
-    session = await ort.createSession(bytes, sessionOptions(threads)).catch((error: Error) => {
+    session = await ort.createSession(bytes, sessionOptions(threads, provider)).catch((error: Error) => {
       throw new Error(`ONNX Runtime cannot open the U-Net of ${name}: ${error.message}`, { cause: error });
     });
   } catch (error) {
@@ -173,7 +190,9 @@ export async function openOnnxPredictor(model: UNet, ort: OnnxRuntime, { threads
     const out = sizeMap(size, config).output; // throws naming the nearest valid sizes
     // Chunks of tiles within the budget (ONNX Runtime frees as it goes, much as UNet.infer
     // does); a tile too large for it still runs alone: this engine has no hard ceiling.
-    const chunk = Math.max(1, Math.floor(budgetBytes / predictionPeakBytes(config, size)));
+    // On WebGPU each tensor is one storage binding: the largest (the top level's concatenation) bounds the chunk too.
+    const largest = 4 * 2 * config.baseFilters * size * size;
+    const chunk = Math.max(1, Math.min(Math.floor(budgetBytes / predictionPeakBytes(config, size)), Math.floor(binding / largest)));
     const result = new Float32Array(count * out * out * config.classes);
     for (let from = 0; from < count; from += chunk) {
       const n = Math.min(chunk, count - from);
@@ -223,7 +242,7 @@ export async function openOnnxPredictor(model: UNet, ort: OnnxRuntime, { threads
   };
 
   return {
-    description: `onnxruntime ${ort.version}, ${threads} thread${threads === 1 ? '' : 's'}`,
+    description: `onnxruntime ${ort.version}${provider === 'cpu' ? '' : ` ${provider}`}, ${threads} thread${threads === 1 ? '' : 's'}`,
     predict,
     close: async () => {
       model.dispose();

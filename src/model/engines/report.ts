@@ -10,10 +10,23 @@ type BackendEvent = Extract<RunEvent, { type: 'backend' }>;
 
 /** The `backend` event of model step `step` on `info` with `workers` threads. */
 export function backendEvent(step: string, info: BackendInfo, workers: number): BackendEvent {
-  return { type: 'backend', step, name: info.name, package: info.package, workers, skipped: info.skipped, ...(info.adapter && { adapter: info.adapter }) };
+  return {
+    type: 'backend',
+    step,
+    name: info.name,
+    package: info.package,
+    workers,
+    skipped: info.skipped,
+    ...(info.provider && { provider: info.provider }),
+    ...(info.adapter && { adapter: info.adapter }),
+  };
 }
 
-/** A backend event in one line, e.g. `webgpu (@tensorflow/tfjs-backend-webgpu, 1 worker, mesa software adapter (llvmpipe …))`. */
-export function backendLine(e: Pick<BackendEvent, 'name' | 'package' | 'workers' | 'adapter'>): string {
-  return `${e.name} (${e.package}, ${e.workers} worker${e.workers === 1 ? '' : 's'}${e.adapter ? `, ${adapterLine(e.adapter)}` : ''})`;
+/**
+ * A backend event in one line, e.g. `webgpu (@tensorflow/tfjs-backend-webgpu, 1 worker, mesa software adapter (llvmpipe …))`
+ * or `onnxruntime (onnxruntime-node, webgpu provider, 1 worker, nvidia ampere adapter (…))`.
+ */
+export function backendLine(e: Pick<BackendEvent, 'name' | 'package' | 'workers' | 'provider' | 'adapter'>): string {
+  const provider = e.provider ? `, ${e.provider} provider` : '';
+  return `${e.name} (${e.package}${provider}, ${e.workers} worker${e.workers === 1 ? '' : 's'}${e.adapter ? `, ${adapterLine(e.adapter)}` : ''})`;
 }
