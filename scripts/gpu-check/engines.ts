@@ -1,10 +1,9 @@
 /**
- * The engines the check runs the shipped model on, each as unetflow's own predictor
- * (the same gather, scatter and chunking as a pipeline's unet step):
+ * The engines the check runs the shipped model on, each through unetflow's own backend
+ * choice and predictor (the same chunking, gather and scatter as a pipeline's unet step):
  *
- * - `onnxruntime-webgpu`: onnxruntime-node's built-in WebGPU execution provider, driven
- *   here by handing ONNX Runtime's session the provider list `['webgpu']`;
- * - `onnxruntime-cpu`: the same predictor on the CPU provider, the baseline;
+ * - `onnxruntime-webgpu`: onnxruntime-node's built-in WebGPU execution provider;
+ * - `onnxruntime-cpu`: its CPU provider, the same-machine baseline;
  * - `tfjs-webgpu`: tfjs-backend-webgpu on Dawn (`--backend webgpu`).
  *
  * `CLI_BACKEND` is the one place that says which `--backend` the end-to-end stage
@@ -12,16 +11,17 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { openPredictor, useInferenceBackend, type BackendInfo, type Predictor } from '../../src/model/engines/choice.js';
-import { loadOnnxRuntime, type OnnxRuntime, type OrtSession } from '../../src/model/engines/onnxruntime.js';
-import { openOnnxPredictor } from '../../src/model/engines/onnxruntime.js';
+import { openPredictor, useInferenceBackend, type BackendInfo, type InferenceBackend, type InferenceBackendChoice, type Predictor } from '../../src/model/engines/choice.js';
+import type { OrtSession } from '../../src/model/engines/onnxruntime.js';
 import type { UNet } from '../../src/model/network/unet.js';
 
-/** `--backend` of the end-to-end stage: the GPU engine `unetflow run` can be asked for by name. */
-export const CLI_BACKEND = 'webgpu';
+/** `--backend` of the end-to-end stage. */
+export const CLI_BACKEND: InferenceBackendChoice = 'onnxruntime-webgpu';
 
 export const engineNames = ['onnxruntime-webgpu', 'onnxruntime-cpu', 'tfjs-webgpu'] as const;
 export type EngineName = (typeof engineNames)[number];
+
+const choices: Record<EngineName, InferenceBackendChoice> = { 'onnxruntime-webgpu': 'onnxruntime-webgpu', 'onnxruntime-cpu': 'onnxruntime-cpu', 'tfjs-webgpu': 'webgpu' };
 
 export interface OpenedEngine {
   readonly predictor: Predictor;
@@ -33,37 +33,37 @@ export interface OpenedEngine {
 
 /** A predictor for `model` (which it takes) on `engine`; `profileDir` turns on ONNX Runtime's profiler there. */
 export async function openEngine(engine: EngineName, model: UNet, profileDir?: string): Promise<OpenedEngine> {
-  if (engine === 'tfjs-webgpu') {
-    const backend = await useInferenceBackend('webgpu');
+  let backend: InferenceBackend = await useInferenceBackend(choices[engine]);
+  if (backend.engine === 'tfjs') {
     const predictor = await openPredictor(model, backend, 1, 'isbi2012-em');
-    return { predictor, described: describeTfjs(backend.info, predictor) };
+    return { predictor, described: describe(backend.info, predictor) };
   }
-  const provider = engine === 'onnxruntime-webgpu' ? 'webgpu' : 'cpu';
-  const runtime = await loadOnnxRuntime();
   const sessions: OrtSession[] = [];
-  const withProvider: OnnxRuntime = {
-    ...runtime,
-    createSession: async (bytes, options) => {
-      const session = await runtime.createSession(bytes, {
-        ...options,
-        executionProviders: [provider],
-        ...(profileDir ? { enableProfiling: true, profileFilePrefix: `${profileDir}/ort-${provider}` } : {}),
-      } as typeof options);
-      sessions.push(session);
-      return session;
-    },
-  };
+  if (profileDir) {
+    const runtime = backend.onnxruntime;
+    backend = {
+      ...backend,
+      onnxruntime: {
+        ...runtime,
+        createSession: async (bytes, options) => {
+          const session = await runtime.createSession(bytes, { ...options, enableProfiling: true, profileFilePrefix: join(profileDir, 'ort') } as typeof options);
+          sessions.push(session);
+          return session;
+        },
+      },
+    };
+  }
   const threads = availableParallelism();
-  const predictor = await openOnnxPredictor(model, withProvider, { threads, name: 'isbi2012-em' });
+  const predictor = await openPredictor(model, backend, threads, 'isbi2012-em');
   return {
     predictor,
-    described: { package: 'onnxruntime-node', version: runtime.version, executionProvider: provider, threads, runs: predictor.description },
+    described: { ...describe(backend.info, predictor), version: backend.onnxruntime.version, threads },
     profile: profileDir ? () => providerCounts(sessions, profileDir) : undefined,
   };
 }
 
-function describeTfjs(info: BackendInfo, predictor: Predictor): Record<string, unknown> {
-  return { package: info.package, backend: info.name, adapter: info.adapter, skipped: info.skipped, runs: predictor.description };
+function describe(info: BackendInfo, predictor: Predictor): Record<string, unknown> {
+  return { package: info.package, backend: info.name, provider: info.provider, adapter: info.adapter, skipped: info.skipped, runs: predictor.description };
 }
 
 /**
@@ -74,7 +74,7 @@ function describeTfjs(info: BackendInfo, predictor: Predictor): Record<string, u
 async function providerCounts(sessions: OrtSession[], dir: string): Promise<Record<string, number> | undefined> {
   const { readdir, readFile } = await import('node:fs/promises');
   for (const session of sessions) (session as { endProfiling?: () => void }).endProfiling?.();
-  const files = (await readdir(dir)).filter((f) => f.startsWith('ort-') && f.endsWith('.json'));
+  const files = (await readdir(dir)).filter((f) => f.startsWith('ort_') && f.endsWith('.json'));
   if (files.length === 0) return undefined;
   const counts: Record<string, number> = {};
   for (const file of files) {

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildKit, type BuildResult } from '../../scripts/gpu-check/build.js';
-import { stageOrder } from '../../scripts/gpu-check/profile.js';
+import { profiles, stageOrder } from '../../scripts/gpu-check/profile.js';
+import { tileCovering } from '../../scripts/gpu-check/stages.js';
 import { checkReport, TOLERANCE } from '../../scripts/gpu-check/report.js';
 import { LAVAPIPE_ICD, lavapipeInstalled, unavailable } from '../helpers/optional.js';
 
@@ -44,6 +45,12 @@ function narrowPath(dir: string): string {
   }
   return dir;
 }
+
+test('the full check times 512² slices and 2048² images as the tiles that cover them', () => {
+  const shipped = { depth: 4, baseFilters: 16, classes: 2, inputChannels: 1, padding: 'valid' as const, dropout: 0.5 };
+  assert.deepEqual(tileCovering(profiles.full.sliceSide, shipped), { input: 700, output: 516 });
+  assert.deepEqual(tileCovering(profiles.full.imageSide, shipped), { input: 2236, output: 2052 });
+});
 
 describe('the GPU check kit', { skip: skip ?? false }, () => {
   let scratch: string;
