@@ -288,7 +288,7 @@ const environment: Stage = async () => {
     cpuModel: cpus()[0]?.model,
     memoryGiB: totalmem() / 2 ** 30,
     osRelease: existsSync('/etc/os-release') ? (await readFile('/etc/os-release', 'utf8')).match(/PRETTY_NAME="?([^"\n]*)/)?.[1] : undefined,
-    nvidiaSmi: await run('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader']),
+    nvidiaSmi: await run(existsSync('/usr/local/nvidia/bin/nvidia-smi') ? '/usr/local/nvidia/bin/nvidia-smi' : 'nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader']),
     vulkanDriverFiles: icds || undefined,
     vulkanDriverFilesExist: icds ? icds.split(':').map((f) => ({ file: f, exists: existsSync(f) })) : undefined,
     ldLibraryPath: process.env.LD_LIBRARY_PATH,
