@@ -81,7 +81,8 @@ if (values.stage) {
 
 /** One stage in this process: its result or error goes to `resultFile` as JSON. */
 async function stageProcess(name: string, resultFile: string): Promise<void> {
-  const scratch = await mkdtemp(join(tmpdir(), `unetflow-gpu-check-${name.replace(/[^a-z0-9-]/gi, '_')}-`));
+  // Inside the check's own scratch folder, which it removes, so that a stage killed at its limit leaves nothing behind.
+  const scratch = await mkdtemp(join(dirname(resultFile), `${name.replace(/[^a-z0-9-]/gi, '_')}-`));
   let record: { result?: Record<string, unknown>; error?: string };
   try {
     record = { result: await runStage(name, { kit, profile, scratch }) };
