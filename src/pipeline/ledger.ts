@@ -24,13 +24,14 @@
  */
 import { createHash } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
-import { appendFile, mkdir, open, rm } from 'node:fs/promises';
+import { appendFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import type * as t from 'io-ts';
 import { writeFileAtomic } from '../io/atomic.js';
-import { ConfigError } from '../errors.js';
-import { NotAnInputError, openRegular, requireRegular } from '../io/input-kind.js';
+import { openRegular, requireRegular } from '../io/input-kind.js';
 import { acquireLock, type Lock } from '../io/lock.js';
+import type { LedgerStore } from '../host/ledger-store.js';
+import { FileLedgerStore } from '../host/node/ledger-store.js';
 import { Isolation } from './isolation.js';
 import { LedgerEntryCodec, ProgressCodec, readLines, type Progress } from './ledger-lines.js';
 
@@ -70,6 +71,7 @@ export class Ledger {
     private readonly unfinished: Map<string, Progress>,
     /** What opening the ledger found wrong and mended, one sentence each, for the run's log. */
     readonly recovered: readonly string[],
+    private readonly store: LedgerStore,
   ) {
     for (const e of entries.values()) this.index(e);
   }
@@ -85,7 +87,9 @@ export class Ledger {
   /** Reads the ledger (creating its folder), mending a torn last line, compacting it when superseded lines dominate. */
   static async open(file: string, root: string): Promise<Ledger> {
     await mkdir(dirname(file), { recursive: true });
-    const read = readLines(LedgerEntryCodec, await readIfThere(file));
+    const store = new FileLedgerStore(file);
+    const bytes = await store.read();
+    const read = readLines(LedgerEntryCodec, bytes);
     const entries = new Map<string, LedgerEntry>();
     for (const entry of read.lines) entries.set(entry.path, entry);
     const recovered = read.unreadable.map(
@@ -94,21 +98,14 @@ export class Ledger {
     // Kept aside for whoever wants to look, and out of the ledger (rewritten below), so that it is said once.
     if (read.unreadable.length) await appendFile(unreadableFile(file), read.unreadable.map((u) => `${new Date().toISOString()} line ${u.line}: ${u.text}\n`).join(''));
     if (read.tail) {
-      const handle = await open(file, 'r+');
-      try {
-        if (read.tail.readable) await handle.write('\n', read.tail.offset + read.tail.bytes);
-        else await handle.truncate(read.tail.offset);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await store.replace(mendedText(bytes, read.tail));
       recovered.push(
         read.tail.readable
           ? `ledger ${file} line ${read.tail.line}: its newline was missing (a run stopped while appending it): added`
           : `ledger ${file} line ${read.tail.line}: torn (${read.tail.bytes} bytes without a newline, left by a run that stopped while appending it): removed; the file it recorded is processed again`,
       );
     }
-    const notes = readLines(ProgressCodec, await readIfThere(inFlightFile(file)));
+    const notes = readLines(ProgressCodec, await new FileLedgerStore(inFlightFile(file)).read());
     const unfinished = new Map<string, Progress>();
     for (const p of notes.lines) {
       // A `started` note nobody closed: the run that wrote it died with the file in flight.
@@ -121,7 +118,7 @@ export class Ledger {
       const e = entries.get(key);
       if (e && e.hash === p.hash && e.time >= p.time) unfinished.delete(key);
     }
-    const ledger = new Ledger(file, resolve(root), entries, unfinished, recovered);
+    const ledger = new Ledger(file, resolve(root), entries, unfinished, recovered, store);
     if (read.unreadable.length || read.lines.length > 2 * entries.size + 100) await ledger.compact();
     await ledger.rewriteNotes();
     return ledger;
@@ -251,13 +248,7 @@ export class Ledger {
     if (previous?.hash && previous.hash !== full.hash) this.byHash.get(previous.hash)?.delete(full.path);
     this.entries.set(full.path, full);
     this.index(full);
-    const handle = await open(this.file, 'a');
-    try {
-      await handle.appendFile(JSON.stringify(full) + '\n');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await this.store.append(JSON.stringify(full) + '\n');
     // Closed after the outcome is on disk: a death in between leaves the note open, one count too many at worst.
     const note = this.inFlight.get(full.path);
     const settled = this.unfinished.delete(full.path);
@@ -267,8 +258,7 @@ export class Ledger {
   }
 
   private async compact(): Promise<void> {
-    const text = [...this.entries.values()].map((e) => JSON.stringify(e) + '\n').join('');
-    await writeFileAtomic(this.file, text);
+    await this.store.replace([...this.entries.values()].map((e) => JSON.stringify(e) + '\n').join(''));
   }
 }
 
@@ -314,21 +304,10 @@ export function inFlightFile(ledger: string): string {
   return `${ledger}.in-flight`;
 }
 
-/** A ledger file's bytes; none when it does not exist. Never blocks on, or reads forever from, a FIFO or device named as the ledger. */
-async function readIfThere(file: string): Promise<Buffer> {
-  let opened;
-  try {
-    opened = await openRegular(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
-    if (error instanceof NotAnInputError) throw new ConfigError(`the ledger ${file} is ${error.what}, not a file: give the watch source's ledger: a file's path (or leave it out)`);
-    throw error;
-  }
-  try {
-    return await opened.handle.readFile();
-  } finally {
-    await opened.handle.close();
-  }
+/** A ledger's text with its torn last line mended: completed with its newline when it decodes, else cut off. */
+export function mendedText(bytes: Uint8Array, tail: { readonly offset: number; readonly readable: boolean }): string {
+  const text = new TextDecoder().decode(tail.readable ? bytes : bytes.subarray(0, tail.offset));
+  return tail.readable ? `${text}\n` : text;
 }
 
 /** sha256 of a regular file's content; throws NotAnInputError for anything else (never blocks on a FIFO, never reads a device). */
