@@ -7,43 +7,28 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
 import { Ledger } from '../../../src/pipeline/ledger.js';
-import { needsChromium, openBrowser } from '../../helpers/browser.js';
+import { needsChromium } from '../../helpers/browser.js';
 import { tempDir } from '../../helpers/files.js';
-import { serveStatic, type StaticServer } from './serve-static.js';
+import { openHostPage } from './host-page.js';
 
 // The page's globals, in the functions run there (this project's TypeScript has no DOM library).
 declare const navigator: any;
 declare const hosts: any;
 declare const location: any;
 
-let site: string;
-let server: StaticServer | undefined;
-let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
-let page: Page;
 const skip = needsChromium();
+let opened: Awaited<ReturnType<typeof openHostPage>> | undefined;
+let page: Page;
 
 before(async () => {
   if (skip.skip) return;
-  site = await tempDir('unetflow-web-hosts-');
-  const bundle = await build({ entryPoints: ['test/host/web/page-entry.ts'], bundle: true, format: 'esm', platform: 'browser', outfile: join(site, 'hosts.js'), metafile: true, logLevel: 'silent' });
-  const nodeImports = Object.values(bundle.metafile.inputs).flatMap((i) => i.imports).filter((i) => i.path.startsWith('node:'));
-  assert.deepEqual(nodeImports, [], 'the page hosts pull no Node module into the bundle');
-  await writeFile(join(site, 'index.html'), '<!doctype html><meta charset="utf-8"><title>hosts</title><script type="module" src="hosts.js"></script>');
-  await writeFile(join(site, 'model.json'), '{"format":"unetflow-unet"}');
-  server = await serveStatic(site);
-  browser = await openBrowser();
-  page = await browser.newPage();
-  await page.goto(server.url);
-  await page.waitForFunction(() => typeof hosts === 'object');
+  opened = await openHostPage({ 'model.json': '{"format":"unetflow-unet"}' });
+  page = opened.page;
 });
 
-after(async () => {
-  await browser?.dispose();
-  await server?.close();
-});
+after(() => opened?.dispose());
 
 test('an OPFS folder lists, stats, reads and writes atomically, replacing files and leaving no temporary name', skip, async () => {
   const result = await page.evaluate(async () => {
