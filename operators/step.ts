@@ -11,6 +11,7 @@ import type { RunEvent } from '../src/events.js';
 import type { InferenceBackendChoice } from '../src/model/engines/engine.js';
 import type { ModelCatalog } from '../src/host/model-files.js';
 import type { ImageReader } from '../src/host/images.js';
+import type { OutputWriter } from '../src/host/outputs.js';
 import type { Sample } from '../src/sample.js';
 import { releaseTile } from '../src/tile-budget.js';
 
@@ -42,6 +43,8 @@ export interface StepContext {
   readonly models?: ModelCatalog;
   /** What `load` decodes files with (src/host/images.ts). @default sharp, on disk */
   readonly images?: ImageReader;
+  /** Where `save` encodes and writes (src/host/outputs.ts). @default sharp, on disk */
+  readonly outputs?: OutputWriter;
 }
 
 /** Validates parameters when the operator is created; throws a ConfigError listing every problem. */
