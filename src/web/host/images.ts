@@ -5,16 +5,10 @@
  * for a file's header and then its pages: the bytes of the file in hand are kept for
  * that, and let go when another file is asked for.
  */
-import type { Folder } from '../../host/folder.js';
 import type { ImageReader } from '../../host/images.js';
 import { SampleError } from '../../errors.js';
 import { inspectImageBytes, readImageBytes, readTiffLayoutBytes } from '../image/decode.js';
-
-export interface Mount {
-  /** The page path the folder is mounted at, e.g. `/input`. */
-  readonly at: string;
-  readonly folder: Folder;
-}
+import { mounted, type Mount } from './mounts.js';
 
 export class FolderImages implements ImageReader {
   private held?: { readonly path: string; readonly bytes: Promise<Uint8Array> };
@@ -43,10 +37,9 @@ export class FolderImages implements ImageReader {
   }
 
   private async fetch(path: string, step: string): Promise<Uint8Array> {
-    const mount = this.mounts.find((m) => path.startsWith(`${m.at}/`));
-    if (!mount) throw new SampleError({ step, file: path }, `not in a folder the page was given (${this.mounts.map((m) => m.at).join(', ')})`);
     try {
-      return await mount.folder.read(path.slice(mount.at.length + 1));
+      const { folder, path: within } = mounted(this.mounts, path);
+      return await folder.read(within);
     } catch (error) {
       throw new SampleError({ step, file: path }, `cannot be read: ${(error as Error).message}`, { cause: error });
     }
