@@ -15,14 +15,24 @@
  * `started` first, `stats` last when the run completes, `run-failed` when it cannot start
  * or ends on an error (only `run-failed` when the file is wrong, as `unetflow run` prints).
  */
+import { lastValueFrom, of, tap, type Observable } from 'rxjs';
+import type { SampleError } from '../errors.js';
 import type { RunEvent } from '../events.js';
+import { globToRegExp, IMAGE_PATTERN, isTemporaryName } from '../io/glob.js';
+import { oneLine } from '../pipeline/outcome.js';
+import type { Sample, SourceRef } from '../sample.js';
+import { HandleFolder } from './host/folder.js';
+import type { DirectoryHandle } from './host/handles.js';
+import { FolderImages } from './host/images.js';
+import type { Mount } from './host/mounts.js';
+import { folderOutputs } from './host/outputs.js';
 import { compile } from '../pipeline/compile.js';
 import { parsePipelineText } from '../pipeline/document.js';
 import type { Problem } from '../pipeline/document.js';
 import { PipelineError } from '../pipeline/pipeline-error.js';
 import { pageRegistry } from './host/operators.js';
 import { PreloadedModelCatalog, type ModelsRoot } from './host/model-catalog.js';
-import { resolve } from './host/path.js';
+import { basename, extname, resolve } from './host/path.js';
 
 export type { ModelsRoot } from './host/model-catalog.js';
 
@@ -90,4 +100,93 @@ function modelDirs(value: Record<string, unknown>): string[] {
     }
   }
   return dirs;
+}
+
+/** A run in a page: the pipeline, the folders the user picked, where the models are. */
+export interface PageRun {
+  readonly pipeline: PipelineText;
+  /** The source's folder: its image files are the inputs (`files:`), whatever path the file names. */
+  readonly input: DirectoryHandle;
+  /** The first `save` step's folder, whatever `dir` the file names. */
+  readonly output: DirectoryHandle;
+  readonly models: ModelsRoot;
+  readonly engine: EngineChoice;
+  /** Aborting takes no new file; the files in flight finish, then `stats`. */
+  readonly signal: AbortSignal;
+}
+
+/** Where the runner mounts the input folder; the output folder is mounted where the first `save` writes. */
+export const INPUT_FOLDER = '/input';
+
+/**
+ * Runs a `files:` pipeline on the picked folders with the CLI's operators, emitting the
+ * CLI's events: `started`, a `file-done` or `file-failed` per input file (a file fails
+ * alone: the others go on), then `stats`; a wrong file gets only `run-failed` (exit code
+ * 2). Not yet here: `watch:` sources and the page ledger in the run (src/web/host/watch.ts
+ * and ledger.ts are ready for it), error reports beside the outputs, and `unet`, which
+ * needs the page's engine: until it is in, each file fails at that step with a message
+ * naming what runs only in Node.
+ */
+export async function runPipelineInPage(run: PageRun, emit: (e: RunEvent) => void): Promise<void> {
+  if (await refuseInvalid(run.pipeline, run.models, emit)) return;
+  const read = parsePipelineText(run.pipeline.text, run.pipeline.name, { env: {} });
+  const document = read.document!;
+  const value = document.value as { source?: Record<string, unknown>; concurrency?: number };
+  if (!value.source || !('files' in value.source)) {
+    emit({ type: 'run-failed', message: `${run.pipeline.name}: this build of the page runs files: sources; watch: runs with the CLI for now`, exitCode: 2 });
+    return;
+  }
+  const input = new HandleFolder(run.input, run.input.name);
+  const output = new HandleFolder(run.output, run.output.name);
+  const failures = new Map<string, string[]>();
+  const catalog = await PreloadedModelCatalog.preload(run.models, modelDirs(value as Record<string, unknown>));
+  // Compiled once to learn where save writes, then with that folder mounted there.
+  const first = await compile(document, pageRegistry(), { models: catalog }, PIPELINE_FOLDER);
+  const mounts: Mount[] = [{ at: INPUT_FOLDER, folder: input }, { at: first.plan?.outputDir ?? '/output', folder: output }];
+  const hooks = {
+    models: catalog,
+    images: new FolderImages(mounts),
+    outputs: folderOutputs(mounts),
+    emit,
+    signal: run.signal,
+    onSampleError: (error: SampleError) => failures.get(error.file ?? '')?.push(error.message),
+  };
+  const { plan } = await compile(document, pageRegistry(), hooks, PIPELINE_FOLDER);
+  if (!plan) throw new Error('the pipeline compiled once and not again');
+  const pattern = globToRegExp(IMAGE_PATTERN);
+  const files = (await input.list()).filter((f) => pattern.test(f.path) && !isTemporaryName(f.path)).map((f) => `${INPUT_FOLDER}/${f.path}`);
+  const begun = Date.now();
+  const counts = { done: 0, failed: 0, skipped: 0, unchangedFailed: 0 };
+  emit({ type: 'started', pipeline: plan.definition.name, file: run.pipeline.name, time: new Date().toISOString(), watch: false, total: files.length });
+  const perFile = plan.steps.filter((s) => s.scope === 'sample').map((s) => s.operator);
+  const one = async (path: string) => {
+    const t0 = Date.now();
+    const errors: string[] = [];
+    failures.set(path, errors);
+    const outputs: Record<string, string> = {};
+    const samples: Sample[] = [];
+    try {
+      await lastValueFrom(perFile.reduce<Observable<any>>((o, op) => o.pipe(op), of({ path, root: INPUT_FOLDER } satisfies SourceRef)).pipe(tap((s: Sample) => samples.push(s))), { defaultValue: undefined });
+    } catch (error) {
+      errors.push((error as Error).message);
+    } finally {
+      failures.delete(path);
+    }
+    const id = basename(path, extname(path));
+    if (errors.length) {
+      counts.failed++;
+      emit({ type: 'file-failed', id, file: path, message: oneLine(errors[0]), ...(errors.length > 1 ? { failures: errors.length } : {}) });
+      return;
+    }
+    for (const s of samples) for (const [name, p] of Object.entries((s.metadata?.outputs ?? {}) as Record<string, string>)) outputs[samples.length > 1 ? `${s.id}.${name}` : name] = p;
+    const objects = samples.reduce<number | undefined>((n, s) => (typeof s.metadata?.objects === 'number' ? (n ?? 0) + s.metadata.objects : n), undefined);
+    counts.done++;
+    emit({ type: 'file-done', id, file: path, seconds: (Date.now() - t0) / 1000, outputs, ...(objects !== undefined ? { objects } : {}) });
+  };
+  const queue = [...files];
+  const worker = async () => {
+    for (let path = queue.shift(); path !== undefined && !run.signal.aborted; path = queue.shift()) await one(path);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, value.concurrency ?? 2) }, worker));
+  emit({ type: 'stats', ...counts, seconds: (Date.now() - begun) / 1000 });
 }
