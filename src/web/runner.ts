@@ -15,7 +15,8 @@
  * `started` first, `stats` last when the run completes, `run-failed` when it cannot start
  * or ends on an error (only `run-failed` when the file is wrong, as `unetflow run` prints).
  */
-import { lastValueFrom, of, tap, type Observable } from 'rxjs';
+import { from, lastValueFrom, map, mergeMap, of, tap, type Observable } from 'rxjs';
+import { LEDGER_FILE } from '../host/ledger-store.js';
 import type { SampleError } from '../errors.js';
 import type { RunEvent } from '../events.js';
 import { globToRegExp, IMAGE_PATTERN, isTemporaryName } from '../io/glob.js';
@@ -26,6 +27,9 @@ import type { DirectoryHandle } from './host/handles.js';
 import { FolderImages } from './host/images.js';
 import type { Mount } from './host/mounts.js';
 import { folderOutputs } from './host/outputs.js';
+import { FolderLedger } from './host/ledger.js';
+import { FolderLedgerStore } from './host/ledger-store.js';
+import { watchHandleFolder } from './host/watch.js';
 import { compile } from '../pipeline/compile.js';
 import { parsePipelineText } from '../pipeline/document.js';
 import type { Problem } from '../pipeline/document.js';
@@ -122,8 +126,9 @@ export const INPUT_FOLDER = '/input';
  * Runs a `files:` pipeline on the picked folders with the CLI's operators, emitting the
  * CLI's events: `started`, a `file-done` or `file-failed` per input file (a file fails
  * alone: the others go on), then `stats`; a wrong file gets only `run-failed` (exit code
- * 2). Not yet here: `watch:` sources and the page ledger in the run (src/web/host/watch.ts
- * and ledger.ts are ready for it), error reports beside the outputs, and `unet`, which
+ * 2). A `watch:` source takes the picked folder's files as they settle (src/web/host/watch.ts),
+ * until `signal` aborts, keeping the CLI's ledger in the output folder (src/web/host/ledger.ts).
+ * Not yet here: error reports beside the outputs, and `unet`, which
  * needs the page's engine: until it is in, each file fails at that step with a message
  * naming what runs only in Node.
  */
@@ -132,8 +137,9 @@ export async function runPipelineInPage(run: PageRun, emit: (e: RunEvent) => voi
   const read = parsePipelineText(run.pipeline.text, run.pipeline.name, { env: {} });
   const document = read.document!;
   const value = document.value as { source?: Record<string, unknown>; concurrency?: number };
-  if (!value.source || !('files' in value.source)) {
-    emit({ type: 'run-failed', message: `${run.pipeline.name}: this build of the page runs files: sources; watch: runs with the CLI for now`, exitCode: 2 });
+  const watching = Boolean(value.source && 'watch' in value.source);
+  if (!value.source || !('files' in value.source || watching)) {
+    emit({ type: 'run-failed', message: `${run.pipeline.name}: a page runs files: and watch: sources, on the folder you pick; this one runs with the CLI`, exitCode: 2 });
     return;
   }
   const input = new HandleFolder(run.input, run.input.name);
@@ -153,13 +159,32 @@ export async function runPipelineInPage(run: PageRun, emit: (e: RunEvent) => voi
   };
   const { plan } = await compile(document, pageRegistry(), hooks, PIPELINE_FOLDER);
   if (!plan) throw new Error('the pipeline compiled once and not again');
-  const pattern = globToRegExp(IMAGE_PATTERN);
-  const files = (await input.list()).filter((f) => pattern.test(f.path) && !isTemporaryName(f.path)).map((f) => `${INPUT_FOLDER}/${f.path}`);
   const begun = Date.now();
   const counts = { done: 0, failed: 0, skipped: 0, unchangedFailed: 0 };
-  emit({ type: 'started', pipeline: plan.definition.name, file: run.pipeline.name, time: new Date().toISOString(), watch: false, total: files.length });
+  const w = watching ? (value.source!.watch as string | { pattern?: string; recursive?: boolean; stableMs?: number }) : undefined;
+  const query = typeof w === 'object' ? w : {};
+  const pattern = globToRegExp(query.pattern ?? (query.recursive ? `**/${IMAGE_PATTERN}` : IMAGE_PATTERN));
+  const files = watching ? [] : (await input.list()).filter((f) => pattern.test(f.path) && !isTemporaryName(basename(f.path))).map((f) => f.path);
+  // A watch run keeps the CLI's ledger in the output folder: nothing done twice, across reloads and hosts.
+  const ledger = watching ? await FolderLedger.open(new FolderLedgerStore(output, LEDGER_FILE), input, new FolderLedgerStore(output, `${LEDGER_FILE}.unreadable`)) : undefined;
+  for (const message of ledger?.recovered ?? []) emit({ type: 'log', level: 'warn', message });
+  emit({ type: 'started', pipeline: plan.definition.name, file: run.pipeline.name, time: new Date().toISOString(), watch: watching, ...(watching ? {} : { total: files.length }) });
   const perFile = plan.steps.filter((s) => s.scope === 'sample').map((s) => s.operator);
-  const one = async (path: string) => {
+  /** `relative`: the input's path in the picked folder (the ledger's key). */
+  const one = async (relative: string) => {
+    const path = `${INPUT_FOLDER}/${relative}`;
+    let fingerprint;
+    if (ledger) {
+      const check = await ledger.check(relative).catch(() => undefined); // gone since it was seen
+      if (!check) return;
+      if (!check.process) {
+        if (check.reason === 'same-content') await ledger.recordSameContent(relative, check.fingerprint, check.entry);
+        if (check.reason === 'failed-before') counts.unchangedFailed++;
+        else counts.skipped++;
+        return;
+      }
+      fingerprint = check.fingerprint;
+    }
     const t0 = Date.now();
     const errors: string[] = [];
     failures.set(path, errors);
@@ -174,19 +199,32 @@ export async function runPipelineInPage(run: PageRun, emit: (e: RunEvent) => voi
     }
     const id = basename(path, extname(path));
     if (errors.length) {
+      if (ledger && fingerprint) await ledger.record(relative, { ...fingerprint, status: 'failed', outputs: {}, error: oneLine(errors[0]) });
       counts.failed++;
       emit({ type: 'file-failed', id, file: path, message: oneLine(errors[0]), ...(errors.length > 1 ? { failures: errors.length } : {}) });
       return;
     }
     for (const s of samples) for (const [name, p] of Object.entries((s.metadata?.outputs ?? {}) as Record<string, string>)) outputs[samples.length > 1 ? `${s.id}.${name}` : name] = p;
     const objects = samples.reduce<number | undefined>((n, s) => (typeof s.metadata?.objects === 'number' ? (n ?? 0) + s.metadata.objects : n), undefined);
+    const seconds = (Date.now() - t0) / 1000;
+    if (ledger && fingerprint) await ledger.record(relative, { ...fingerprint, status: 'done', outputs, seconds, ...(objects !== undefined ? { objects } : {}) });
     counts.done++;
-    emit({ type: 'file-done', id, file: path, seconds: (Date.now() - t0) / 1000, outputs, ...(objects !== undefined ? { objects } : {}) });
+    emit({ type: 'file-done', id, file: path, seconds, outputs, ...(objects !== undefined ? { objects } : {}) });
   };
-  const queue = [...files];
-  const worker = async () => {
-    for (let path = queue.shift(); path !== undefined && !run.signal.aborted; path = queue.shift()) await one(path);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, value.concurrency ?? 2) }, worker));
+  const concurrency = Math.max(1, value.concurrency ?? 2);
+  const source = watching ? watchHandleFolder(input, { ...query }, run.signal).pipe(map((f) => f.path)) : from(files);
+  // One file at a time per path: a file seen again while in flight waits for that turn, then finds itself in the ledger.
+  const inFlight = new Map<string, Promise<void>>();
+  await lastValueFrom(source.pipe(mergeMap(async (relative) => {
+    while (inFlight.has(relative)) await inFlight.get(relative);
+    if (run.signal.aborted) return;
+    const work = one(relative);
+    inFlight.set(relative, work);
+    try {
+      await work;
+    } finally {
+      inFlight.delete(relative);
+    }
+  }, concurrency)), { defaultValue: undefined });
   emit({ type: 'stats', ...counts, seconds: (Date.now() - begun) / 1000 });
 }
