@@ -30,6 +30,8 @@ import { folderOutputs } from './host/outputs.js';
 import { FolderLedger } from './host/ledger.js';
 import { FolderLedgerStore } from './host/ledger-store.js';
 import { watchHandleFolder } from './host/watch.js';
+import { pageEngine } from './host/engine.js';
+import type { OrtWebModule } from './engine/predictor.js';
 import { compile } from '../pipeline/compile.js';
 import { parsePipelineText } from '../pipeline/document.js';
 import type { Problem } from '../pipeline/document.js';
@@ -115,6 +117,8 @@ export interface PageRun {
   readonly output: DirectoryHandle;
   readonly models: ModelsRoot;
   readonly engine: EngineChoice;
+  /** onnxruntime-web, for the model steps (its wasm files where the page serves them: env.wasm.wasmPaths). */
+  readonly ort?: OrtWebModule;
   /** Aborting takes no new file; the files in flight finish, then `stats`. */
   readonly signal: AbortSignal;
 }
@@ -128,10 +132,8 @@ export const INPUT_FOLDER = '/input';
  * alone: the others go on), then `stats`; a wrong file gets only `run-failed` (exit code
  * 2). A `watch:` source takes the picked folder's files as they settle (src/web/host/watch.ts),
  * until `signal` aborts, keeping the CLI's ledger in the output folder (src/web/host/ledger.ts).
- * A failed file gets the CLI's report beside the outputs (`<name>.error.json`). Not yet
- * here: `unet`, which
- * needs the page's engine: until it is in, each file fails at that step with a message
- * naming what runs only in Node.
+ * A failed file gets the CLI's report beside the outputs (`<name>.error.json`). Model
+ * steps run on ONNX Runtime Web (`ort`; src/web/host/engine.ts).
  */
 export async function runPipelineInPage(run: PageRun, emit: (e: RunEvent) => void): Promise<void> {
   if (await refuseInvalid(run.pipeline, run.models, emit)) return;
@@ -156,6 +158,8 @@ export async function runPipelineInPage(run: PageRun, emit: (e: RunEvent) => voi
     outputs: folderOutputs(mounts),
     emit,
     signal: run.signal,
+    backend: run.engine,
+    ...(run.ort ? { engine: pageEngine(run.models, run.ort) } : {}),
     onSampleError: (error: SampleError) => failures.get(error.file ?? '')?.push(error),
   };
   const { plan } = await compile(document, pageRegistry(), hooks, PIPELINE_FOLDER);
