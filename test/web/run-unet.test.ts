@@ -1,5 +1,6 @@
 /**
- * The Quick start's steps in the page's worker on ONNX Runtime Web (wasm), against
+ * The Quick start's steps in the page's worker on ONNX Runtime Web (wasm, and WebGPU on
+ * the SwiftShader adapter headless Chromium has), against
  * `unetflow run` on ONNX Runtime: the same masks, probabilities within 1e-4. One slice
  * and no test-time augmentation, so that a busy machine runs it in minutes.
  */
@@ -29,7 +30,7 @@ before(async () => {
   const out = join(await tempDir('unetflow-web-'), 'web');
   await buildWeb(out, () => undefined, { 'worker.js': 'src/web/worker.ts' });
   server = await serveStatic(out);
-  browser = await openBrowser();
+  browser = await openBrowser({ webgpu: true });
   page = await browser.newPage();
   await page.addInitScript({ content: 'globalThis.__name = (f) => f;' });
   await page.goto(server.url);
@@ -45,7 +46,7 @@ const PIPELINE = (await readFile('pipelines/demo.yaml', 'utf8'))
   .replace('tta: dihedral', 'tta: none')
   .replace('outputs: [mask, probabilities, overlay]', 'outputs: [mask, probabilities]');
 
-test('the Quick start steps in the page give the CLI\'s mask and its probabilities within 1e-4', { ...skip, timeout: 600_000 }, async () => {
+for (const engine of ['wasm', 'webgpu'] as const) test(`the Quick start steps in the page on ${engine} give the CLI's mask and its probabilities within 1e-4`, { ...skip, timeout: 600_000 }, async () => {
   assert.match(PIPELINE, /files: \.\.\/in/);
   const dir = await tempDir();
   await mkdir(join(dir, 'in'));
@@ -57,10 +58,10 @@ test('the Quick start steps in the page give the CLI\'s mask and its probabiliti
   const cli = spawnSync(process.execPath, [BIN, 'run', 'pipelines/demo.yaml', '--json', '--backend', 'onnxruntime'], { cwd: dir, encoding: 'utf8' });
   assert.equal(cli.status, 0, cli.stderr);
 
-  const run = await page.evaluate(({ bytes, text }) => new Promise<{ events: any[]; written: Record<string, number[]> }>(async (ok, fail) => {
+  const run = await page.evaluate(({ bytes, text, engine }) => new Promise<{ events: any[]; written: Record<string, number[]> }>(async (ok, fail) => {
     const root = await navigator.storage.getDirectory();
-    const input = await root.getDirectoryHandle('unet-in', { create: true });
-    const output = await root.getDirectoryHandle('unet-out', { create: true });
+    const input = await root.getDirectoryHandle(`unet-in-${engine}`, { create: true });
+    const output = await root.getDirectoryHandle(`unet-out-${engine}`, { create: true });
     const w = await (await input.getFileHandle('00.png', { create: true })).createWritable();
     await w.write(new Uint8Array(bytes));
     await w.close();
@@ -75,12 +76,14 @@ test('the Quick start steps in the page give the CLI\'s mask and its probabiliti
       for await (const [name, handle] of output.entries()) written[name] = [...new Uint8Array(await (await handle.getFile()).arrayBuffer())];
       ok({ events, written });
     };
-    worker.postMessage({ type: 'run', id: 1, name: 'demo.yaml', text, input, output, engine: 'wasm' });
-  }), { bytes: [...slice], text: PIPELINE });
+    worker.postMessage({ type: 'run', id: 1, name: 'demo.yaml', text, input, output, engine });
+  }), { bytes: [...slice], text: PIPELINE, engine });
 
   const types = run.events.map((e) => e.type);
   assert.deepEqual(types.filter((t) => t !== 'log'), ['started', 'backend', 'file-done', 'stats'], JSON.stringify(run.events.filter((e) => e.type !== 'started')));
-  assert.equal(run.events.find((e) => e.type === 'backend').name, 'wasm');
+  const backend = run.events.find((e) => e.type === 'backend');
+  assert.equal(backend.name, engine);
+  if (engine === 'webgpu') assert.equal(backend.adapter?.software, true, 'SwiftShader, said to be a software adapter');
   const mine = await tempDir();
   for (const name of ['00.mask.png', '00.probabilities.tif']) await writeFile(join(mine, name), Buffer.from(run.written[name]));
   assert.deepEqual((await readImage(join(mine, '00.mask.png'))).data, (await readImage(join(dir, 'out', '00.mask.png'))).data, 'the CLI\'s mask');
