@@ -1,13 +1,12 @@
 import * as t from 'io-ts';
-import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigError } from '../src/errors.js';
 import { PositiveInt, oneOf, closedObject } from '../src/codec/building-blocks.js';
-import { writeFileAtomic } from '../src/io/atomic.js';
 import { mayWrite, writeRefusal } from '../src/io/write-guard.js';
 import { outputPath } from '../src/io/output-path.js';
 import { encodeOutput, mirrored, outputNames, type Encoded, type OutputName } from '../src/io/save-outputs.js';
-import { encodeImage, type ImageFormat } from '../src/io/write.js';
+import type { ImageFormat } from '../src/io/image-format.js';
+import { nodeOutputs } from '../src/host/node/outputs.js';
 import { decodeParams, perSample, type SampleOperator, type StepContext } from './step.js';
 
 export type { OutputName } from '../src/io/save-outputs.js';
@@ -50,6 +49,7 @@ export function save(params: SaveParams, ctx: StepContext = {}): SampleOperator 
   const p = decodeParams('save', SaveParams, params);
   if (p.outputs.length === 0) throw new ConfigError('save: outputs is empty: name at least one of ' + outputNames.join(', '));
   const dir = resolve(ctx.baseDir ?? process.cwd(), p.dir);
+  const out = ctx.outputs ?? nodeOutputs;
   return perSample(
     'save',
     ctx,
@@ -58,13 +58,13 @@ export function save(params: SaveParams, ctx: StepContext = {}): SampleOperator 
       // Encode everything first: a sample that cannot give every output writes none.
       const files: [OutputName, string, Encoded][] = [];
       for (const name of p.outputs) {
-        const encoded = await encodeOutput(name, sample, p.formats?.[name], encodeImage);
+        const encoded = await encodeOutput(name, sample, p.formats?.[name], out.encode);
         files.push([name, outputPath(dir, sample.source, name, encoded.ext), encoded]);
       }
       const written: Record<string, string> = {};
       try {
         for (const [name, path, { bytes }] of files) {
-          await writeFileAtomic(path, bytes);
+          await out.write(path, bytes);
           written[name] = path;
         }
       } catch (error) {
@@ -72,7 +72,7 @@ export function save(params: SaveParams, ctx: StepContext = {}): SampleOperator 
         // A queue worker that lost its job meanwhile removes nothing: those names are another worker's now.
         if (writeRefusal(error)) throw error;
         for (const path of Object.values(written)) await mayWrite(path);
-        await Promise.all(Object.values(written).map((path) => rm(path, { force: true })));
+        await Promise.all(Object.values(written).map((path) => out.remove(path)));
         throw error;
       }
       return { ...recorded, metadata: { ...recorded.metadata, outputs: { ...(recorded.metadata?.outputs as object), ...written } } };
