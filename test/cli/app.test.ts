@@ -1,11 +1,12 @@
 /** `unetflow app`: the built web app served as static files, cross-origin isolated, through the binary. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { tempDir } from '../helpers/files.js';
+import { startAppCli } from '../web/app-cli.js';
 
 const BIN = resolve('bin/unetflow.js');
 
@@ -24,25 +25,9 @@ async function builtApp(): Promise<string> {
   return dir;
 }
 
-function startApp(args: string[]) {
-  const child = spawn(process.execPath, [BIN, 'app', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  const url = new Promise<string>((ok, fail) => {
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      err += d;
-      const m = /web app: (http:\/\/\S+)/.exec(err);
-      if (m) ok(m[1]);
-    });
-    child.once('exit', () => fail(new Error(`unetflow app exited before serving:\n${err}`)));
-  });
-  url.catch(() => {});
-  const exit = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
-  return { child, url, exit, stderr: () => err };
-}
-
 test('app serves the built folder on 127.0.0.1 with the headers that make the page cross-origin isolated, and wasm as application/wasm', { timeout: 60_000 }, async () => {
   const dir = await builtApp();
-  const app = startApp(['--port', '0', '--dir', dir]);
+  const app = startAppCli(['--port', '0', '--dir', dir]);
   try {
     const url = await app.url;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -65,7 +50,7 @@ test('app serves the built folder on 127.0.0.1 with the headers that make the pa
 
 test('app answers 404 for anything outside the folder, a hidden file or a link that leads out, and 405 for anything but GET and HEAD', { timeout: 60_000 }, async () => {
   const dir = await builtApp();
-  const app = startApp(['--port', '0', '--dir', dir]);
+  const app = startAppCli(['--port', '0', '--dir', dir]);
   try {
     const url = await app.url;
     for (const path of ['missing.js', '.hidden', 'link.txt', '..%2Foutside.txt', '%2e%2e/outside.txt', 'ort/..%5C..%5Coutside.txt']) {

@@ -20,12 +20,13 @@ export function needsChromium(): { skip: string | false } {
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** A browser with an empty profile; `close` ends it and removes the profile. */
-export async function openBrowser(options: { colorScheme?: 'light' | 'dark' } = {}): Promise<BrowserContext & { dispose(): Promise<void> }> {
+export async function openBrowser(options: { colorScheme?: 'light' | 'dark'; webgpu?: boolean } = {}): Promise<BrowserContext & { dispose(): Promise<void> }> {
   const profile = await tempDir('unetflow-chromium-');
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    // WebGPU: on an http://127.0.0.1 page headless chromium then gives Google's SwiftShader adapter.
+    args: options.webgpu ? [...ARGS, '--enable-unsafe-webgpu'] : ARGS,
     viewport: { width: 1280, height: 900 },
     colorScheme: options.colorScheme ?? 'light',
   });

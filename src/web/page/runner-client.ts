@@ -18,10 +18,16 @@ export function createRunner(url = new URL('worker.js', document.baseURI)): JobR
   let next = 0;
   const waiting = new Map<number, (m: FromWorker) => void>();
   worker.addEventListener('message', (e: MessageEvent<FromWorker>) => waiting.get(e.data.id)?.(e.data));
+  /** Why the worker cannot work (its script did not load), once it has said so: later requests end at once. */
+  let broken: string | undefined;
   worker.addEventListener('error', (e) => {
-    // A worker that cannot start (a script that did not load) ends every request with the reason.
-    for (const [id, handle] of waiting) handle({ type: 'error', id, message: `the app's worker failed: ${e.message || 'it did not load'}` });
+    broken = `the app's worker failed: ${e.message || 'it did not load'}`;
+    for (const [id, handle] of waiting) handle({ type: 'error', id, message: broken });
   });
+  const post = (id: number, message: object) => {
+    if (broken) waiting.get(id)?.({ type: 'error', id, message: broken });
+    else worker.postMessage(message);
+  };
 
   return {
     validate(pipeline) {
@@ -31,7 +37,7 @@ export function createRunner(url = new URL('worker.js', document.baseURI)): JobR
           waiting.delete(id);
           resolve(m.type === 'validation' ? m.result : { valid: false, message: m.type === 'error' ? m.message : 'no answer from the worker' });
         });
-        worker.postMessage({ type: 'validate', id, name: pipeline.name, text: pipeline.text });
+        post(id, { type: 'validate', id, name: pipeline.name, text: pipeline.text });
       });
     },
     run(request: JobRequest, onEvent) {
@@ -47,7 +53,7 @@ export function createRunner(url = new URL('worker.js', document.baseURI)): JobR
           else resolve();
         });
         const { pipeline, input, output, engine } = request;
-        worker.postMessage({ type: 'run', id, name: pipeline.name, text: pipeline.text, input, output, engine });
+        post(id, { type: 'run', id, name: pipeline.name, text: pipeline.text, input, output, engine });
       });
     },
   };
