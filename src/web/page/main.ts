@@ -4,6 +4,8 @@
  * and an output folder and an engine, then follow the job. The work runs in the runner's
  * Web Worker; this thread only draws, so the page stays responsive whatever the images do.
  */
+// Bundled beside page.js as page.css, with the live page's stylesheet it builds on.
+import './page.css';
 import { $ } from './dom.js';
 import { canPickFolders, copyChosenFiles, listFiles, pickFolder, privateFolder } from './folders.js';
 import type { EngineChoice, JobRunner, Validation } from './job.js';
