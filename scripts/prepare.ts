@@ -20,4 +20,7 @@ try {
 }
 const { status, error } = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 if (error) throw new Error(`unetflow prepare: cannot run ${tsc}`, { cause: error });
-process.exit(status ?? 1);
+if (status !== 0) process.exit(status ?? 1);
+// The web app (dist/web, scripts/build-web.ts), which `unetflow app` serves; esbuild is a dev dependency too.
+const { buildWeb } = await import('./build-web.js');
+await buildWeb(undefined, (line) => process.stderr.write(`unetflow prepare: ${line}\n`));

@@ -27,13 +27,17 @@ const LAYERS: readonly { readonly rank: number; readonly unit: readonly string[]
   { rank: 3, unit: ['src/events.ts'] },
   { rank: 4, unit: ['src/io/'] },
   { rank: 5, unit: ['src/model/'] },
-  { rank: 6, unit: ['operators/'] },
-  { rank: 7, unit: ['src/pipeline/'] },
-  { rank: 8, unit: ['src/queue/'] },
-  { rank: 8, unit: ['src/serve/'] },
-  { rank: 9, unit: ['src/cli/'] },
-  { rank: 10, unit: ['src/index.ts'] },
-  { rank: 11, unit: ['bin/'] },
+  // What differs between Node and a page (folders, ledger storage, model files, threads): interfaces, and Node's implementations over src/io.
+  { rank: 6, unit: ['src/host/'] },
+  { rank: 7, unit: ['operators/'] },
+  { rank: 8, unit: ['src/pipeline/'] },
+  { rank: 9, unit: ['src/queue/'] },
+  { rank: 9, unit: ['src/serve/'] },
+  // The page: its host implementations, the runner and its Web Worker, the page itself.
+  { rank: 9, unit: ['src/web/'] },
+  { rank: 10, unit: ['src/cli/'] },
+  { rank: 11, unit: ['src/index.ts'] },
+  { rank: 12, unit: ['bin/'] },
 ];
 
 type Graph = ReadonlyMap<string, readonly string[]>;

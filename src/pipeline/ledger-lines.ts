@@ -58,11 +58,12 @@ export interface ReadLines<T> {
 }
 
 /** Splits and decodes a file of JSON lines (split as bytes: a torn line may end inside a character). */
-export function readLines<T>(codec: t.Decoder<unknown, T>, bytes: Buffer): ReadLines<T> {
+export function readLines<T>(codec: t.Decoder<unknown, T>, bytes: Uint8Array): ReadLines<T> {
   const lines: T[] = [];
   const unreadable: { line: number; why: string; text: string }[] = [];
   const offset = bytes.lastIndexOf(0x0a) + 1;
-  const whole = bytes.subarray(0, offset).toString('utf8').split('\n');
+  const utf8 = new TextDecoder();
+  const whole = utf8.decode(bytes.subarray(0, offset)).split('\n');
   whole.pop(); // after the last newline
   whole.forEach((text, i) => {
     if (!text.trim()) return;
@@ -71,7 +72,7 @@ export function readLines<T>(codec: t.Decoder<unknown, T>, bytes: Buffer): ReadL
     else unreadable.push({ line: i + 1, why: line.why, text });
   });
   if (offset === bytes.length) return { lines, unreadable };
-  const last = decodeLine(codec, bytes.subarray(offset).toString('utf8'));
+  const last = decodeLine(codec, utf8.decode(bytes.subarray(offset)));
   if (last.ok) lines.push(last.value);
   return { lines, unreadable, tail: { line: whole.length + 1, offset, bytes: bytes.length - offset, readable: last.ok } };
 }

@@ -24,42 +24,19 @@
  */
 import { createHash } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
-import { appendFile, mkdir, open, rm } from 'node:fs/promises';
+import { appendFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import type * as t from 'io-ts';
 import { writeFileAtomic } from '../io/atomic.js';
-import { ConfigError } from '../errors.js';
-import { NotAnInputError, openRegular, requireRegular } from '../io/input-kind.js';
+import { openRegular, requireRegular } from '../io/input-kind.js';
 import { acquireLock, type Lock } from '../io/lock.js';
+import type { LedgerStore } from '../host/ledger-store.js';
+import { FileLedgerStore } from '../host/node/ledger-store.js';
 import { Isolation } from './isolation.js';
 import { LedgerEntryCodec, ProgressCodec, readLines, type Progress } from './ledger-lines.js';
+import { checkFile as checkWith, mendedText, sameContentEntry, type CheckResult, type FileLook, type Fingerprint, type LedgerEntry } from './ledger-rule.js';
 
-export interface Fingerprint {
-  readonly size: number;
-  readonly mtimeMs: number;
-  /** sha256 of the content, hex; computed only when size or mtime differ from the ledger's. */
-  readonly hash?: string;
-}
-
-/**
- * A file's last outcome (the codec in ledger-lines.ts): path relative to the watched
- * folder ('/'-separated), status, outputs, and for failed files the error. `sameAs` is
- * set when the file was not processed because its content equals that of the done
- * file at that path; `stem` is the stem the run gave its output names (output-names.ts),
- * kept so that a restart gives it again; `seconds` and `objects` (done files) are for
- * the live page.
- */
-export type LedgerEntry = Readonly<Omit<t.TypeOf<typeof LedgerEntryCodec>, 'outputs'> & { readonly outputs: Readonly<Record<string, string>> }>;
-
-/**
- * What `check` found. To process: `new` (unknown path and content) or `changed`. To skip:
- * `done` (recorded as done, unchanged), `same-content` (an unknown path whose content
- * equals a done file's, given as `entry`; record it with `recordSameContent`),
- * `failed-before` (recorded as failed, unchanged: not retried until it changes).
- */
-export type CheckResult =
-  | { readonly process: true; readonly reason: 'new' | 'changed'; readonly fingerprint: Fingerprint }
-  | { readonly process: false; readonly reason: 'done' | 'same-content' | 'failed-before'; readonly fingerprint: Fingerprint; readonly entry: LedgerEntry };
+export { mendedText, sameContentEntry, type CheckResult, type Fingerprint, type LedgerEntry };
 
 export class Ledger {
   private constructor(
@@ -70,6 +47,7 @@ export class Ledger {
     private readonly unfinished: Map<string, Progress>,
     /** What opening the ledger found wrong and mended, one sentence each, for the run's log. */
     readonly recovered: readonly string[],
+    private readonly store: LedgerStore,
   ) {
     for (const e of entries.values()) this.index(e);
   }
@@ -85,7 +63,9 @@ export class Ledger {
   /** Reads the ledger (creating its folder), mending a torn last line, compacting it when superseded lines dominate. */
   static async open(file: string, root: string): Promise<Ledger> {
     await mkdir(dirname(file), { recursive: true });
-    const read = readLines(LedgerEntryCodec, await readIfThere(file));
+    const store = new FileLedgerStore(file);
+    const bytes = await store.read();
+    const read = readLines(LedgerEntryCodec, bytes);
     const entries = new Map<string, LedgerEntry>();
     for (const entry of read.lines) entries.set(entry.path, entry);
     const recovered = read.unreadable.map(
@@ -94,21 +74,14 @@ export class Ledger {
     // Kept aside for whoever wants to look, and out of the ledger (rewritten below), so that it is said once.
     if (read.unreadable.length) await appendFile(unreadableFile(file), read.unreadable.map((u) => `${new Date().toISOString()} line ${u.line}: ${u.text}\n`).join(''));
     if (read.tail) {
-      const handle = await open(file, 'r+');
-      try {
-        if (read.tail.readable) await handle.write('\n', read.tail.offset + read.tail.bytes);
-        else await handle.truncate(read.tail.offset);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await store.replace(mendedText(bytes, read.tail));
       recovered.push(
         read.tail.readable
           ? `ledger ${file} line ${read.tail.line}: its newline was missing (a run stopped while appending it): added`
           : `ledger ${file} line ${read.tail.line}: torn (${read.tail.bytes} bytes without a newline, left by a run that stopped while appending it): removed; the file it recorded is processed again`,
       );
     }
-    const notes = readLines(ProgressCodec, await readIfThere(inFlightFile(file)));
+    const notes = readLines(ProgressCodec, await new FileLedgerStore(inFlightFile(file)).read());
     const unfinished = new Map<string, Progress>();
     for (const p of notes.lines) {
       // A `started` note nobody closed: the run that wrote it died with the file in flight.
@@ -121,7 +94,7 @@ export class Ledger {
       const e = entries.get(key);
       if (e && e.hash === p.hash && e.time >= p.time) unfinished.delete(key);
     }
-    const ledger = new Ledger(file, resolve(root), entries, unfinished, recovered);
+    const ledger = new Ledger(file, resolve(root), entries, unfinished, recovered, store);
     if (read.unreadable.length || read.lines.length > 2 * entries.size + 100) await ledger.compact();
     await ledger.rewriteNotes();
     return ledger;
@@ -251,13 +224,7 @@ export class Ledger {
     if (previous?.hash && previous.hash !== full.hash) this.byHash.get(previous.hash)?.delete(full.path);
     this.entries.set(full.path, full);
     this.index(full);
-    const handle = await open(this.file, 'a');
-    try {
-      await handle.appendFile(JSON.stringify(full) + '\n');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await this.store.append(JSON.stringify(full) + '\n');
     // Closed after the outcome is on disk: a death in between leaves the note open, one count too many at worst.
     const note = this.inFlight.get(full.path);
     const settled = this.unfinished.delete(full.path);
@@ -267,42 +234,25 @@ export class Ledger {
   }
 
   private async compact(): Promise<void> {
-    const text = [...this.entries.values()].map((e) => JSON.stringify(e) + '\n').join('');
-    await writeFileAtomic(this.file, text);
+    await this.store.replace([...this.entries.values()].map((e) => JSON.stringify(e) + '\n').join(''));
   }
 }
 
 /**
- * `check`'s rule, for any ledger (this file's, and the queue's in Redis): size and mtime
- * unchanged means unchanged; otherwise the content hash decides (a file copied again
- * with the same bytes is not redone). An unknown path is looked up by its hash among the
- * done files (`doneWithHash`): a renamed or copied file is not processed again.
+ * `check`'s rule (ledger-rule.ts) on files on disk, for this file's ledger and the
+ * queue's in Redis: a path that is not a regular file (or a link to one) throws
+ * NotAnInputError.
  */
-export async function checkFile(
+export function checkFile(
   path: string,
   known: LedgerEntry | undefined,
   doneWithHash: (hash: string, size: number) => LedgerEntry | undefined | Promise<LedgerEntry | undefined>,
 ): Promise<CheckResult> {
-  // Its stats come with the look at what it is: one stat per file on the watch path, not two.
-  const s = await requireRegular(path);
-  const quick = { size: s.size, mtimeMs: s.mtimeMs };
-  const unchanged = (entry: LedgerEntry, fingerprint: Fingerprint) =>
-    ({ process: false, reason: entry.status === 'done' ? 'done' : 'failed-before', fingerprint, entry }) as const;
-  if (known && known.size === s.size && known.mtimeMs === s.mtimeMs) return unchanged(known, { ...quick, hash: known.hash });
-  const fingerprint = { ...quick, hash: await hashFile(path) };
-  if (known) return known.hash === fingerprint.hash ? unchanged(known, fingerprint) : { process: true, reason: 'changed', fingerprint };
-  // Only for an unknown path: a known one whose content changed has outputs of the old content to replace.
-  const original = await doneWithHash(fingerprint.hash, s.size);
-  if (original) return { process: false, reason: 'same-content', fingerprint, entry: original };
-  return { process: true, reason: 'new', fingerprint };
+  return checkWith(diskLook, path, known, doneWithHash);
 }
 
-/** The entry of a file (`key`) whose content is that of the done `original`: done, with its outputs and `sameAs` naming the first original. */
-export function sameContentEntry(key: string, fingerprint: Fingerprint, original: LedgerEntry): Omit<LedgerEntry, 'path' | 'time'> {
-  // The first original, unless that is this very path (its own line was deleted to redo it, and a copy's was not).
-  const first = original.sameAs && original.sameAs !== key ? original.sameAs : original.path;
-  return { ...fingerprint, status: 'done', outputs: original.outputs, sameAs: first };
-}
+// Its stats come with the look at what it is: one stat per file on the watch path, not two.
+const diskLook: FileLook = { stat: requireRegular, hash: hashFile };
 
 /** Where lines of a ledger that could not be read are kept. */
 export function unreadableFile(ledger: string): string {
@@ -312,23 +262,6 @@ export function unreadableFile(ledger: string): string {
 /** Where a ledger's in-flight notes are kept. */
 export function inFlightFile(ledger: string): string {
   return `${ledger}.in-flight`;
-}
-
-/** A ledger file's bytes; none when it does not exist. Never blocks on, or reads forever from, a FIFO or device named as the ledger. */
-async function readIfThere(file: string): Promise<Buffer> {
-  let opened;
-  try {
-    opened = await openRegular(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
-    if (error instanceof NotAnInputError) throw new ConfigError(`the ledger ${file} is ${error.what}, not a file: give the watch source's ledger: a file's path (or leave it out)`);
-    throw error;
-  }
-  try {
-    return await opened.handle.readFile();
-  } finally {
-    await opened.handle.close();
-  }
 }
 
 /** sha256 of a regular file's content; throws NotAnInputError for anything else (never blocks on a FIFO, never reads a device). */
