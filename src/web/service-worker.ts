@@ -30,7 +30,7 @@ const worker = self as unknown as WorkerScope;
 /** Bumped when what is cached changes shape; old caches of this app are deleted on activation. */
 const CACHE = 'unetflow-app-1';
 const PREFIX = 'unetflow-app-';
-const SHELL = ['./', 'index.html', 'page.js', 'page.css', 'favicon.svg', 'pipelines/index.json'];
+const SHELL = ['./', 'index.html', 'page.js', 'page.css', 'worker.js', 'favicon.svg', 'pipelines/index.json', 'pipelines/demo.yaml'];
 /** Files asked of the network first: small, and they change with each build. */
 const NETWORK_FIRST = /(\/|\.html|\.css|\.json|\.ya?ml|\/page\.js|\/worker\.js)$/i;
 
