@@ -34,6 +34,8 @@ export class JobView {
   /** Rows by file, in the order shown (newest first, waiting files last). */
   private readonly rows = new Map<string, HTMLTableRowElement>();
   total?: number;
+  /** The job's events as they came (the last 10,000): what a test or a benchmark compares with the CLI's `--json`. */
+  readonly events: RunEvent[] = [];
 
   /** A new job: clears the views; `inputs` are the files the job will take, shown as waiting. */
   reset(output: FileSystemDirectoryHandle | undefined, inputs: string[]): void {
@@ -45,6 +47,7 @@ export class JobView {
     this.failures.clear();
     this.rows.clear();
     this.total = undefined;
+    this.events.length = 0;
     $('rows').replaceChildren();
     for (const file of inputs) this.putRow(file, this.waitingRow(file), false);
     if (inputs.length === 0) $('rows').append(el('tr', {}, el('td', { colSpan: 6, className: 'muted', textContent: 'No file yet.' })));
@@ -60,6 +63,8 @@ export class JobView {
 
   /** One event of the job. */
   event(e: RunEvent): void {
+    this.events.push(e);
+    if (this.events.length > 10_000) this.events.shift();
     if (e.type === 'backend') {
       $('engine-line').textContent = engineLine(e);
       $('engine-line').dataset.software = String(e.adapter?.software ?? false);
