@@ -6,7 +6,6 @@
  * a valid (unpadded) network, or `{ size: 256, overlap: 64, window: gaussian }` for a
  * same-padded one.
  */
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as t from 'io-ts';
 import { NonNegativeInt, PositiveInt, oneOf } from '../src/codec/building-blocks.js';
@@ -16,7 +15,8 @@ import { isPackage } from '../src/model/bioimageio/package.js';
 import { geometryOfPackage } from '../src/model/bioimageio/runnable.js';
 import { parameterCount, type NetworkLayers } from '../src/model/network/flops.js';
 import { poolingScale, sizeMap, type Padding } from '../src/model/network/geometry.js';
-import { plannedBudget } from '../src/model/engines/choice.js';
+import type { ModelCatalog } from '../src/host/model-files.js';
+import { nodeModelCatalog } from '../src/host/node/model-catalog.js';
 import type { TilePlan } from '../src/model/network/tile-size.js';
 
 export const geometryProps = {
@@ -52,27 +52,27 @@ export interface GeometryParams {
  * a model, under the memory budget of `backend`, the run's backend choice), or the fixed
  * geometry of geometryFrom. Undefined when the parameters name none; throws on a mix.
  */
-export function planFrom(p: GeometryParams, baseDir = process.cwd(), backend = 'auto'): TilePlan | undefined {
+export function planFrom(p: GeometryParams, baseDir = process.cwd(), backend = 'auto', models: ModelCatalog = nodeModelCatalog): TilePlan | undefined {
   const auto = p.size === 'auto' || (p.model !== undefined && p.input === undefined && p.size === undefined);
-  if (!auto) return geometryFrom(p, baseDir);
+  if (!auto) return geometryFrom(p, baseDir, models);
   if (p.model === undefined) throw new RangeError('size: auto needs the model (model: DIR), whose layers say which sizes it takes');
   if (p.input !== undefined || p.output !== undefined) throw new RangeError('give size: auto or input (a fixed tile size), not both');
   if (isPackage(resolve(baseDir, p.model))) {
     // A bioimage.io package states its sizes on its axes, not its layers: its own tile (or input: N).
     if (p.size === 'auto') throw new RangeError('size: auto needs a unetflow model folder; a bioimage.io package takes the tile size from its axes (or input: N)');
-    return geometryFrom(p, baseDir);
+    return geometryFrom(p, baseDir, models);
   }
-  const { network, trainedInput, overlap } = modelGeometry(resolve(baseDir, p.model));
-  const budgetBytes = plannedBudget(backend, 4 * parameterCount(network));
+  const { network, trainedInput, overlap } = modelGeometry(resolve(baseDir, p.model), models);
+  const budgetBytes = models.plannedBudget(backend, 4 * parameterCount(network));
   return network.padding === 'valid'
     ? { kind: 'auto', network, budgetBytes }
     : { kind: 'auto', network, budgetBytes, overlap: p.overlap ?? overlap ?? Math.floor((trainedInput ?? 0) / 4), window: p.window ?? 'gaussian' };
 }
 
 /** The fixed geometry the parameters describe (a model's: the size it was trained on), undefined when they name none; throws on a mix. */
-export function geometryFrom(p: GeometryParams, baseDir = process.cwd()): TileGeometry | undefined {
+export function geometryFrom(p: GeometryParams, baseDir = process.cwd(), models: ModelCatalog = nodeModelCatalog): TileGeometry | undefined {
   if (p.size === 'auto') throw new RangeError('size: auto chooses tile sizes for inference (mirror, tile); this step needs a fixed size');
-  if (p.model !== undefined) return geometryOfModelDir(resolve(baseDir, p.model), p);
+  if (p.model !== undefined) return geometryOfModelDir(resolve(baseDir, p.model), p, models);
   const valid = p.input !== undefined || p.output !== undefined;
   const same = p.size !== undefined || p.overlap !== undefined || p.window !== undefined;
   if (valid && same) {
@@ -96,23 +96,23 @@ export function geometryFrom(p: GeometryParams, baseDir = process.cwd()): TileGe
 }
 
 /** The geometry an operator's parameters describe, if any; a bad one is a ConfigError naming the operator. */
-export function operatorGeometry(operator: string, p: GeometryParams, baseDir?: string): TileGeometry | undefined {
-  return asConfigError(operator, () => geometryFrom(p, baseDir));
+export function operatorGeometry(operator: string, p: GeometryParams, baseDir?: string, models?: ModelCatalog): TileGeometry | undefined {
+  return asConfigError(operator, () => geometryFrom(p, baseDir, models));
 }
 
 /** Like operatorGeometry, for operators that cannot work without one. */
-export function requireGeometry(operator: string, p: GeometryParams, baseDir?: string): TileGeometry {
-  return required(operator, operatorGeometry(operator, p, baseDir));
+export function requireGeometry(operator: string, p: GeometryParams, baseDir?: string, models?: ModelCatalog): TileGeometry {
+  return required(operator, operatorGeometry(operator, p, baseDir, models));
 }
 
 /** The tiling (planFrom) an operator's parameters describe, if any; a bad one is a ConfigError naming the operator. */
-export function operatorPlan(operator: string, p: GeometryParams, baseDir?: string, backend?: string): TilePlan | undefined {
-  return asConfigError(operator, () => planFrom(p, baseDir, backend));
+export function operatorPlan(operator: string, p: GeometryParams, baseDir?: string, backend?: string, models?: ModelCatalog): TilePlan | undefined {
+  return asConfigError(operator, () => planFrom(p, baseDir, backend, models));
 }
 
 /** Like operatorPlan, for operators that cannot work without one. */
-export function requirePlan(operator: string, p: GeometryParams, baseDir?: string, backend?: string): TilePlan {
-  return required(operator, operatorPlan(operator, p, baseDir, backend));
+export function requirePlan(operator: string, p: GeometryParams, baseDir?: string, backend?: string, models?: ModelCatalog): TilePlan {
+  return required(operator, operatorPlan(operator, p, baseDir, backend, models));
 }
 
 function asConfigError<T>(operator: string, f: () => T): T {
@@ -142,11 +142,11 @@ export interface ModelGeometry {
  * the pipeline is checked (`unetflow validate`), not when the first image arrives.
  * The one place tiling learns about a model directory.
  */
-export function modelGeometry(dir: string): ModelGeometry {
+export function modelGeometry(dir: string, models: ModelCatalog = nodeModelCatalog): ModelGeometry {
   const path = join(dir, 'metadata.json');
   let meta: { architecture?: Partial<NetworkLayers> & { padding?: Padding }; tile?: { input?: number }; overlap?: number };
   try {
-    meta = JSON.parse(readFileSync(path, 'utf8'));
+    meta = JSON.parse(models.metadataText(dir));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new RangeError(`cannot read the model's geometry from ${path}: ${code === 'ENOENT' ? 'file not found (is this a model directory?)' : messageOf(error)}`);
@@ -163,10 +163,10 @@ export function modelGeometry(dir: string): ModelGeometry {
   return { network, trainedInput, overlap: meta.overlap };
 }
 
-function geometryOfModelDir(dir: string, p: GeometryParams): TileGeometry {
+function geometryOfModelDir(dir: string, p: GeometryParams, models: ModelCatalog): TileGeometry {
   if (p.output !== undefined) throw new RangeError('with a model, give at most input (another tile size it accepts), not output');
   if (isPackage(dir)) return geometryOfPackage(dir, p.input); // a bioimage.io package: from its axes
-  const { network, trainedInput, overlap } = modelGeometry(dir);
+  const { network, trainedInput, overlap } = modelGeometry(dir, models);
   const input = p.input ?? (typeof p.size === 'number' ? p.size : trainedInput);
   if (input === undefined) throw new RangeError(`${join(dir, 'metadata.json')} names no tile size (tile.input)`);
   const size = sizeMap(input, network); // throws naming the nearest valid sizes

@@ -38,7 +38,7 @@ export type MirrorParams = t.TypeOf<typeof MirrorParams>;
  */
 export function mirror(params: MirrorParams = {}, ctx: StepContext = {}): SampleOperator {
   const p = decodeParams('mirror', MirrorParams, params);
-  const geometry = operatorPlan('mirror', p, ctx.baseDir, ctx.backend);
+  const geometry = operatorPlan('mirror', p, ctx.baseDir, ctx.backend, ctx.models);
   const given = [p.margin !== undefined, p.margins !== undefined, geometry !== undefined].filter(Boolean).length;
   if (given !== 1) {
     throw new ConfigError('mirror: give exactly one of margin, margins, or a tile geometry (model, input + output, or size)');

@@ -43,7 +43,7 @@ export type RandomTilesParams = t.TypeOf<typeof RandomTilesParams>;
  */
 export function randomTiles(params: RandomTilesParams, ctx: StepContext = {}): SampleOperator {
   const p = decodeParams('random-tiles', RandomTilesParams, params);
-  const geometry = requireGeometry('random-tiles', p, ctx.baseDir);
+  const geometry = requireGeometry('random-tiles', p, ctx.baseDir, ctx.models);
   const sizes = geometry.kind === 'valid' ? { input: geometry.input, output: geometry.output } : { input: geometry.tile, output: geometry.tile };
   const count = p.count ?? 1;
   const seed = ctx.seed ?? 0;

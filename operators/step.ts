@@ -9,6 +9,7 @@ import { ConfigError, SampleError } from '../src/errors.js';
 import { formatIssues, toIssues } from '../src/codec/report.js';
 import type { RunEvent } from '../src/events.js';
 import type { InferenceBackendChoice } from '../src/model/engines/engine.js';
+import type { ModelCatalog } from '../src/host/model-files.js';
 import type { Sample } from '../src/sample.js';
 import { releaseTile } from '../src/tile-budget.js';
 
@@ -36,6 +37,8 @@ export interface StepContext {
   readonly workers?: number;
   /** Aborted when the run is asked to stop (Ctrl-C): steps that can end early, like `train`, do. */
   readonly signal?: AbortSignal;
+  /** What steps read of model folders while the pipeline is compiled (src/host/model-files.ts). @default the folders on disk */
+  readonly models?: ModelCatalog;
 }
 
 /** Validates parameters when the operator is created; throws a ConfigError listing every problem. */

@@ -53,7 +53,7 @@ const STALL_MS = 60_000;
  */
 export function tile(params: TileParams, ctx: StepContext = {}): SampleOperator {
   const p = decodeParams('tile', TileParams, params);
-  const g = requirePlan('tile', p, ctx.baseDir, ctx.backend);
+  const g = requirePlan('tile', p, ctx.baseDir, ctx.backend, ctx.models);
   const inFlight = p.inFlight ?? 16;
   let slowestMs = 0; // the longest round trip tile -> stitch seen by this step
   const watch: Watch = {

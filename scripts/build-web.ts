@@ -12,12 +12,12 @@
  *   ort/                          ONNX Runtime Web's wasm and its loaders (plain, JSEP and asyncify builds)
  *   precache.json                 what the service worker keeps for use offline: the model and ort/
  *
- * An entry that is not there yet is left out, saying so. A bundle that reaches a Node
- * module (node:*, sharp, tfjs-node, onnxruntime-node) fails the build naming the module
- * and the file that imports it: what differs between Node and the page goes through
- * src/host, whose page implementations are in src/web/host.
+ * An entry that is not there yet is left out, saying so. What differs between Node and
+ * the page goes through src/host, whose page implementations are in src/web/host; Node
+ * modules that shared code still imports for its Node paths are bundled as modules that
+ * refuse to be used (pageModules).
  */
-import { cp, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -33,19 +33,69 @@ const ENTRIES: Record<string, string> = {
 
 const ORT_FILES = /^ort-wasm-simd-threaded(\.jsep|\.asyncify)?\.(wasm|mjs)$/;
 
-/** Node-only modules: a page bundle that reaches one is wrong. */
-const NODE_ONLY = /^(node:.*|sharp|onnxruntime-node|@tensorflow\/tfjs-node(-gpu)?|webgpu|chokidar|bullmq|ioredis|@hono\/node-server)$/;
+/** Node-only modules: what the page bundles cannot hold. */
+const NODE_ONLY = /^(node:.*|sharp|onnxruntime-node|@tensorflow\/.*|webgpu|chokidar|bullmq|ioredis|@hono\/node-server|fflate)$/;
 
-const refuseNode: Plugin = {
-  name: 'refuse-node-modules',
+/** Node modules the page has its own implementation of, in src/web/host. */
+const PAGE_MODULES: Record<string, string> = {
+  'node:path': 'src/web/host/path.ts',
+  'node:async_hooks': 'src/web/host/async-context.ts',
+};
+
+/**
+ * The page's side of the modules shared code imports (what package.json's `browser`
+ * field does for a package): node:path and node:async_hooks become the page's own
+ * (src/web/host), and every other Node-only module an empty one whose every member
+ * throws, naming itself and the file that imported it, when it is used. Shared modules
+ * keep their Node paths (reading a model folder on disk, sharp) beside the ones the page
+ * takes through src/host, and a page that took one of them by mistake fails with that
+ * message instead of loading nothing.
+ */
+export const pageModules: Plugin = {
+  name: 'unetflow-page-modules',
   setup(b) {
-    b.onResolve({ filter: /.*/ }, (args) => {
-      if (!NODE_ONLY.test(args.path)) return undefined;
-      const from = args.importer ? relative(ROOT, args.importer) : '(entry)';
-      return { errors: [{ text: `${args.path} runs only in Node, and ${from} imports it: the page must reach it through src/host (src/web/host has the page's implementations)` }] };
+    b.onResolve({ filter: NODE_ONLY }, (args) => {
+      const own = PAGE_MODULES[args.path];
+      if (own) return { path: join(ROOT, own) };
+      // One refusing module per importer, with the names that importer takes from it.
+      return { path: `${args.path} (imported by ${args.importer ? relative(ROOT, args.importer) : 'the entry'})`, namespace: 'node-only', pluginData: { module: args.path, importer: args.importer } };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'node-only' }, async (args) => {
+      const { module, importer } = args.pluginData as { module: string; importer?: string };
+      const names = importer ? importedNames(await readFile(importer, 'utf8'), module) : new Set<string>();
+      const exports = [...names].filter((n) => n !== 'default').map((n, i) => `const m${i} = member(${JSON.stringify(n)});\nexport { m${i} as ${n} };`);
+      return {
+        loader: 'js',
+        resolveDir: ROOT,
+        contents: [
+          `const where = ${JSON.stringify(args.path)};`,
+          'const refuse = (name) => { throw new Error(`${name}: ${where} runs only in Node, not in a page`); };',
+          'const member = (name) => new Proxy(function () {}, { apply: () => refuse(name), construct: () => refuse(name), get: (_, key) => (typeof key === "symbol" ? undefined : refuse(`${name}.${String(key)}`)) });',
+          "export default member('default');",
+          ...exports,
+        ].join('\n'),
+      };
     });
   },
 };
+
+/** The names a TypeScript source takes from `module`: named and default imports, and the members used of a namespace import. */
+function importedNames(source: string, module: string): Set<string> {
+  const names = new Set<string>();
+  const quoted = module.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  for (const m of source.matchAll(new RegExp(`import\\s+(type\\s+)?([^'";]*?)\\s+from\\s+['"]${quoted}['"]`, 'g'))) {
+    if (m[1]) continue;
+    const clause = m[2];
+    const namespace = /\*\s+as\s+(\w+)/.exec(clause);
+    if (namespace) for (const use of source.matchAll(new RegExp(`\\b${namespace[1]}\\.(\\w+)`, 'g'))) names.add(use[1]);
+    const named = /\{([^}]*)\}/.exec(clause);
+    for (const part of named ? named[1].split(',') : []) {
+      const name = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0];
+      if (name && !/^type\s/.test(part.trim())) names.add(name);
+    }
+  }
+  return names;
+}
 
 export interface WebBuild {
   readonly outDir: string;
@@ -85,7 +135,7 @@ export async function buildWeb(outDir = join(ROOT, 'dist/web'), log: (line: stri
       target: 'es2022',
       sourcemap: true,
       minify: true,
-      plugins: [refuseNode],
+      plugins: [pageModules],
       logLevel: 'silent',
     });
     bundles.push(out);

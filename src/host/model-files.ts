@@ -19,3 +19,15 @@ export async function readModelJson(files: ModelFiles, file: string): Promise<un
     throw new Error(`${files.name}/${file}: not JSON (${(error as Error).message})`, { cause: error });
   }
 }
+
+/**
+ * What steps read of model folders while a pipeline is compiled, synchronously, so that
+ * `validate` finds a wrong model path before any file is taken (operators/geometry.ts):
+ * on disk in Node; in a page, what the runner read before compiling.
+ */
+export interface ModelCatalog {
+  /** metadata.json of the model folder `dir`, as text; throws (with `code: 'ENOENT'` when it is not there). */
+  metadataText(dir: string): string;
+  /** Tensor bytes one tile may hold on the backend `choice`, for `tile: { size: auto }` (engines/choice.ts's plannedBudget in Node). */
+  plannedBudget(choice: string, weightBytes: number): number;
+}
