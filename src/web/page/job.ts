@@ -5,12 +5,9 @@
  * folders, giving the run's events (docs/events.md) as they come.
  */
 import type { RunEvent } from '../../events.js';
-import type { PipelineText } from './pipelines.js';
+import type { EngineChoice, PipelineText, Validation } from '../runner.js';
 
-export type EngineChoice = 'auto' | 'webgpu' | 'wasm';
-
-/** `unetflow validate`'s output: its stdout line when the file is valid, else its stderr (every problem, one per line). */
-export type Validation = { readonly valid: true; readonly line: string; readonly notes: readonly string[] } | { readonly valid: false; readonly message: string };
+export type { EngineChoice, PipelineText, Validation };
 
 export interface JobRequest {
   readonly pipeline: PipelineText;

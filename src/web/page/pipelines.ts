@@ -1,11 +1,9 @@
 /// <reference lib="dom" />
 /** The pipeline files the app ships (pipelines/ of the build) and the one a user opens. */
 
-export interface PipelineText {
-  /** The file's name, as `unetflow validate` is given it in messages (`demo.yaml:14 steps[3]...`). */
-  readonly name: string;
-  readonly text: string;
-}
+import type { PipelineText } from '../runner.js';
+
+export type { PipelineText };
 
 /** The Quick start job: what the page offers when nothing else is chosen. */
 export const QUICK_START = 'demo.yaml';
