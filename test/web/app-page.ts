@@ -26,11 +26,15 @@ export interface AppPage {
   close(): Promise<void>;
 }
 
-/** `unetflow app --port 0`, a browser with WebGPU, and the page loaded with its pipeline checked. */
-export async function openAppPage(): Promise<AppPage> {
+/**
+ * `unetflow app --port 0`, a browser with WebGPU, and the page loaded with its pipeline
+ * checked; `withoutFolderPicker` makes it a browser without showDirectoryPicker (Firefox, Safari).
+ */
+export async function openAppPage({ withoutFolderPicker = false } = {}): Promise<AppPage> {
   const app = startAppCli(['--port', '0']);
   const browser = await openBrowser({ webgpu: true });
   const page = await browser.newPage();
+  if (withoutFolderPicker) await page.addInitScript(() => delete (window as { showDirectoryPicker?: unknown }).showDirectoryPicker);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(await app.url);
