@@ -8,8 +8,10 @@ import { pickChannels } from '../src/image/channels.js';
 import { nonFinite, requireChannels, sameSize, type Image } from '../src/image/image.js';
 import type { PixelSize } from '../src/image/pixel-size.js';
 import { describePixelSize } from '../src/io/pixel-size.js';
-import { inspectImage, readImage, type ImageInfo } from '../src/io/read.js';
-import { describeLayout, planesOf, readTiffLayout, type TiffLayout } from '../src/io/tiff-dimensions.js';
+import type { ImageInfo } from '../src/io/read.js';
+import { describeLayout, planesOf, type TiffLayout } from '../src/io/tiff-dimensions.js';
+import type { ImageReader } from '../src/host/images.js';
+import { nodeImages } from '../src/host/node/images.js';
 import { planeReader } from '../src/io/tiff-planes.js';
 import type { Sample, SourceRef } from '../src/sample.js';
 import { decodeParams, flatPerSample, type StepContext } from './step.js';
@@ -105,7 +107,7 @@ export function load(params: LoadParams = {}, ctx: StepContext = {}): OperatorFu
     ctx,
     (input: SourceRef | string | { path: string }) => {
       const ref: SourceRef = typeof input === 'string' ? { path: input } : input;
-      return from(readSamples(ref, { only: p.pages, pick, prepare, pixelSizeOf, step, emit: ctx.emit }));
+      return from(readSamples(ref, { only: p.pages, pick, prepare, pixelSizeOf, step, emit: ctx.emit, images: ctx.images ?? nodeImages }));
     },
     p.concurrency ?? 2,
   );
@@ -120,27 +122,29 @@ interface ReadOptions {
   readonly pixelSizeOf: (path: string, info: ImageInfo) => PixelSize | undefined;
   readonly step: string;
   readonly emit?: StepContext['emit'];
+  /** What decodes the files: sharp in Node, the page's decoders in a page. */
+  readonly images: ImageReader;
 }
 
 async function* readSamples(ref: SourceRef, o: ReadOptions): AsyncGenerator<Sample> {
-  const { step } = o;
-  const info = await inspectImage(ref.path, step);
-  const layout = info.format === 'tiff' ? await readTiffLayout(ref.path, info.pages, info.channels + (info.alpha ? 1 : 0), step) : undefined;
+  const { step, images } = o;
+  const info = await images.inspect(ref.path, step);
+  const layout = info.format === 'tiff' ? await images.layout(ref.path, info.pages, info.channels + (info.alpha ? 1 : 0), step) : undefined;
   if (layout) {
     yield* readPlanes(ref, info, layout, o);
     return;
   }
   const pixelSize = o.pixelSizeOf(ref.path, info);
-  const labelInfo = ref.labelPath ? await inspectImage(ref.labelPath, step) : undefined;
+  const labelInfo = ref.labelPath ? await images.inspect(ref.labelPath, step) : undefined;
   if (labelInfo && labelInfo.pages !== info.pages && labelInfo.pages !== 1) {
     throw new Error(`the label ${ref.labelPath} has ${labelInfo.pages} pages, the image ${info.pages}`);
   }
   const stem = basename(ref.path, extname(ref.path));
   const pages = o.only ?? Array.from({ length: info.pages }, (_, i) => i);
   for (const page of pages) {
-    const read = requireFinite(await readImage(ref.path, page, step, info));
+    const read = requireFinite(await images.read(ref.path, page, step, info));
     const image = o.prepare(o.pick ? pickChannels(read, o.pick) : read, channelsOf(info));
-    const label = labelInfo ? await readLabel(ref, labelInfo, labelInfo.pages === 1 ? 0 : page, image, step) : undefined;
+    const label = labelInfo ? await readLabel(ref, labelInfo, labelInfo.pages === 1 ? 0 : page, image, o) : undefined;
     const multi = info.pages > 1;
     yield {
       id: multi ? `${stem}.p${page}` : stem,
@@ -154,18 +158,18 @@ async function* readSamples(ref: SourceRef, o: ReadOptions): AsyncGenerator<Samp
 
 /** The samples of a multi-channel or z/t TIFF: one per plane, its channels (or the chosen ones) interleaved. */
 async function* readPlanes(ref: SourceRef, info: ImageInfo, layout: TiffLayout, o: ReadOptions): AsyncGenerator<Sample> {
-  const { step } = o;
+  const { step, images } = o;
   const pixelSize = o.pixelSizeOf(ref.path, info);
   const all = planesOf(layout);
   const stem = basename(ref.path, extname(ref.path));
   const missing = o.only?.find((n) => n >= all.length);
   if (missing !== undefined) throw new Error(`plane ${missing} does not exist: the file has ${all.length} z/t plane${all.length === 1 ? '' : 's'} of ${describeLayout(layout)}`);
   const planes = o.only ? o.only.map((n) => all[n]) : all;
-  const labelInfo = ref.labelPath ? await inspectImage(ref.labelPath, step) : undefined;
+  const labelInfo = ref.labelPath ? await images.inspect(ref.labelPath, step) : undefined;
   if (labelInfo && labelInfo.pages !== all.length && labelInfo.pages !== 1) {
     throw new Error(`the label ${ref.labelPath} has ${labelInfo.pages} pages, the image ${all.length} z/t plane${all.length === 1 ? '' : 's'} of ${describeLayout(layout)}: expected 1 page or one per plane`);
   }
-  const read = planeReader(ref.path, info, layout, o.pick, step);
+  const read = planeReader(ref.path, info, layout, o.pick, step, images.read);
   const names = planes.map((plane) => (plane.suffix ? `${stem}.${plane.suffix}` : stem));
   const samples = names.length === 1 ? `one sample, ${names[0]}` : `${names.length} samples, ${names[0]} ... ${names[names.length - 1]}`;
   const kept = o.pick ? `, keeping channel${o.pick.length === 1 ? '' : 's'} ${o.pick.join(', ')}` : '';
@@ -174,7 +178,7 @@ async function* readPlanes(ref: SourceRef, info: ImageInfo, layout: TiffLayout, 
   for (const [k, plane] of planes.entries()) {
     const planeImage = requireFinite(await read(plane));
     const image = o.prepare(planeImage, `${planeImage.channels} channel${planeImage.channels === 1 ? '' : 's'} (${describeLayout(layout)})`, layout);
-    const label = labelInfo ? await readLabel(ref, labelInfo, labelInfo.pages === 1 ? 0 : plane.index, image, step) : undefined;
+    const label = labelInfo ? await readLabel(ref, labelInfo, labelInfo.pages === 1 ? 0 : plane.index, image, o) : undefined;
     yield {
       id: names[k],
       source: { ...ref, ...(plane.suffix ? { pages: info.pages, plane: { z: plane.z, t: plane.t, suffix: plane.suffix } } : {}) },
@@ -185,8 +189,8 @@ async function* readPlanes(ref: SourceRef, info: ImageInfo, layout: TiffLayout, 
   }
 }
 
-async function readLabel(ref: SourceRef, labelInfo: ImageInfo, page: number, image: Image, step: string): Promise<Image> {
-  const label = await readImage(ref.labelPath!, page, step, labelInfo);
+async function readLabel(ref: SourceRef, labelInfo: ImageInfo, page: number, image: Image, { step, images }: ReadOptions): Promise<Image> {
+  const label = await images.read(ref.labelPath!, page, step, labelInfo);
   requireChannels(label, 1, `the label ${ref.labelPath}`);
   if (!sameSize(image, label)) {
     throw new Error(`the label ${ref.labelPath} is ${label.width}x${label.height}, the image ${image.width}x${image.height}`);

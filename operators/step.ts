@@ -10,6 +10,8 @@ import { formatIssues, toIssues } from '../src/codec/report.js';
 import type { RunEvent } from '../src/events.js';
 import type { InferenceBackendChoice } from '../src/model/engines/engine.js';
 import type { ModelCatalog } from '../src/host/model-files.js';
+import type { ImageReader } from '../src/host/images.js';
+import type { OutputWriter } from '../src/host/outputs.js';
 import type { Sample } from '../src/sample.js';
 import { releaseTile } from '../src/tile-budget.js';
 
@@ -39,6 +41,10 @@ export interface StepContext {
   readonly signal?: AbortSignal;
   /** What steps read of model folders while the pipeline is compiled (src/host/model-files.ts). @default the folders on disk */
   readonly models?: ModelCatalog;
+  /** What `load` decodes files with (src/host/images.ts). @default sharp, on disk */
+  readonly images?: ImageReader;
+  /** Where `save` encodes and writes (src/host/outputs.ts). @default sharp, on disk */
+  readonly outputs?: OutputWriter;
 }
 
 /** Validates parameters when the operator is created; throws a ConfigError listing every problem. */

@@ -34,7 +34,7 @@ const ENTRIES: Record<string, string> = {
 const ORT_FILES = /^ort-wasm-simd-threaded(\.jsep|\.asyncify)?\.(wasm|mjs)$/;
 
 /** Node-only modules: what the page bundles cannot hold. */
-const NODE_ONLY = /^(node:.*|sharp|onnxruntime-node|@tensorflow\/.*|webgpu|chokidar|bullmq|ioredis|@hono\/node-server|fflate)$/;
+const NODE_ONLY = /^(node:.*|sharp|onnxruntime-node|@tensorflow\/.*|webgpu|chokidar|bullmq|ioredis|@hono\/node-server)$/;
 
 /** Node modules the page has its own implementation of, in src/web/host. */
 const PAGE_MODULES: Record<string, string> = {

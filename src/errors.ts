@@ -3,7 +3,6 @@
  * `<step>: <file>: <what was expected>`, with the original error kept as `cause`.
  */
 
-import { basename, extname } from 'node:path';
 
 export interface Where {
   /** The pipeline step, e.g. `load` or `steps[2].tile`. */
@@ -98,10 +97,17 @@ function detailOf(cause: unknown): string | undefined {
 
 function formatWhere(where: Where): string {
   // The sample id adds something only when it is more than the file's name (a page, a tile).
-  const stem = where.file ? basename(where.file, extname(where.file)) : undefined;
+  const stem = where.file ? stemOf(where.file) : undefined;
   const parts = [where.step, where.file, where.sample && where.sample !== stem ? `sample ${where.sample}` : undefined];
   const prefix = parts.filter(Boolean).join(': ');
   return prefix ? `${prefix}: ` : '';
+}
+
+/** The file's name without folder and extension, as node:path's basename(f, extname(f)) gives it, in code that also runs in a page. */
+function stemOf(file: string): string {
+  const name = file.slice(file.lastIndexOf('/') + 1);
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? name.slice(0, dot) : name;
 }
 
 export function messageOf(error: unknown): string {

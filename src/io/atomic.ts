@@ -22,13 +22,20 @@ export function temporaryPath(target: string): string {
   return join(dirname(target), `.${truncateUtf8(basename(target), NAME_MAX_BYTES - 1 - suffix.length)}${suffix}`);
 }
 
+const utf8 = new TextEncoder();
+
+/** The length of `s` in UTF-8, counted the same in Node and in a page (which has no Buffer). */
+export function utf8Bytes(s: string): number {
+  return utf8.encode(s).length;
+}
+
 /** The longest prefix of `s` whose UTF-8 encoding fits in `bytes`, never splitting a character. */
 export function truncateUtf8(s: string, bytes: number): string {
-  if (Buffer.byteLength(s) <= bytes) return s;
+  if (utf8Bytes(s) <= bytes) return s;
   let used = 0;
   let end = 0;
   for (const ch of s) {
-    used += Buffer.byteLength(ch);
+    used += utf8Bytes(ch);
     if (used > bytes) break;
     end += ch.length;
   }

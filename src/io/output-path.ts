@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname, extname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Source } from '../sample.js';
-import { NAME_MAX_BYTES, truncateUtf8 } from './atomic.js';
+import { NAME_MAX_BYTES, truncateUtf8, utf8Bytes } from './atomic.js';
 
 /** Bytes a stem may take: what is left after the longest suffix, `.p99999.probabilities.tif`, with room to spare. */
 export const STEM_MAX = NAME_MAX_BYTES - 40;
@@ -31,7 +31,7 @@ export function defaultStem(source: Pick<Source, 'path' | 'root'>): string {
  * the whole name's sha256, so that names cut alike stay apart.
  */
 export function fitName(name: string, max = STEM_MAX): string {
-  if (Buffer.byteLength(name) <= max) return name;
+  if (utf8Bytes(name) <= max) return name;
   const tag = `~${createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
   return truncateUtf8(name, max - tag.length) + tag;
 }

@@ -6,20 +6,12 @@
  * 1000 pixels per metre, a 1 mm pixel no microscope image has.
  */
 import { openRegular } from './input-kind.js';
-import { crc32 } from 'node:zlib';
 import type { PixelSize } from '../image/pixel-size.js';
+import { MAX_CHUNKS, withPngDensityBytes, type PngDensity } from './png-phys.js';
 
-export interface PngDensity {
-  readonly x: number;
-  readonly y: number;
-  readonly unit: number;
-}
+export type { PngDensity } from './png-phys.js';
 
 const SIGNATURE_BYTES = 8;
-/** The signature, then IHDR (13 bytes of data): where a new pHYs goes. */
-const AFTER_IHDR = SIGNATURE_BYTES + 12 + 13;
-/** pHYs precedes the first IDAT; a file with neither in this many chunks has none worth finding. */
-const MAX_CHUNKS = 64;
 
 /** The pHYs of the PNG at `path`, or undefined when it has none. */
 export async function readPngDensity(path: string): Promise<PngDensity | undefined> {
@@ -45,25 +37,8 @@ export async function readPngDensity(path: string): Promise<PngDensity | undefin
   }
 }
 
-/**
- * `png` with its pHYs saying `size` (whole pixels per metre), or, without a size, only
- * that pixels are square (unit 0): never a made-up calibration.
- */
+/** `png` with its pHYs saying `size` (png-phys.ts). */
 export function withPngDensity(png: Buffer, size: PixelSize | undefined): Buffer {
-  const chunk = Buffer.alloc(21);
-  chunk.writeUInt32BE(9, 0);
-  chunk.write('pHYs', 4, 'latin1');
-  chunk.writeUInt32BE(size ? Math.round(1e6 / size.x) : 1, 8);
-  chunk.writeUInt32BE(size ? Math.round(1e6 / size.y) : 1, 12);
-  chunk[16] = size ? 1 : 0;
-  chunk.writeUInt32BE(crc32(chunk.subarray(4, 17)), 17);
-  let at = SIGNATURE_BYTES;
-  for (let k = 0; k < MAX_CHUNKS && at + 8 <= png.length; k++) {
-    const length = png.readUInt32BE(at);
-    const type = png.toString('latin1', at + 4, at + 8);
-    if (type === 'IDAT') break;
-    if (type === 'pHYs') return Buffer.concat([png.subarray(0, at), chunk, png.subarray(at + 12 + length)]);
-    at += 12 + length;
-  }
-  return Buffer.concat([png.subarray(0, AFTER_IHDR), chunk, png.subarray(AFTER_IHDR)]);
+  const out = withPngDensityBytes(png, size);
+  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }

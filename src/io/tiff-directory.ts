@@ -1,5 +1,6 @@
 /**
- * Chosen fields of a TIFF's first image directory, read without decoding pixels:
+ * Chosen fields of a TIFF's first image directory, read without decoding pixels
+ * (from a file handle in Node, or from bytes in a page):
  * classic TIFF and BigTIFF, either byte order. What sharp's metadata leaves out
  * (sample format details, ImageDescription, exact resolution rationals) comes from here.
  */
@@ -23,27 +24,45 @@ export function looksLikeTiff(head: Uint8Array): boolean {
   return magic === 42 || magic === 43;
 }
 
+/** Reads up to `length` bytes at `position`: fewer at the end of the file. */
+export type ReadAt = (position: number, length: number) => Promise<Uint8Array>;
+
 /**
  * The `tags` of the first directory of the open TIFF `file` (`size` bytes). Undefined
  * when the file is no TIFF or a field is implausibly large (not a directory worth reading).
  */
 export async function readFirstDirectory(file: FileHandle, size: number, tags: readonly number[]): Promise<TiffDirectory | undefined> {
-  const head = await readAt(file, 0, 16);
+  return readDirectoryAt(async (position, length) => {
+    const buffer = new Uint8Array(length);
+    const { bytesRead } = await file.read(buffer, 0, length, position);
+    return buffer.subarray(0, bytesRead);
+  }, size, tags);
+}
+
+/** The `tags` of the first directory of a TIFF held in memory (a page's file). */
+export function readFirstDirectoryOf(bytes: Uint8Array, tags: readonly number[]): Promise<TiffDirectory | undefined> {
+  return readDirectoryAt(async (position, length) => bytes.subarray(position, position + length), bytes.length, tags);
+}
+
+/** readFirstDirectory over any way of reading the file's bytes. */
+export async function readDirectoryAt(readAt: ReadAt, size: number, tags: readonly number[]): Promise<TiffDirectory | undefined> {
+  const head = await readAt(0, 16);
   if (head.length < 8 || !looksLikeTiff(head)) return undefined;
   const le = head[0] === 0x49;
-  const big = (le ? head.readUInt16LE(2) : head.readUInt16BE(2)) === 43;
-  const int = (b: Buffer, at: number, bytes: number): number => {
+  const int = (b: Uint8Array, at: number, bytes: number): number => {
+    const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
     if (bytes === 1) return b[at];
-    if (bytes === 2) return le ? b.readUInt16LE(at) : b.readUInt16BE(at);
-    if (bytes === 4) return le ? b.readUInt32LE(at) : b.readUInt32BE(at);
-    return Number(le ? b.readBigUInt64LE(at) : b.readBigUInt64BE(at));
+    if (bytes === 2) return view.getUint16(at, le);
+    if (bytes === 4) return view.getUint32(at, le);
+    return Number(view.getBigUint64(at, le));
   };
+  const big = int(head, 2, 2) === 43;
   const ifd = big ? int(head, 8, 8) : int(head, 4, 4);
   const countBytes = big ? 8 : 2;
   const entryBytes = big ? 20 : 12;
   if (ifd + countBytes > size) return { truncated: `its image directory starts at byte ${thousands(ifd)}, past the end of the file (${thousands(size)} bytes)` };
-  const count = int(await readAt(file, ifd, countBytes), 0, countBytes);
-  const table = await readAt(file, ifd + countBytes, count * entryBytes);
+  const count = int(await readAt(ifd, countBytes), 0, countBytes);
+  const table = await readAt(ifd + countBytes, count * entryBytes);
   if (table.length < count * entryBytes) return { truncated: `its image directory runs past the end of the file (${thousands(size)} bytes)` };
 
   const fields = new Map<number, TiffField>();
@@ -57,11 +76,11 @@ export async function readFirstDirectory(file: FileHandle, size: number, tags: r
     if (length * bytes > MAX_FIELD_BYTES) return undefined;
     const inline = big ? 8 : 4;
     const where = at + (big ? 12 : 8);
-    const data = length * bytes <= inline ? table.subarray(where, where + length * bytes) : await readAt(file, int(table, where, inline), length * bytes);
+    const data = length * bytes <= inline ? table.subarray(where, where + length * bytes) : await readAt(int(table, where, inline), length * bytes);
     if (data.length < length * bytes) return { truncated: `its image directory points past the end of the file (${thousands(size)} bytes)` };
     if (type === 2) {
       const end = data.indexOf(0);
-      fields.set(tag, { kind: 'ascii', text: data.subarray(0, end < 0 ? data.length : end).toString('utf8') });
+      fields.set(tag, { kind: 'ascii', text: new TextDecoder().decode(data.subarray(0, end < 0 ? data.length : end)) });
     } else if (type === 5) {
       fields.set(tag, { kind: 'rationals', values: Array.from({ length }, (_, i): [number, number] => [int(data, i * 8, 4), int(data, i * 8 + 4, 4)]) });
     } else {
@@ -87,12 +106,6 @@ export function ascii(fields: Map<number, TiffField>, tag: number): string | und
 export function rational(fields: Map<number, TiffField>, tag: number): [number, number] | undefined {
   const field = fields.get(tag);
   return field?.kind === 'rationals' ? field.values[0] : undefined;
-}
-
-async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.alloc(length);
-  const { bytesRead } = await file.read(buffer, 0, length, position);
-  return buffer.subarray(0, bytesRead);
 }
 
 export function thousands(value: number): string {

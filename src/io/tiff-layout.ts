@@ -1,12 +1,10 @@
 /**
- * What is wrong with a TIFF that libvips refused, read from the file's first image
- * directory: libvips reports a float64 TIFF as a "corrupt header" and a truncated one
- * as a dozen libtiff warnings, neither of which tells a user what to do.
+ * What is wrong with a TIFF that libvips refused (tiff-problems.ts), for a file on disk.
  */
 import { openRegular } from './input-kind.js';
-import { integers, readFirstDirectory, thousands } from './tiff-directory.js';
+import { explainTiffAt } from './tiff-problems.js';
 
-const TAG = { BitsPerSample: 258, StripOffsets: 273, StripByteCounts: 279, TileOffsets: 324, TileByteCounts: 325, SampleFormat: 339 } as const;
+export { unsupportedSamples } from './tiff-problems.js';
 
 /**
  * A one-line explanation, with what to do, of why the TIFF at `path` cannot be read:
@@ -17,37 +15,12 @@ export async function explainTiff(path: string): Promise<string | undefined> {
   const { handle: file } = await openRegular(path);
   try {
     const size = (await file.stat()).size;
-    const directory = await readFirstDirectory(file, size, Object.values(TAG));
-    if (!directory) return undefined;
-    if ('truncated' in directory) return truncated(directory.truncated);
-    const values = directory.fields;
-    const bits = integers(values, TAG.BitsPerSample)?.[0] ?? 1;
-    const format = integers(values, TAG.SampleFormat)?.[0] ?? 1;
-    const unsupported = sampleTypeProblem(bits, format);
-    if (unsupported) return unsupported;
-
-    const offsets = integers(values, TAG.StripOffsets) ?? integers(values, TAG.TileOffsets) ?? [];
-    const counts = integers(values, TAG.StripByteCounts) ?? integers(values, TAG.TileByteCounts) ?? [];
-    const end = offsets.reduce((m, o, i) => Math.max(m, o + (counts[i] ?? 0)), 0);
-    if (end > size) return truncated(`the file has ${thousands(size)} bytes, its pixel data runs to byte ${thousands(end)}`);
-    return undefined;
+    return await explainTiffAt(async (position, length) => {
+      const buffer = new Uint8Array(length);
+      const { bytesRead } = await file.read(buffer, 0, length, position);
+      return buffer.subarray(0, bytesRead);
+    }, size);
   } finally {
     await file.close();
   }
-}
-
-const truncated = (what: string) => `the TIFF is truncated: ${what} — was the copy cut short?`;
-
-/** Sample types unetflow cannot take, with what to save instead (libvips names float64 `double`). */
-export const unsupportedSamples = {
-  float64: 'float64 samples are not supported: save the image as float32 (Fiji: Image > Type > 32-bit; numpy: image.astype(numpy.float32)) or as 16-bit',
-  complex: 'complex samples are not supported: save their magnitude or real part as float32',
-  int64: '64-bit integer samples are not supported: save the image as 16-bit, 32-bit or float32',
-} as const;
-
-function sampleTypeProblem(bits: number, format: number): string | undefined {
-  if (format === 3 && bits === 64) return unsupportedSamples.float64;
-  if (format === 5 || format === 6) return unsupportedSamples.complex;
-  if (bits === 64) return unsupportedSamples.int64;
-  return undefined;
 }

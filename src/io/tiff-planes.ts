@@ -9,9 +9,17 @@ import { describeLayout, pageOf, type TiffLayout, type TiffPlane } from './tiff-
 
 /**
  * A reader of the planes of the TIFF at `path` keeping channels `pick` (0-based, all when
- * absent). A channel the file lacks is an error now, before any plane is read.
+ * absent), its pages read by `read` (sharp's, or the page's decoders). A channel the
+ * file lacks is an error now, before any plane is read.
  */
-export function planeReader(path: string, info: ImageInfo, layout: TiffLayout, pick: readonly number[] | undefined, step: string): (plane: TiffPlane) => Promise<Image> {
+export function planeReader(
+  path: string,
+  info: ImageInfo,
+  layout: TiffLayout,
+  pick: readonly number[] | undefined,
+  step: string,
+  read: (path: string, page: number, step: string, info: ImageInfo) => Promise<Image> = readImage,
+): (plane: TiffPlane) => Promise<Image> {
   // Channel k lies on channel page k / samples per page, as sample k % samples per page.
   const perPage = info.channels;
   const available = layout.channelPages * perPage;
@@ -21,7 +29,7 @@ export function planeReader(path: string, info: ImageInfo, layout: TiffLayout, p
   const within = pick?.map((k) => pages.indexOf(Math.floor(k / perPage)) * perPage + (k % perPage));
   return async (plane) => {
     const images: Image[] = [];
-    for (const c of pages) images.push(await readImage(path, pageOf(layout, c, plane.z, plane.t), step, info));
+    for (const c of pages) images.push(await read(path, pageOf(layout, c, plane.z, plane.t), step, info));
     const stacked = stackChannels(images);
     return within ? pickChannels(stacked, within) : stacked;
   };

@@ -7,27 +7,11 @@
 import sharp from 'sharp';
 import type { Image } from '../image/image.js';
 import { writeFileAtomic } from './atomic.js';
-import type { PixelSize } from '../image/pixel-size.js';
-import { describePixelSize, isUsablePixelSize } from './pixel-size.js';
+import { encodable, type EncodeOptions, type ImageFormat } from './image-format.js';
 import { withPngDensity } from './png-density.js';
-import { encodeTiff, type TiffCompression } from './tiff.js';
+import { encodeTiff } from './tiff.js';
 
-/** `ome-tiff` is TIFF described by OME-XML, named `.ome.tif`. */
-export type ImageFormat = 'png' | 'tiff' | 'ome-tiff' | 'jpeg';
-
-export interface EncodeOptions {
-  /** TIFF only. @default 'deflate' */
-  compression?: TiffCompression;
-  /** JPEG only (lossy: never chosen by default). @default 90 */
-  quality?: number;
-  /** Micrometres per pixel, recorded in TIFF and PNG. @default uncalibrated (a PNG's pHYs then says only that pixels are square) */
-  pixelSize?: PixelSize;
-}
-
-/** The largest side a baseline JPEG records (16-bit dimensions). */
-const JPEG_MAX_SIDE = 65535;
-
-export const extensionOf: Record<ImageFormat, string> = { png: 'png', tiff: 'tif', 'ome-tiff': 'ome.tif', jpeg: 'jpg' };
+export { extensionOf, type EncodeOptions, type ImageFormat } from './image-format.js';
 
 /** Encodes one image, or several pages (TIFF only). */
 export async function encodeImage(
@@ -35,22 +19,10 @@ export async function encodeImage(
   format: ImageFormat,
   options: EncodeOptions = {},
 ): Promise<Buffer> {
-  const list = Array.isArray(pages) ? (pages as readonly Image[]) : [pages as Image];
+  const list = encodable(pages, format, options);
   const { compression, pixelSize } = options;
-  if (pixelSize && !isUsablePixelSize(pixelSize)) throw new RangeError(`cannot record a pixel size of ${describePixelSize(pixelSize)}: expected positive numbers`);
   if (format === 'tiff' || format === 'ome-tiff') return encodeTiff(list, compression, { pixelSize, ome: format === 'ome-tiff' });
-  if (list.length !== 1) throw new RangeError(`${format.toUpperCase()} holds one page, got ${list.length}: save as TIFF`);
   const image = list[0];
-  if (image.dtype === 'float32') {
-    throw new TypeError(`${format.toUpperCase()} cannot hold float32 data: save it as TIFF, or convert to uint8/uint16 first`);
-  }
-  if (![1, 3, 4].includes(image.channels)) {
-    throw new RangeError(`${format.toUpperCase()} holds 1, 3 or 4 channels, got ${image.channels}: save as TIFF`);
-  }
-  if (format === 'jpeg' && image.dtype !== 'uint8') throw new TypeError('JPEG holds 8-bit data only: save as PNG or TIFF');
-  if (format === 'jpeg' && Math.max(image.width, image.height) > JPEG_MAX_SIDE) {
-    throw new RangeError(`JPEG holds at most ${JPEG_MAX_SIDE} px a side, the image is ${image.width}x${image.height}: save as PNG or TIFF`);
-  }
   // sharp takes the sample depth from the typed array's class. Its pixel limit (268
   // megapixels by default) guards against decoding a hostile file; these are pixels the
   // run made itself and holds already, which PNG can take up to 2^31 - 1 px a side.

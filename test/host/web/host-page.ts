@@ -25,6 +25,8 @@ export async function openHostPage(files: Readonly<Record<string, string>> = {})
   const browser = await openBrowser();
   try {
     const page = await browser.newPage();
+    // tsx names the functions of the closures a test hands to page.evaluate with a helper the page lacks.
+    await page.addInitScript({ content: 'globalThis.__name = (f) => f;' });
     await page.goto(server.url);
     await page.waitForFunction(() => typeof hosts === 'object');
     return {

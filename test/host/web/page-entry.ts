@@ -7,6 +7,7 @@ import { FolderLedgerStore } from '../../../src/web/host/ledger-store.js';
 import { HandleModelFiles, UrlModelFiles } from '../../../src/web/host/model-files.js';
 import { browserThreads } from '../../../src/web/host/threads.js';
 import { FolderLedger, sha256Hex } from '../../../src/web/host/ledger.js';
+import { watchHandleFolder } from '../../../src/web/host/watch.js';
 import { LedgerEntryCodec, readLines } from '../../../src/pipeline/ledger-lines.js';
 
-(globalThis as { hosts?: unknown }).hosts = { HandleFolder, FolderLedgerStore, HandleModelFiles, UrlModelFiles, browserThreads, FolderLedger, sha256Hex, LedgerEntryCodec, readLines };
+(globalThis as { hosts?: unknown }).hosts = { HandleFolder, FolderLedgerStore, HandleModelFiles, UrlModelFiles, browserThreads, FolderLedger, sha256Hex, watchHandleFolder, LedgerEntryCodec, readLines };
