@@ -15,14 +15,28 @@
  * `started` first, `stats` last when the run completes, `run-failed` when it cannot start
  * or ends on an error (only `run-failed` when the file is wrong, as `unetflow run` prints).
  */
+import { from, lastValueFrom, map, mergeMap, of, tap, type Observable } from 'rxjs';
+import { LEDGER_FILE } from '../host/ledger-store.js';
+import type { SampleError } from '../errors.js';
 import type { RunEvent } from '../events.js';
+import { globToRegExp, IMAGE_PATTERN, isTemporaryName } from '../io/glob.js';
+import { oneLine } from '../pipeline/outcome.js';
+import type { Sample, SourceRef } from '../sample.js';
+import { HandleFolder } from './host/folder.js';
+import type { DirectoryHandle } from './host/handles.js';
+import { FolderImages } from './host/images.js';
+import type { Mount } from './host/mounts.js';
+import { folderOutputs } from './host/outputs.js';
+import { FolderLedger } from './host/ledger.js';
+import { FolderLedgerStore } from './host/ledger-store.js';
+import { watchHandleFolder } from './host/watch.js';
 import { compile } from '../pipeline/compile.js';
 import { parsePipelineText } from '../pipeline/document.js';
 import type { Problem } from '../pipeline/document.js';
 import { PipelineError } from '../pipeline/pipeline-error.js';
 import { pageRegistry } from './host/operators.js';
 import { PreloadedModelCatalog, type ModelsRoot } from './host/model-catalog.js';
-import { resolve } from './host/path.js';
+import { basename, extname, resolve } from './host/path.js';
 
 export type { ModelsRoot } from './host/model-catalog.js';
 
@@ -90,4 +104,127 @@ function modelDirs(value: Record<string, unknown>): string[] {
     }
   }
   return dirs;
+}
+
+/** A run in a page: the pipeline, the folders the user picked, where the models are. */
+export interface PageRun {
+  readonly pipeline: PipelineText;
+  /** The source's folder: its image files are the inputs (`files:`), whatever path the file names. */
+  readonly input: DirectoryHandle;
+  /** The first `save` step's folder, whatever `dir` the file names. */
+  readonly output: DirectoryHandle;
+  readonly models: ModelsRoot;
+  readonly engine: EngineChoice;
+  /** Aborting takes no new file; the files in flight finish, then `stats`. */
+  readonly signal: AbortSignal;
+}
+
+/** Where the runner mounts the input folder; the output folder is mounted where the first `save` writes. */
+export const INPUT_FOLDER = '/input';
+
+/**
+ * Runs a `files:` pipeline on the picked folders with the CLI's operators, emitting the
+ * CLI's events: `started`, a `file-done` or `file-failed` per input file (a file fails
+ * alone: the others go on), then `stats`; a wrong file gets only `run-failed` (exit code
+ * 2). A `watch:` source takes the picked folder's files as they settle (src/web/host/watch.ts),
+ * until `signal` aborts, keeping the CLI's ledger in the output folder (src/web/host/ledger.ts).
+ * Not yet here: error reports beside the outputs, and `unet`, which
+ * needs the page's engine: until it is in, each file fails at that step with a message
+ * naming what runs only in Node.
+ */
+export async function runPipelineInPage(run: PageRun, emit: (e: RunEvent) => void): Promise<void> {
+  if (await refuseInvalid(run.pipeline, run.models, emit)) return;
+  const read = parsePipelineText(run.pipeline.text, run.pipeline.name, { env: {} });
+  const document = read.document!;
+  const value = document.value as { source?: Record<string, unknown>; concurrency?: number };
+  const watching = Boolean(value.source && 'watch' in value.source);
+  if (!value.source || !('files' in value.source || watching)) {
+    emit({ type: 'run-failed', message: `${run.pipeline.name}: a page runs files: and watch: sources, on the folder you pick; this one runs with the CLI`, exitCode: 2 });
+    return;
+  }
+  const input = new HandleFolder(run.input, run.input.name);
+  const output = new HandleFolder(run.output, run.output.name);
+  const failures = new Map<string, string[]>();
+  const catalog = await PreloadedModelCatalog.preload(run.models, modelDirs(value as Record<string, unknown>));
+  // Compiled once to learn where save writes, then with that folder mounted there.
+  const first = await compile(document, pageRegistry(), { models: catalog }, PIPELINE_FOLDER);
+  const mounts: Mount[] = [{ at: INPUT_FOLDER, folder: input }, { at: first.plan?.outputDir ?? '/output', folder: output }];
+  const hooks = {
+    models: catalog,
+    images: new FolderImages(mounts),
+    outputs: folderOutputs(mounts),
+    emit,
+    signal: run.signal,
+    onSampleError: (error: SampleError) => failures.get(error.file ?? '')?.push(error.message),
+  };
+  const { plan } = await compile(document, pageRegistry(), hooks, PIPELINE_FOLDER);
+  if (!plan) throw new Error('the pipeline compiled once and not again');
+  const begun = Date.now();
+  const counts = { done: 0, failed: 0, skipped: 0, unchangedFailed: 0 };
+  const w = watching ? (value.source!.watch as string | { pattern?: string; recursive?: boolean; stableMs?: number }) : undefined;
+  const query = typeof w === 'object' ? w : {};
+  const pattern = globToRegExp(query.pattern ?? (query.recursive ? `**/${IMAGE_PATTERN}` : IMAGE_PATTERN));
+  const files = watching ? [] : (await input.list()).filter((f) => pattern.test(f.path) && !isTemporaryName(basename(f.path))).map((f) => f.path);
+  // A watch run keeps the CLI's ledger in the output folder: nothing done twice, across reloads and hosts.
+  const ledger = watching ? await FolderLedger.open(new FolderLedgerStore(output, LEDGER_FILE), input, new FolderLedgerStore(output, `${LEDGER_FILE}.unreadable`)) : undefined;
+  for (const message of ledger?.recovered ?? []) emit({ type: 'log', level: 'warn', message });
+  emit({ type: 'started', pipeline: plan.definition.name, file: run.pipeline.name, time: new Date().toISOString(), watch: watching, ...(watching ? {} : { total: files.length }) });
+  const perFile = plan.steps.filter((s) => s.scope === 'sample').map((s) => s.operator);
+  /** `relative`: the input's path in the picked folder (the ledger's key). */
+  const one = async (relative: string) => {
+    const path = `${INPUT_FOLDER}/${relative}`;
+    let fingerprint;
+    if (ledger) {
+      const check = await ledger.check(relative).catch(() => undefined); // gone since it was seen
+      if (!check) return;
+      if (!check.process) {
+        if (check.reason === 'same-content') await ledger.recordSameContent(relative, check.fingerprint, check.entry);
+        if (check.reason === 'failed-before') counts.unchangedFailed++;
+        else counts.skipped++;
+        return;
+      }
+      fingerprint = check.fingerprint;
+    }
+    const t0 = Date.now();
+    const errors: string[] = [];
+    failures.set(path, errors);
+    const outputs: Record<string, string> = {};
+    const samples: Sample[] = [];
+    try {
+      await lastValueFrom(perFile.reduce<Observable<any>>((o, op) => o.pipe(op), of({ path, root: INPUT_FOLDER } satisfies SourceRef)).pipe(tap((s: Sample) => samples.push(s))), { defaultValue: undefined });
+    } catch (error) {
+      errors.push((error as Error).message);
+    } finally {
+      failures.delete(path);
+    }
+    const id = basename(path, extname(path));
+    if (errors.length) {
+      if (ledger && fingerprint) await ledger.record(relative, { ...fingerprint, status: 'failed', outputs: {}, error: oneLine(errors[0]) });
+      counts.failed++;
+      emit({ type: 'file-failed', id, file: path, message: oneLine(errors[0]), ...(errors.length > 1 ? { failures: errors.length } : {}) });
+      return;
+    }
+    for (const s of samples) for (const [name, p] of Object.entries((s.metadata?.outputs ?? {}) as Record<string, string>)) outputs[samples.length > 1 ? `${s.id}.${name}` : name] = p;
+    const objects = samples.reduce<number | undefined>((n, s) => (typeof s.metadata?.objects === 'number' ? (n ?? 0) + s.metadata.objects : n), undefined);
+    const seconds = (Date.now() - t0) / 1000;
+    if (ledger && fingerprint) await ledger.record(relative, { ...fingerprint, status: 'done', outputs, seconds, ...(objects !== undefined ? { objects } : {}) });
+    counts.done++;
+    emit({ type: 'file-done', id, file: path, seconds, outputs, ...(objects !== undefined ? { objects } : {}) });
+  };
+  const concurrency = Math.max(1, value.concurrency ?? 2);
+  const source = watching ? watchHandleFolder(input, { ...query }, run.signal).pipe(map((f) => f.path)) : from(files);
+  // One file at a time per path: a file seen again while in flight waits for that turn, then finds itself in the ledger.
+  const inFlight = new Map<string, Promise<void>>();
+  await lastValueFrom(source.pipe(mergeMap(async (relative) => {
+    while (inFlight.has(relative)) await inFlight.get(relative);
+    if (run.signal.aborted) return;
+    const work = one(relative);
+    inFlight.set(relative, work);
+    try {
+      await work;
+    } finally {
+      inFlight.delete(relative);
+    }
+  }, concurrency)), { defaultValue: undefined });
+  emit({ type: 'stats', ...counts, seconds: (Date.now() - begun) / 1000 });
 }

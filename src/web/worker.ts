@@ -11,12 +11,11 @@
  * reads and writes the folders itself); events are the CLI's `--json` events
  * (docs/events.md). Models are found below the worker's own URL (the build's models/).
  *
- * In this build a valid pipeline is not run yet: `run` answers a wrong file with the
- * CLI's `run-failed` (every problem, exit code 2) and a valid one with an `error` that
- * says what is missing; see runner.ts.
+ * What a run in a page does, and does not do yet: runner.ts (runPipelineInPage).
  */
 import type { RunEvent } from '../events.js';
-import { refuseInvalid, validateInPage, type ModelsRoot } from './runner.js';
+import type { DirectoryHandle } from './host/handles.js';
+import { runPipelineInPage, validateInPage, type EngineChoice, type ModelsRoot } from './runner.js';
 
 type Request =
   | { readonly type: 'validate'; readonly id: number; readonly name: string; readonly text: string }
@@ -54,8 +53,11 @@ async function serve(request: Request): Promise<void> {
       stops.set(request.id, stop);
       try {
         const emit = (event: RunEvent) => scope.postMessage({ type: 'event', id: request.id, event });
-        if (await refuseInvalid(request, models, emit)) return scope.postMessage({ type: 'end', id: request.id });
-        scope.postMessage({ type: 'error', id: request.id, message: 'this build of the app validates pipelines but cannot run them yet: the page-side load, save and unet steps (image decoders, encoders, ONNX Runtime Web) are not in it; run it with the CLI: unetflow run' });
+        await runPipelineInPage(
+          { pipeline: request, input: request.input as DirectoryHandle, output: request.output as DirectoryHandle, models, engine: request.engine as EngineChoice, signal: stop.signal },
+          emit,
+        );
+        scope.postMessage({ type: 'end', id: request.id });
       } finally {
         stops.delete(request.id);
       }

@@ -1,0 +1,97 @@
+/**
+ * A `files:` pipeline run by the page's worker (src/web/worker.ts, built as build:web
+ * builds it) on folders of the origin-private file system, against `unetflow run --json`
+ * (the real binary) on the same files: the same events, output names and pixels; a
+ * corrupt file fails alone.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { buildWeb } from '../../scripts/build-web.js';
+import { readImage } from '../../src/io/read.js';
+import { needsChromium, openBrowser } from '../helpers/browser.js';
+import { tempDir } from '../helpers/files.js';
+import { serveStatic, type StaticServer } from '../host/web/serve-static.js';
+
+declare const Worker: any;
+declare const navigator: any;
+
+const BIN = resolve('bin/unetflow.js');
+const skip = needsChromium();
+let server: StaticServer | undefined;
+let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
+let page: Page;
+
+before(async () => {
+  if (skip.skip) return;
+  const out = join(await tempDir('unetflow-web-'), 'web');
+  await buildWeb(out, () => undefined, { 'worker.js': 'src/web/worker.ts' });
+  server = await serveStatic(out);
+  browser = await openBrowser();
+  page = await browser.newPage();
+  await page.addInitScript({ content: 'globalThis.__name = (f) => f;' });
+  await page.goto(server.url);
+});
+
+after(async () => {
+  await browser?.dispose();
+  await server?.close();
+});
+
+const PIPELINE = ['version: 1', 'name: copy', 'source: { files: ../in }', 'steps:', '  - load: { channels: 1 }', '  - save: { dir: ../out, outputs: [image] }', ''].join('\n');
+
+test('a files pipeline in the page gives the events, output names and pixels of unetflow run --json, a torn file failing alone', skip, async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, 'in'));
+  await mkdir(join(dir, 'pipelines'));
+  const files: Record<string, number[]> = {};
+  for (const name of ['00.png', '01.png']) files[name] = [...(await readFile(join('fixtures/isbi2012/test', name)))];
+  files['torn.png'] = files['00.png'].slice(0, 5000);
+  for (const [name, bytes] of Object.entries(files)) await writeFile(join(dir, 'in', name), Buffer.from(bytes));
+  await writeFile(join(dir, 'pipelines', 'copy.yaml'), PIPELINE);
+  const cli = spawnSync(process.execPath, [BIN, 'run', 'pipelines/copy.yaml', '--json'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(cli.status, 1, cli.stderr);
+  const cliEvents = cli.stdout.trim().split('\n').map((l) => JSON.parse(l));
+
+  const run = await page.evaluate(({ files, text }) => new Promise<{ events: any[]; written: Record<string, number[]> }>(async (ok, fail) => {
+    const root = await navigator.storage.getDirectory();
+    const input = await root.getDirectoryHandle('run-in', { create: true });
+    const output = await root.getDirectoryHandle('run-out', { create: true });
+    for (const [name, bytes] of Object.entries(files)) {
+      const w = await (await input.getFileHandle(name, { create: true })).createWritable();
+      await w.write(new Uint8Array(bytes));
+      await w.close();
+    }
+    const events: any[] = [];
+    const worker = new Worker('worker.js', { type: 'module' });
+    worker.onerror = (e: { message: string }) => fail(new Error(`the worker failed: ${e.message}`));
+    worker.onmessage = async (e: { data: any }) => {
+      if (e.data.type === 'event') return void events.push(e.data.event);
+      worker.terminate();
+      if (e.data.type !== 'end') return fail(new Error(JSON.stringify(e.data)));
+      const written: Record<string, number[]> = {};
+      for await (const [name, handle] of output.entries()) written[name] = [...new Uint8Array(await (await handle.getFile()).arrayBuffer())];
+      ok({ events, written });
+    };
+    worker.postMessage({ type: 'run', id: 1, name: 'copy.yaml', text, input, output, engine: 'auto' });
+  }), { files, text: PIPELINE });
+
+  const shape = (events: any[]) => events.filter((e) => e.type !== 'log').map((e) => e.type === 'file-done' ? `done ${e.id} ${Object.entries(e.outputs).map(([k, v]) => `${k}=${basename(v as string)}`).join(',')}` : e.type === 'file-failed' ? `failed ${basename(e.file)}` : e.type).sort();
+  assert.deepEqual(shape(run.events), shape(cliEvents));
+  assert.equal(run.events[0].type, 'started');
+  assert.equal(run.events.at(-1).type, 'stats');
+  const stats = (events: any[]) => { const { done, failed, skipped, unchangedFailed } = events.at(-1); return { done, failed, skipped, unchangedFailed }; };
+  assert.deepEqual(stats(run.events), stats(cliEvents));
+  const failed = run.events.find((e) => e.type === 'file-failed');
+  assert.match(failed.message, /^steps\[0\]\.load: \/input\/torn\.png: /);
+
+  assert.deepEqual(Object.keys(run.written).sort(), ['00.image.png', '01.image.png'], 'only the outputs, no temporary file');
+  for (const name of ['00.image.png', '01.image.png']) {
+    const mine = join(await tempDir(), name);
+    await writeFile(mine, Buffer.from(run.written[name]));
+    assert.deepEqual((await readImage(mine)).data, (await readImage(join(dir, 'out', name))).data, `${name}: the CLI's pixels`);
+  }
+});
