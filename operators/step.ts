@@ -12,6 +12,7 @@ import type { InferenceBackendChoice } from '../src/model/engines/engine.js';
 import type { ModelCatalog } from '../src/host/model-files.js';
 import type { ImageReader } from '../src/host/images.js';
 import type { OutputWriter } from '../src/host/outputs.js';
+import type { EngineHost } from '../src/host/engine.js';
 import type { Sample } from '../src/sample.js';
 import { releaseTile } from '../src/tile-budget.js';
 
@@ -45,6 +46,8 @@ export interface StepContext {
   readonly images?: ImageReader;
   /** Where `save` encodes and writes (src/host/outputs.ts). @default sharp, on disk */
   readonly outputs?: OutputWriter;
+  /** What `unet` opens its model with (src/host/engine.ts). @default the engine engines/choice.ts picks, the folder on disk */
+  readonly engine?: EngineHost;
 }
 
 /** Validates parameters when the operator is created; throws a ConfigError listing every problem. */

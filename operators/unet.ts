@@ -4,9 +4,10 @@ import { resolve } from 'node:path';
 import { NonNegativeNumber, PositiveInt, oneOf, closedObject } from '../src/codec/building-blocks.js';
 import { toFloat32 } from '../src/image/convert.js';
 import { requireChannels } from '../src/image/image.js';
-import { defaultThreads, inferenceBackendChoices, openPredictor, useInferenceBackend } from '../src/model/engines/choice.js';
+import { inferenceBackendChoices } from '../src/model/engines/choice.js';
+import { nodeEngine } from '../src/host/node/engine.js';
 import type { Predictor } from '../src/model/engines/engine.js';
-import { checkModelDir, loadModel, type ModelMetadata } from '../src/model/store.js';
+import { checkModelDir, type ModelMetadata } from '../src/model/store.js';
 import type { UNetConfig } from '../src/model/network/unet.js';
 import { sizeMap } from '../src/model/network/geometry.js';
 import { TileBatcher } from '../src/model/inference/batcher.js';
@@ -84,14 +85,10 @@ export function unet(params: UnetParams, ctx: StepContext = {}): SampleOperator 
   return modelOperator(step, ctx, dir, open, (loaded) => loaded?.predictor.close(), p.keepSeconds ?? 2, run);
 
   async function open(): Promise<Loaded> {
-    const engine = await useInferenceBackend(p.backend ?? ctx.backend ?? 'auto');
-    const { model, metadata } = await loadModel(dir);
-    const config = model.config;
-    const workers = p.workers ?? ctx.workers ?? defaultThreads(engine.info);
-    const predictor = await openPredictor(model, engine, workers, dir);
+    const { predictor, backend, workers, metadata, config } = await (ctx.engine ?? nodeEngine).open(dir, p.backend ?? ctx.backend ?? 'auto', p.workers ?? ctx.workers);
     const outputValues = (size: number) => sizeMap(size, config).output ** 2 * config.classes;
     const batcher = new TileBatcher(predictor, batchSize, p.tta ?? 'none', outputValues, (tiles, work) => whileWorkingOn(tiles.map((t) => t.owner), work));
-    return { backend: engine.info, workers, predictor, batcher, metadata, config, sizeMap: (input: number) => sizeMap(input, config) };
+    return { backend, workers, predictor, batcher, metadata, config, sizeMap: (input: number) => sizeMap(input, config) };
   }
 
   function run(source: Observable<Sample>, loaded: Loaded): Observable<Sample> {

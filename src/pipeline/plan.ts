@@ -40,4 +40,4 @@ export interface Note {
 }
 
 /** Run-time hooks and run-wide settings given to every operator's context. */
-export type RunHooks = Pick<StepContext, 'onSampleError' | 'emit' | 'backend' | 'workers' | 'signal' | 'models' | 'images' | 'outputs'>;
+export type RunHooks = Pick<StepContext, 'onSampleError' | 'emit' | 'backend' | 'workers' | 'signal' | 'models' | 'images' | 'outputs' | 'engine'>;

@@ -17,10 +17,10 @@
  */
 import { from, lastValueFrom, map, mergeMap, of, tap, type Observable } from 'rxjs';
 import { LEDGER_FILE } from '../host/ledger-store.js';
-import type { SampleError } from '../errors.js';
+import { SampleError } from '../errors.js';
 import type { RunEvent } from '../events.js';
 import { globToRegExp, IMAGE_PATTERN, isTemporaryName } from '../io/glob.js';
-import { oneLine } from '../pipeline/outcome.js';
+import { oneLine, reportPath } from '../pipeline/outcome.js';
 import type { Sample, SourceRef } from '../sample.js';
 import { HandleFolder } from './host/folder.js';
 import type { DirectoryHandle } from './host/handles.js';
@@ -30,6 +30,8 @@ import { folderOutputs } from './host/outputs.js';
 import { FolderLedger } from './host/ledger.js';
 import { FolderLedgerStore } from './host/ledger-store.js';
 import { watchHandleFolder } from './host/watch.js';
+import { pageEngine } from './host/engine.js';
+import type { OrtWebModule } from './engine/predictor.js';
 import { compile } from '../pipeline/compile.js';
 import { parsePipelineText } from '../pipeline/document.js';
 import type { Problem } from '../pipeline/document.js';
@@ -115,6 +117,8 @@ export interface PageRun {
   readonly output: DirectoryHandle;
   readonly models: ModelsRoot;
   readonly engine: EngineChoice;
+  /** onnxruntime-web, for the model steps (its wasm files where the page serves them: env.wasm.wasmPaths). */
+  readonly ort?: OrtWebModule;
   /** Aborting takes no new file; the files in flight finish, then `stats`. */
   readonly signal: AbortSignal;
 }
@@ -128,9 +132,8 @@ export const INPUT_FOLDER = '/input';
  * alone: the others go on), then `stats`; a wrong file gets only `run-failed` (exit code
  * 2). A `watch:` source takes the picked folder's files as they settle (src/web/host/watch.ts),
  * until `signal` aborts, keeping the CLI's ledger in the output folder (src/web/host/ledger.ts).
- * Not yet here: error reports beside the outputs, and `unet`, which
- * needs the page's engine: until it is in, each file fails at that step with a message
- * naming what runs only in Node.
+ * A failed file gets the CLI's report beside the outputs (`<name>.error.json`). Model
+ * steps run on ONNX Runtime Web (`ort`; src/web/host/engine.ts).
  */
 export async function runPipelineInPage(run: PageRun, emit: (e: RunEvent) => void): Promise<void> {
   if (await refuseInvalid(run.pipeline, run.models, emit)) return;
@@ -144,7 +147,7 @@ export async function runPipelineInPage(run: PageRun, emit: (e: RunEvent) => voi
   }
   const input = new HandleFolder(run.input, run.input.name);
   const output = new HandleFolder(run.output, run.output.name);
-  const failures = new Map<string, string[]>();
+  const failures = new Map<string, SampleError[]>();
   const catalog = await PreloadedModelCatalog.preload(run.models, modelDirs(value as Record<string, unknown>));
   // Compiled once to learn where save writes, then with that folder mounted there.
   const first = await compile(document, pageRegistry(), { models: catalog }, PIPELINE_FOLDER);
@@ -155,7 +158,9 @@ export async function runPipelineInPage(run: PageRun, emit: (e: RunEvent) => voi
     outputs: folderOutputs(mounts),
     emit,
     signal: run.signal,
-    onSampleError: (error: SampleError) => failures.get(error.file ?? '')?.push(error.message),
+    backend: run.engine,
+    ...(run.ort ? { engine: pageEngine(run.models, run.ort) } : {}),
+    onSampleError: (error: SampleError) => failures.get(error.file ?? '')?.push(error),
   };
   const { plan } = await compile(document, pageRegistry(), hooks, PIPELINE_FOLDER);
   if (!plan) throw new Error('the pipeline compiled once and not again');
@@ -186,24 +191,38 @@ export async function runPipelineInPage(run: PageRun, emit: (e: RunEvent) => voi
       fingerprint = check.fingerprint;
     }
     const t0 = Date.now();
-    const errors: string[] = [];
+    const errors: SampleError[] = [];
     failures.set(path, errors);
     const outputs: Record<string, string> = {};
     const samples: Sample[] = [];
     try {
       await lastValueFrom(perFile.reduce<Observable<any>>((o, op) => o.pipe(op), of({ path, root: INPUT_FOLDER } satisfies SourceRef)).pipe(tap((s: Sample) => samples.push(s))), { defaultValue: undefined });
     } catch (error) {
-      errors.push((error as Error).message);
+      errors.push(SampleError.wrap({ file: path }, error));
     } finally {
       failures.delete(path);
     }
     const id = basename(path, extname(path));
+    const ref: SourceRef = { path, root: INPUT_FOLDER };
+    const report = plan.outputDir ? reportPath(plan.outputDir, ref) : undefined;
     if (errors.length) {
-      if (ledger && fingerprint) await ledger.record(relative, { ...fingerprint, status: 'failed', outputs: {}, error: oneLine(errors[0]) });
+      // The CLI's report beside the outputs, every failure in full.
+      if (report) await hooks.outputs.write(report, JSON.stringify({ file: path, time: new Date().toISOString(), errors: errors.map((f) => f.toJSON()) }, null, 2) + '\n');
+      const [firstError] = errors;
+      if (ledger && fingerprint) await ledger.record(relative, { ...fingerprint, status: 'failed', outputs: {}, error: oneLine(firstError.message) });
       counts.failed++;
-      emit({ type: 'file-failed', id, file: path, message: oneLine(errors[0]), ...(errors.length > 1 ? { failures: errors.length } : {}) });
+      emit({
+        type: 'file-failed',
+        id: firstError.sample ?? id,
+        file: path,
+        ...(firstError.step ? { step: firstError.step } : {}),
+        message: oneLine(firstError.message),
+        ...(report ? { report } : {}),
+        ...(errors.length > 1 ? { failures: errors.length } : {}),
+      });
       return;
     }
+    if (report) await hooks.outputs.remove(report); // an earlier failure's report no longer applies
     for (const s of samples) for (const [name, p] of Object.entries((s.metadata?.outputs ?? {}) as Record<string, string>)) outputs[samples.length > 1 ? `${s.id}.${name}` : name] = p;
     const objects = samples.reduce<number | undefined>((n, s) => (typeof s.metadata?.objects === 'number' ? (n ?? 0) + s.metadata.objects : n), undefined);
     const seconds = (Date.now() - t0) / 1000;

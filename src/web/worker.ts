@@ -13,7 +13,9 @@
  *
  * What a run in a page does, and does not do yet: runner.ts (runPipelineInPage).
  */
+import * as ort from 'onnxruntime-web';
 import type { RunEvent } from '../events.js';
+import type { OrtWebModule } from './engine/predictor.js';
 import type { DirectoryHandle } from './host/handles.js';
 import { runPipelineInPage, validateInPage, type EngineChoice, type ModelsRoot } from './runner.js';
 
@@ -35,7 +37,12 @@ interface WorkerScope {
   addEventListener(type: 'message', listener: (e: { readonly data: Request }) => void): void;
 }
 const scope = globalThis as unknown as WorkerScope;
+// Node's setImmediate, which the tile batcher waits a turn with (src/model/inference/batcher.ts): a zero timeout in a page.
+const timers = globalThis as unknown as { setImmediate?: (f: () => void) => unknown };
+timers.setImmediate ??= (f) => setTimeout(f, 0);
 const models: ModelsRoot = new URL('./', scope.location.href);
+// ONNX Runtime Web's wasm files: ort/ of the build.
+ort.env.wasm.wasmPaths = new URL('./ort/', scope.location.href).href;
 const stops = new Map<number, AbortController>();
 
 scope.addEventListener('message', ({ data }) => {
@@ -54,7 +61,7 @@ async function serve(request: Request): Promise<void> {
       try {
         const emit = (event: RunEvent) => scope.postMessage({ type: 'event', id: request.id, event });
         await runPipelineInPage(
-          { pipeline: request, input: request.input as DirectoryHandle, output: request.output as DirectoryHandle, models, engine: request.engine as EngineChoice, signal: stop.signal },
+          { pipeline: request, input: request.input as DirectoryHandle, output: request.output as DirectoryHandle, models, engine: request.engine as EngineChoice, ort: ort as unknown as OrtWebModule, signal: stop.signal },
           emit,
         );
         scope.postMessage({ type: 'end', id: request.id });

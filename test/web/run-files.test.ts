@@ -86,9 +86,17 @@ test('a files pipeline in the page gives the events, output names and pixels of 
   const stats = (events: any[]) => { const { done, failed, skipped, unchangedFailed } = events.at(-1); return { done, failed, skipped, unchangedFailed }; };
   assert.deepEqual(stats(run.events), stats(cliEvents));
   const failed = run.events.find((e) => e.type === 'file-failed');
+  const cliFailed = cliEvents.find((e) => e.type === 'file-failed');
   assert.match(failed.message, /^steps\[0\]\.load: \/input\/torn\.png: /);
+  assert.deepEqual([failed.id, failed.step, basename(failed.report)], [cliFailed.id, cliFailed.step, basename(cliFailed.report)]);
+  // The CLI's message; the decoder's own words in the closing parenthesis are libpng's there, fast-png's here.
+  const words = (m: string, folder: string) => m.replace(folder, '').replace(/ \([^()]*\)$/, '');
+  assert.equal(words(failed.message, '/input/'), words(cliFailed.message, `${join(dir, 'in')}/`));
+  const report = JSON.parse(Buffer.from(run.written['torn.error.json']).toString('utf8'));
+  assert.equal(report.file, '/input/torn.png');
+  assert.equal(report.errors.length, 1);
 
-  assert.deepEqual(Object.keys(run.written).sort(), ['00.image.png', '01.image.png'], 'only the outputs, no temporary file');
+  assert.deepEqual(Object.keys(run.written).sort(), ['00.image.png', '01.image.png', 'torn.error.json'], 'the outputs and the report, no temporary file');
   for (const name of ['00.image.png', '01.image.png']) {
     const mine = join(await tempDir(), name);
     await writeFile(mine, Buffer.from(run.written[name]));

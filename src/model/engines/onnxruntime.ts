@@ -8,20 +8,17 @@
  *
  * The U-Net runs as a predictor (engine.ts): the model is exported once
  * (onnx/export.ts) and one session serves every tile size, batch and augmentation pass
- * (its sizes are dynamic). Same probabilities as inference/predict.ts, NHWC in and out;
- * the layout change and the augmentations' symmetries are one gather before a pass and
- * one scatter after it; a batch runs in chunks of tiles within a memory budget, as on
- * tfjs. bioimage.io packages open their own sessions (bioimageio/session.ts).
+ * (its sizes are dynamic); onnx-session.ts turns the session into the predictor, the
+ * same code the page's onnxruntime-web engine runs (src/web/engine). bioimage.io
+ * packages open their own sessions (bioimageio/session.ts).
  */
 import { availableParallelism } from 'node:os';
-import { symmetries, symmetryIndex, type Augmentation, type Symmetry } from '../inference/augmentation.js';
-import { sizeMap } from '../network/geometry.js';
-import { predictionPeakBytes } from '../network/peak-bytes.js';
 import type { UNet } from '../network/unet.js';
-import { exportUNet, INPUT_NAME, OUTPUT_NAME } from '../onnx/export.js';
+import { exportUNet } from '../onnx/export.js';
 import { floatValueInfo, model as onnxModel, node } from '../onnx/messages.js';
 import { budgetWithin, DEFAULT_CHUNK_BYTES, type EngineRules, type Predictor } from './engine.js';
 import { importOptional } from './optional.js';
+import { sessionPredictor, type OrtSession, type OrtTensor } from './onnx-session.js';
 
 /**
  * Process memory ONNX Runtime's CPU provider takes per byte of peak-bytes.ts's tensor
@@ -41,18 +38,7 @@ export const onnxRuntime: EngineRules = {
   ownBudget: () => DEFAULT_CHUNK_BYTES / ONNX_RUNTIME_FACTOR,
 };
 
-export interface OrtTensor {
-  readonly data: unknown;
-  readonly dims: readonly number[];
-}
-
-export interface OrtSession {
-  /** The graph's input and output names, in order (bioimage.io packages feed tensors by position). */
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
-  release(): Promise<void>;
-}
+export type { OrtSession, OrtTensor } from './onnx-session.js';
 
 export interface OrtSessionOptions {
   readonly executionProviders: readonly string[];
@@ -156,78 +142,10 @@ export async function openOnnxPredictor(model: UNet, ort: OnnxRuntime, { threads
     model.dispose(); // handed over either way
     throw error;
   }
-  const indexes = new Map<string, Int32Array>();
-  const indexOf = (s: Symmetry, side: number) => {
-    const key = `${+s.flipY}${+s.flipX}${+s.transpose} ${side}`;
-    let index = indexes.get(key);
-    if (!index) indexes.set(key, (index = symmetryIndex(s, side, side)));
-    return index;
-  };
-
-  // Square tiles, as the tfjs predictor's callers give (bands are a worker-pool matter).
-  const predict = async (images: Float32Array, count: number, size: number, tta: Augmentation): Promise<Float32Array> => {
-    const c = config.inputChannels;
-    if (images.length !== count * size * size * c) {
-      throw new RangeError(`predict: ${images.length} values for ${count} tiles of ${size}x${size}x${c}`);
-    }
-    const out = sizeMap(size, config).output; // throws naming the nearest valid sizes
-    // Chunks of tiles within the budget (ONNX Runtime frees as it goes, much as UNet.infer
-    // does); a tile too large for it still runs alone: this engine has no hard ceiling.
-    const chunk = Math.max(1, Math.floor(budgetBytes / predictionPeakBytes(config, size)));
-    const result = new Float32Array(count * out * out * config.classes);
-    for (let from = 0; from < count; from += chunk) {
-      const n = Math.min(chunk, count - from);
-      const part = await predictChunk(images.subarray(from * size * size * c, (from + n) * size * size * c), n, size, out, tta);
-      result.set(part, from * out * out * config.classes);
-    }
-    return result;
-  };
-
-  const predictChunk = async (images: Float32Array, count: number, size: number, out: number, tta: Augmentation): Promise<Float32Array> => {
-    const c = config.inputChannels;
-    const k = config.classes;
-    const inPixels = size * size;
-    const outPixels = out * out;
-    const passes = symmetries(tta);
-    const sum = new Float32Array(count * outPixels * k);
-    for (const s of passes) {
-      // NHWC -> NCHW, gathering through the symmetry.
-      const from = indexOf(s, size);
-      const x = new Float32Array(images.length);
-      for (let n = 0; n < count; n++) {
-        for (let ch = 0; ch < c; ch++) {
-          const dst = (n * c + ch) * inPixels;
-          const src = n * inPixels * c + ch;
-          for (let i = 0; i < inPixels; i++) x[dst + i] = images[src + from[i] * c];
-        }
-      }
-      let result;
-      try {
-        result = await session.run({ [INPUT_NAME]: ort.floatTensor(x, [count, c, size, size]) });
-      } catch (error) {
-        throw new Error(`ONNX Runtime failed on the U-Net of ${name} (${count} tiles of ${size}x${size}): ${(error as Error).message}`, { cause: error });
-      }
-      // NCHW -> NHWC, scattering back through the same symmetry.
-      const y = result[OUTPUT_NAME].data as Float32Array;
-      const to = indexOf(s, out);
-      for (let n = 0; n < count; n++) {
-        for (let ch = 0; ch < k; ch++) {
-          const src = (n * k + ch) * outPixels;
-          const dst = n * outPixels * k + ch;
-          for (let i = 0; i < outPixels; i++) sum[dst + to[i] * k] += y[src + i];
-        }
-      }
-    }
-    if (passes.length > 1) for (let i = 0; i < sum.length; i++) sum[i] /= passes.length;
-    return sum;
-  };
-
-  return {
+  return sessionPredictor(session, ort.floatTensor, config, {
+    name,
+    budgetBytes,
     description: `onnxruntime ${ort.version}, ${threads} thread${threads === 1 ? '' : 's'}`,
-    predict,
-    close: async () => {
-      model.dispose();
-      await session.release();
-    },
-  };
+    close: () => model.dispose(),
+  });
 }

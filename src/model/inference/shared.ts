@@ -43,7 +43,7 @@ export class Shared<T> {
     if (this.holders === 0) throw new Error('Shared.release without acquire');
     if (--this.holders > 0) return;
     this.timer = setTimeout(() => void this.closeNow(), this.graceMs);
-    this.timer.unref();
+    this.timer.unref?.(); // a page's timers are numbers: nothing to let go of
   }
 
   /** Closes now if nobody holds it (also what the grace timer does). */

@@ -10,7 +10,8 @@
  * a skip and the up-convolution it meets), so each is a Slice with constant margins.
  */
 import { validSizes } from '../network/geometry.js';
-import { weightSpecs, type UNetConfig } from '../network/unet.js';
+import type { UNetConfig } from '../network/config.js';
+import { weightSpecs } from '../network/weight-specs.js';
 import { floatTensor, floatValueInfo, int64Tensor, model, node, type Graph } from './messages.js';
 import type { Message } from './protobuf.js';
 

@@ -48,7 +48,7 @@ export async function inspectImageBytes(bytes: Uint8Array, file: string, step = 
     if (typeof h === 'string') throw fail(h);
     let pages: number;
     try {
-      pages = await tiffPages(bytes);
+      pages = tiffPages(bytes).pages;
     } catch (error) {
       throw fail((await explainTiffAt(readerOf(bytes), bytes.length)) ?? `the image is corrupt or truncated (${messageOf(error)})`, error);
     }
@@ -95,6 +95,8 @@ export async function readImageBytes(bytes: Uint8Array, file: string, page = 0, 
     }
     const header = await tiffHeader(bytes);
     if (typeof header === 'string') throw new Error(header);
+    const { loop } = tiffPages(bytes);
+    if (loop) throw new Error(loop);
     const { width, height, data } = await decodeTiffPage(bytes, page, header);
     if (data instanceof Uint8Array) return makeImage(width, height, meta.channels, 'uint8', data);
     if (data instanceof Uint16Array) return makeImage(width, height, meta.channels, 'uint16', data);

@@ -114,8 +114,29 @@ export function openTiff(bytes: Uint8Array): Promise<GeoTIFF> {
   return tiff;
 }
 
-export async function tiffPages(bytes: Uint8Array): Promise<number> {
-  return (await openTiff(bytes)).getImageCount();
+/**
+ * The number of image directories, counted as libtiff counts them: along the chain of
+ * next-directory offsets, stopping at a loop (a hostile file may point a directory at
+ * itself, which geotiff would follow forever) or at an offset past the end.
+ */
+export function tiffPages(bytes: Uint8Array): { readonly pages: number; readonly loop?: string } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const le = bytes[0] === 0x49;
+  const big = view.getUint16(2, le) === 43;
+  const offset = (at: number) => (big ? Number(view.getBigUint64(at, le)) : view.getUint32(at, le));
+  const seen: number[] = [];
+  let ifd = offset(big ? 8 : 4);
+  while (ifd !== 0 && ifd + (big ? 8 : 2) <= bytes.length) {
+    const again = seen.indexOf(ifd);
+    // libtiff's words, which sharp gives in Node.
+    if (again >= 0) return { pages: seen.length, loop: `TIFF directory ${seen.length - 1} has IFD looping to directory ${again} at offset 0x${ifd.toString(16)} (${ifd})` };
+    seen.push(ifd);
+    const count = big ? Number(view.getBigUint64(ifd, le)) : view.getUint16(ifd, le);
+    const next = ifd + (big ? 8 + count * 20 : 2 + count * 12);
+    if (next + (big ? 8 : 4) > bytes.length) break;
+    ifd = offset(next);
+  }
+  return { pages: Math.max(1, seen.length) };
 }
 
 /** One page's kept samples, interleaved, in the header's dtype; throws saying why it cannot. */

@@ -214,6 +214,17 @@ test('a header claiming more pixels than the limit is refused before decoding, w
   await assert.rejects(readImageBytes(tiffBytes, tiff, 0, 'load', { ...info, width: 70000, height: 70000 }, limit), /refused before decoding/);
 });
 
+test('a TIFF whose directory points back at itself is one page that cannot be decoded, as in Node, instead of a frozen tab', async () => {
+  const bytes = new Uint8Array(encodeTiff([randomImage(4, 4, 1, 'uint8', 1)], 'none'));
+  const view = new DataView(bytes.buffer);
+  const ifd = view.getUint32(4, true);
+  view.setUint32(ifd + 2 + view.getUint16(ifd, true) * 12, ifd, true);
+  const path = await file('loop.tif', bytes);
+  assert.equal((await inspectImageBytes(bytes, path)).pages, (await inspectImage(path)).pages);
+  const [page, node] = await bothFail(path, /loop\.tif: the image is corrupt or truncated \(TIFF directory 0 has IFD looping to directory 0 at offset 0x18 \(24\)/);
+  assert.ok(node.startsWith(page.replace(/\)$/, '')), `${page}\n${node}`);
+});
+
 test('a page the file lacks is refused as in Node', async () => {
   const path = await file('two.tif', encodeTiff([randomImage(4, 4, 1, 'uint8', 1), randomImage(4, 4, 1, 'uint8', 2)]));
   const bytes = new Uint8Array(await readFile(path));

@@ -1,0 +1,92 @@
+/**
+ * The Quick start's steps in the page's worker on ONNX Runtime Web (wasm), against
+ * `unetflow run` on ONNX Runtime: the same masks, probabilities within 1e-4. One slice
+ * and no test-time augmentation, so that a busy machine runs it in minutes.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { buildWeb } from '../../scripts/build-web.js';
+import { readImage } from '../../src/io/read.js';
+import { needsChromium, openBrowser } from '../helpers/browser.js';
+import { tempDir } from '../helpers/files.js';
+import { serveStatic, type StaticServer } from '../host/web/serve-static.js';
+
+declare const Worker: any;
+declare const navigator: any;
+
+const BIN = resolve('bin/unetflow.js');
+const skip = needsChromium();
+let server: StaticServer | undefined;
+let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
+let page: Page;
+
+before(async () => {
+  if (skip.skip) return;
+  const out = join(await tempDir('unetflow-web-'), 'web');
+  await buildWeb(out, () => undefined, { 'worker.js': 'src/web/worker.ts' });
+  server = await serveStatic(out);
+  browser = await openBrowser();
+  page = await browser.newPage();
+  await page.addInitScript({ content: 'globalThis.__name = (f) => f;' });
+  await page.goto(server.url);
+});
+
+after(async () => {
+  await browser?.dispose();
+  await server?.close();
+});
+
+const PIPELINE = (await readFile('pipelines/demo.yaml', 'utf8'))
+  .replace('source: { files: ../fixtures/isbi2012/test }', 'source: { files: ../in }')
+  .replace('tta: dihedral', 'tta: none')
+  .replace('outputs: [mask, probabilities, overlay]', 'outputs: [mask, probabilities]');
+
+test('the Quick start steps in the page give the CLI\'s mask and its probabilities within 1e-4', { ...skip, timeout: 600_000 }, async () => {
+  assert.match(PIPELINE, /files: \.\.\/in/);
+  const dir = await tempDir();
+  await mkdir(join(dir, 'in'));
+  await mkdir(join(dir, 'pipelines'));
+  await cp('models/isbi2012-em', join(dir, 'models/isbi2012-em'), { recursive: true });
+  const slice = await readFile('fixtures/isbi2012/test/00.png');
+  await writeFile(join(dir, 'in', '00.png'), slice);
+  await writeFile(join(dir, 'pipelines', 'demo.yaml'), PIPELINE);
+  const cli = spawnSync(process.execPath, [BIN, 'run', 'pipelines/demo.yaml', '--json', '--backend', 'onnxruntime'], { cwd: dir, encoding: 'utf8' });
+  assert.equal(cli.status, 0, cli.stderr);
+
+  const run = await page.evaluate(({ bytes, text }) => new Promise<{ events: any[]; written: Record<string, number[]> }>(async (ok, fail) => {
+    const root = await navigator.storage.getDirectory();
+    const input = await root.getDirectoryHandle('unet-in', { create: true });
+    const output = await root.getDirectoryHandle('unet-out', { create: true });
+    const w = await (await input.getFileHandle('00.png', { create: true })).createWritable();
+    await w.write(new Uint8Array(bytes));
+    await w.close();
+    const events: any[] = [];
+    const worker = new Worker('worker.js', { type: 'module' });
+    worker.onerror = (e: { message: string }) => fail(new Error(`the worker failed: ${e.message}`));
+    worker.onmessage = async (e: { data: any }) => {
+      if (e.data.type === 'event') return void events.push(e.data.event);
+      worker.terminate();
+      if (e.data.type !== 'end') return fail(new Error(JSON.stringify(e.data)));
+      const written: Record<string, number[]> = {};
+      for await (const [name, handle] of output.entries()) written[name] = [...new Uint8Array(await (await handle.getFile()).arrayBuffer())];
+      ok({ events, written });
+    };
+    worker.postMessage({ type: 'run', id: 1, name: 'demo.yaml', text, input, output, engine: 'wasm' });
+  }), { bytes: [...slice], text: PIPELINE });
+
+  const types = run.events.map((e) => e.type);
+  assert.deepEqual(types.filter((t) => t !== 'log'), ['started', 'backend', 'file-done', 'stats'], JSON.stringify(run.events.filter((e) => e.type !== 'started')));
+  assert.equal(run.events.find((e) => e.type === 'backend').name, 'wasm');
+  const mine = await tempDir();
+  for (const name of ['00.mask.png', '00.probabilities.tif']) await writeFile(join(mine, name), Buffer.from(run.written[name]));
+  assert.deepEqual((await readImage(join(mine, '00.mask.png'))).data, (await readImage(join(dir, 'out', '00.mask.png'))).data, 'the CLI\'s mask');
+  const [p, q] = [(await readImage(join(mine, '00.probabilities.tif'))).data, (await readImage(join(dir, 'out', '00.probabilities.tif'))).data];
+  assert.equal(p.length, q.length);
+  let worst = 0;
+  for (let i = 0; i < p.length; i++) worst = Math.max(worst, Math.abs(p[i] - q[i]));
+  assert.ok(worst <= 1e-4, `probabilities differ by up to ${worst}`);
+});
