@@ -73,18 +73,16 @@ export async function useFolders(page: Page, files: { name: string; bytes: Buffe
 
 /** A file the job wrote into the OPFS output folder, found by name anywhere below it. */
 export async function outputBytes(page: Page, name: string): Promise<Buffer> {
+  // No named functions inside: tsx would wrap them in a helper (__name) the page does not have.
   const base64 = await page.evaluate(async (wanted) => {
-    const find = async (dir: FileSystemDirectoryHandle): Promise<File | undefined> => {
-      for await (const [n, h] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
-        if (h.kind === 'file' && n === wanted) return (h as FileSystemFileHandle).getFile();
-        if (h.kind === 'directory') {
-          const f = await find(h as FileSystemDirectoryHandle);
-          if (f) return f;
-        }
+    const folders: FileSystemDirectoryHandle[] = [await (await navigator.storage.getDirectory()).getDirectoryHandle('out')];
+    let file: File | undefined;
+    while (folders.length && !file) {
+      for await (const [n, h] of (folders.shift() as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
+        if (h.kind === 'directory') folders.push(h as FileSystemDirectoryHandle);
+        else if (n === wanted) file = await (h as FileSystemFileHandle).getFile();
       }
-      return undefined;
-    };
-    const file = await find(await (await navigator.storage.getDirectory()).getDirectoryHandle('out'));
+    }
     if (!file) return undefined;
     const bytes = new Uint8Array(await file.arrayBuffer());
     let s = '';
