@@ -73,9 +73,10 @@ test('a NaN float TIFF, a truncated PNG and a huge header each fail alone with t
     await start(page, 'wasm');
     await until(page, () => document.querySelectorAll('#rows tr[data-status="failed"]').length >= 1, 'a first failure');
     // While the job goes on, the page takes keyboard input and draws frames.
-    const before = await page.evaluate(() => document.activeElement?.id ?? '');
+    const focused = () => page.evaluate(() => document.activeElement?.outerHTML.slice(0, 200) ?? '');
+    const before = await focused();
     await page.keyboard.press('Tab');
-    assert.notEqual(await page.evaluate(() => document.activeElement?.id ?? ''), before, 'focus moved while the job ran');
+    assert.notEqual(await focused(), before, 'focus moved while the job ran');
     assert.equal(await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => ok(true)))), true);
     assert.equal(await ended(page), 'finished');
     const events = (await page.evaluate(() => window.unetflow!.view.events)) as RunEvent[];
@@ -85,8 +86,10 @@ test('a NaN float TIFF, a truncated PNG and a huge header each fail alone with t
     assert.equal(await page.locator('#rows tr[data-status="done"]').count(), 1);
     assert.equal(await page.locator('#rows tr[data-status="failed"]').count(), 3);
     // Each failure's one line, as the CLI prints it on stderr.
-    const logs = (await page.locator('#logs').innerText()).split('\n');
-    for (const f of failed) assert.ok(logs.some((l) => l.includes(`FAILED  `) && l.includes(basename(f.file))), `a FAILED line for ${f.file}`);
+    const logs = await page.locator('#logs li').evaluateAll((items) => items.map((li) => li.textContent ?? ''));
+    for (const e of events.filter((x): x is Failed => x.type === 'file-failed')) {
+      assert.ok(logs.some((l) => l.endsWith(` FAILED  ${e.message}${e.report ? ` (report: ${e.report})` : ''}`)), `the CLI's FAILED line for ${e.file}, in:\n${logs.join('\n')}`);
+    }
   } finally {
     await close();
   }

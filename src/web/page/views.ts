@@ -70,7 +70,7 @@ export class JobView {
       $('engine-line').dataset.software = String(e.adapter?.software ?? false);
     }
     if (e.type === 'started') this.total = e.total;
-    if (e.type === 'file-failed') this.log('warn', failedLine(e));
+    if (e.type === 'file-failed') this.log('failed', failedLine(e));
     for (const delta of this.state.apply(e)) this.delta(delta);
   }
 
@@ -268,9 +268,10 @@ export class JobView {
     );
   }
 
-  log(level: 'info' | 'warn', message: string): void {
+  /** A message as the CLI's stderr has it: warnings prefixed, a failed file's line as it is. */
+  log(level: 'info' | 'warn' | 'failed', message: string): void {
     const list = $('logs');
-    list.prepend(el('li', { className: level }, el('time', { textContent: new Date().toLocaleTimeString() }), ' ', level === 'warn' ? el('strong', { textContent: 'warning: ' }) : undefined, message));
+    list.prepend(el('li', { className: level === 'failed' ? 'warn' : level }, el('time', { textContent: new Date().toLocaleTimeString() }), ' ', level === 'warn' ? el('strong', { textContent: 'warning: ' }) : undefined, message));
     while (list.children.length > 100) list.lastElementChild!.remove();
   }
 }
