@@ -251,6 +251,7 @@ async function peakMemory(url: Promise<string>): Promise<BenchResult> {
     if (ours.length === 0) throw new Error("cannot find this bench's browser process");
     const page = await browser.newPage();
     await page.goto(await url);
+    await until(page, () => document.querySelector('#validation')?.getAttribute('data-state') === 'valid', 'the Quick start to be valid');
     const dir = await tempDir('unetflow-web-bench-big-');
     await writeFile(join(dir, 'demo-one-pass.yaml'), ONE_PASS('../models/isbi2012-em'));
     await page.setInputFiles('#pipeline-file', join(dir, 'demo-one-pass.yaml'));

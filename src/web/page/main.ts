@@ -121,12 +121,15 @@ async function main(): Promise<void> {
   installTestHook({ useFolders: (input, output) => useFolders(input, output), view });
 
   const select = $<HTMLSelectElement>('pipeline-choice');
-  for (const name of await bundledPipelines()) select.append(new Option(name, name, name === QUICK_START, name === QUICK_START));
-  select.addEventListener('change', () => void choosePipeline(() => bundledPipeline(select.value)));
+  // A file opened while the list still loads is kept: the Quick start is only what nothing chosen gives.
+  let opened = false;
   $<HTMLInputElement>('pipeline-file').addEventListener('change', (e) => {
     const file = (e.target as HTMLInputElement).files?.[0];
+    opened = true;
     if (file) void choosePipeline(() => pickedPipeline(file));
   });
+  select.addEventListener('change', () => void choosePipeline(() => bundledPipeline(select.value)));
+  for (const name of await bundledPipelines()) select.append(new Option(name, name, name === QUICK_START, name === QUICK_START));
 
   if (chosen.downloads) {
     // No folder picker: images through a file input, outputs as downloads.
@@ -161,7 +164,7 @@ async function main(): Promise<void> {
   $('stop').addEventListener('click', () => chosen.running?.abort());
 
   update();
-  await choosePipeline(() => bundledPipeline(select.value || QUICK_START));
+  if (!opened) await choosePipeline(() => bundledPipeline(select.value || QUICK_START));
   void registerServiceWorker();
 }
 
