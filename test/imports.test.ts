@@ -33,6 +33,8 @@ const LAYERS: readonly { readonly rank: number; readonly unit: readonly string[]
   { rank: 8, unit: ['src/pipeline/'] },
   { rank: 9, unit: ['src/queue/'] },
   { rank: 9, unit: ['src/serve/'] },
+  // The app page draws a run as the live page does, with the live page's state (src/serve/state.ts); listed first, as the more specific prefix.
+  { rank: 10, unit: ['src/web/page/'] },
   // The page: its host implementations, the runner and its Web Worker, the page itself.
   { rank: 9, unit: ['src/web/'] },
   { rank: 10, unit: ['src/cli/'] },

@@ -22,6 +22,7 @@ import { liveOptions, serveLedgerCommand, withLivePage, type ServeFlags } from '
 import { runProducer, wantsQueue } from '../queue/producer.js';
 import { addWorkerCommand } from './worker.js';
 import { addStatusCommand } from './status.js';
+import { addAppCommand } from './app.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -108,6 +109,7 @@ export function createProgram(): Command {
     });
   addWorkerCommand(program, positiveInt);
   addStatusCommand(program);
+  addAppCommand(program);
   return program;
 }
 
