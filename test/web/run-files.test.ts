@@ -8,38 +8,17 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Page } from 'playwright-core';
-import { buildWeb } from '../../scripts/build-web.js';
+import { test } from 'node:test';
 import { readImage } from '../../src/io/read.js';
-import { needsChromium, openBrowser } from '../helpers/browser.js';
 import { tempDir } from '../helpers/files.js';
-import { serveStatic, type StaticServer } from '../host/web/serve-static.js';
+import { workerPage } from './worker-page.js';
 
 declare const Worker: any;
 declare const navigator: any;
 
 const BIN = resolve('bin/unetflow.js');
-const skip = needsChromium();
-let server: StaticServer | undefined;
-let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
-let page: Page;
-
-before(async () => {
-  if (skip.skip) return;
-  const out = join(await tempDir('unetflow-web-'), 'web');
-  await buildWeb(out, () => undefined, { 'worker.js': 'src/web/worker.ts' });
-  server = await serveStatic(out);
-  browser = await openBrowser();
-  page = await browser.newPage();
-  await page.addInitScript({ content: 'globalThis.__name = (f) => f;' });
-  await page.goto(server.url);
-});
-
-after(async () => {
-  await browser?.dispose();
-  await server?.close();
-});
+const web = workerPage();
+const { skip } = web;
 
 const PIPELINE = ['version: 1', 'name: copy', 'source: { files: ../in }', 'steps:', '  - load: { channels: 1 }', '  - save: { dir: ../out, outputs: [image] }', ''].join('\n');
 
@@ -56,7 +35,7 @@ test('a files pipeline in the page gives the events, output names and pixels of 
   assert.equal(cli.status, 1, cli.stderr);
   const cliEvents = cli.stdout.trim().split('\n').map((l) => JSON.parse(l));
 
-  const run = await page.evaluate(({ files, text }) => new Promise<{ events: any[]; written: Record<string, number[]> }>(async (ok, fail) => {
+  const run = await web.page().evaluate(({ files, text }) => new Promise<{ events: any[]; written: Record<string, number[]> }>(async (ok, fail) => {
     const root = await navigator.storage.getDirectory();
     const input = await root.getDirectoryHandle('run-in', { create: true });
     const output = await root.getDirectoryHandle('run-out', { create: true });

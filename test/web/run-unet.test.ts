@@ -8,38 +8,17 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Page } from 'playwright-core';
-import { buildWeb } from '../../scripts/build-web.js';
+import { test } from 'node:test';
 import { readImage } from '../../src/io/read.js';
-import { needsChromium, openBrowser } from '../helpers/browser.js';
 import { tempDir } from '../helpers/files.js';
-import { serveStatic, type StaticServer } from '../host/web/serve-static.js';
+import { workerPage } from './worker-page.js';
 
 declare const Worker: any;
 declare const navigator: any;
 
 const BIN = resolve('bin/unetflow.js');
-const skip = needsChromium();
-let server: StaticServer | undefined;
-let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
-let page: Page;
-
-before(async () => {
-  if (skip.skip) return;
-  const out = join(await tempDir('unetflow-web-'), 'web');
-  await buildWeb(out, () => undefined, { 'worker.js': 'src/web/worker.ts' });
-  server = await serveStatic(out);
-  browser = await openBrowser({ webgpu: true });
-  page = await browser.newPage();
-  await page.addInitScript({ content: 'globalThis.__name = (f) => f;' });
-  await page.goto(server.url);
-});
-
-after(async () => {
-  await browser?.dispose();
-  await server?.close();
-});
+const web = workerPage({ webgpu: true });
+const { skip } = web;
 
 const PIPELINE = (await readFile('pipelines/demo.yaml', 'utf8'))
   .replace('source: { files: ../fixtures/isbi2012/test }', 'source: { files: ../in }')
@@ -58,7 +37,7 @@ for (const engine of ['wasm', 'webgpu'] as const) test(`the Quick start steps in
   const cli = spawnSync(process.execPath, [BIN, 'run', 'pipelines/demo.yaml', '--json', '--backend', 'onnxruntime'], { cwd: dir, encoding: 'utf8' });
   assert.equal(cli.status, 0, cli.stderr);
 
-  const run = await page.evaluate(({ bytes, text, engine }) => new Promise<{ events: any[]; written: Record<string, number[]> }>(async (ok, fail) => {
+  const run = await web.page().evaluate(({ bytes, text, engine }) => new Promise<{ events: any[]; written: Record<string, number[]> }>(async (ok, fail) => {
     const root = await navigator.storage.getDirectory();
     const input = await root.getDirectoryHandle(`unet-in-${engine}`, { create: true });
     const output = await root.getDirectoryHandle(`unet-out-${engine}`, { create: true });

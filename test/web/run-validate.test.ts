@@ -7,39 +7,19 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Page } from 'playwright-core';
-import { buildWeb } from '../../scripts/build-web.js';
-import { needsChromium, openBrowser } from '../helpers/browser.js';
+import { test } from 'node:test';
 import { tempDir } from '../helpers/files.js';
-import { serveStatic, type StaticServer } from '../host/web/serve-static.js';
+import { workerPage } from './worker-page.js';
 
 declare const Worker: any;
 
 const BIN = resolve('bin/unetflow.js');
-const skip = needsChromium();
-let server: StaticServer | undefined;
-let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
-let page: Page;
-
-before(async () => {
-  if (skip.skip) return;
-  const out = join(await tempDir('unetflow-web-'), 'web');
-  await buildWeb(out, () => undefined, { 'worker.js': 'src/web/worker.ts' });
-  server = await serveStatic(out);
-  browser = await openBrowser();
-  page = await browser.newPage();
-  await page.goto(server.url);
-});
-
-after(async () => {
-  await browser?.dispose();
-  await server?.close();
-});
+const web = workerPage();
+const { skip } = web;
 
 /** What the page's worker answers to `validate` for the file `name` holding `text`. */
 function validateInWorker(name: string, text: string): Promise<{ valid: boolean; line?: string; message?: string; notes?: string[] }> {
-  return page.evaluate(({ name, text }) => new Promise((ok, fail) => {
+  return web.page().evaluate(({ name, text }) => new Promise((ok, fail) => {
     const worker = new Worker('worker.js', { type: 'module' });
     worker.onerror = (e: { message: string }) => fail(new Error(`the worker failed: ${e.message}`));
     worker.onmessage = (e: { data: { type: string; result: unknown; message?: string } }) => {

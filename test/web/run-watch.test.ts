@@ -6,44 +6,23 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Page } from 'playwright-core';
-import { buildWeb } from '../../scripts/build-web.js';
+import { test } from 'node:test';
 import { Ledger } from '../../src/pipeline/ledger.js';
-import { needsChromium, openBrowser } from '../helpers/browser.js';
 import { tempDir } from '../helpers/files.js';
-import { serveStatic, type StaticServer } from '../host/web/serve-static.js';
+import { workerPage } from './worker-page.js';
 
 declare const Worker: any;
 declare const navigator: any;
 declare const job: any;
 
-const skip = needsChromium();
-let server: StaticServer | undefined;
-let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
-let page: Page;
-
-before(async () => {
-  if (skip.skip) return;
-  const out = join(await tempDir('unetflow-web-'), 'web');
-  await buildWeb(out, () => undefined, { 'worker.js': 'src/web/worker.ts' });
-  server = await serveStatic(out);
-  browser = await openBrowser();
-  page = await browser.newPage();
-  await page.addInitScript({ content: 'globalThis.__name = (f) => f;' });
-  await page.goto(server.url);
-});
-
-after(async () => {
-  await browser?.dispose();
-  await server?.close();
-});
+const web = workerPage();
+const { skip } = web;
 
 const PIPELINE = ['version: 1', 'name: watch-copy', 'source: { watch: { dir: ../in, stableMs: 200 } }', 'steps:', '  - load: { channels: 1 }', '  - save: { dir: ../out, outputs: [image] }', ''].join('\n');
 
 /** Starts a watch run in a fresh worker; its events gather in `job.events`. */
 async function start(): Promise<void> {
-  await page.evaluate(async (text) => {
+  await web.page().evaluate(async (text) => {
     const root = await navigator.storage.getDirectory();
     const g = globalThis as any;
     g.job = { events: [], ended: false, worker: new Worker('worker.js', { type: 'module' }), input: await root.getDirectoryHandle('watch-in', { create: true }), output: await root.getDirectoryHandle('watch-out', { create: true }) };
@@ -56,7 +35,7 @@ async function start(): Promise<void> {
 }
 
 async function put(name: string, bytes: number[]): Promise<void> {
-  await page.evaluate(async ({ name, bytes }) => {
+  await web.page().evaluate(async ({ name, bytes }) => {
     const w = await (await job.input.getFileHandle(name, { create: true })).createWritable();
     await w.write(new Uint8Array(bytes));
     await w.close();
@@ -64,16 +43,16 @@ async function put(name: string, bytes: number[]): Promise<void> {
 }
 
 async function events(until: (events: any[]) => boolean): Promise<any[]> {
-  await page.waitForFunction(`(${until.toString()})(job.events)`, undefined, { timeout: 90_000 });
-  return page.evaluate(() => job.events);
+  await web.page().waitForFunction(`(${until.toString()})(job.events)`, undefined, { timeout: 90_000 });
+  return web.page().evaluate(() => job.events);
 }
 
 async function stop(): Promise<any[]> {
-  await page.evaluate(() => job.worker.postMessage({ type: 'stop', id: 1 }));
-  await page.waitForFunction(() => job.ended !== false, undefined, { timeout: 90_000 });
-  const ended = await page.evaluate(() => job.ended);
+  await web.page().evaluate(() => job.worker.postMessage({ type: 'stop', id: 1 }));
+  await web.page().waitForFunction(() => job.ended !== false, undefined, { timeout: 90_000 });
+  const ended = await web.page().evaluate(() => job.ended);
   assert.equal(ended.type, 'end', JSON.stringify(ended));
-  return page.evaluate(() => { job.worker.terminate(); return job.events; });
+  return web.page().evaluate(() => { job.worker.terminate(); return job.events; });
 }
 
 test('a watch run in the page honours the CLI\'s ledger, takes files added while it runs once each, and a reload redoes nothing', skip, async () => {
@@ -85,7 +64,7 @@ test('a watch run in the page honours the CLI\'s ledger, takes files added while
   await cli.record(join(dir, '00.png'), { ...(await cli.check(join(dir, '00.png'))).fingerprint, status: 'done', outputs: { image: join(dir, 'out', '00.image.png') }, stem: '00' });
   const ledgerText = await readFile(join(dir, 'out', '.unetflow-ledger.jsonl'), 'utf8');
 
-  await page.evaluate(async (ledgerText) => {
+  await web.page().evaluate(async (ledgerText) => {
     const root = await navigator.storage.getDirectory();
     const out = await root.getDirectoryHandle('watch-out', { create: true });
     const w = await (await out.getFileHandle('.unetflow-ledger.jsonl', { create: true })).createWritable();
@@ -115,7 +94,7 @@ test('a watch run in the page honours the CLI\'s ledger, takes files added while
   assert.deepEqual(second.filter((e: any) => e.type === 'file-done'), [], 'nothing redone after the reload');
   assert.deepEqual(second.filter((e: any) => e.type === 'file-failed').map((e: any) => e.file), ['/input/03.png'], 'torn.png, failed before and unchanged, not retried');
   assert.deepEqual((({ done, failed, skipped, unchangedFailed }) => ({ done, failed, skipped, unchangedFailed }))(second.at(-1)), { done: 0, failed: 1, skipped: 3, unchangedFailed: 1 });
-  const text = await page.evaluate(async () => new TextDecoder().decode(await (await (await job.output.getFileHandle('.unetflow-ledger.jsonl')).getFile()).arrayBuffer()));
+  const text = await web.page().evaluate(async () => new TextDecoder().decode(await (await (await job.output.getFileHandle('.unetflow-ledger.jsonl')).getFile()).arrayBuffer()));
   const lines = text.trim().split('\n').map((l: string) => JSON.parse(l));
   assert.deepEqual(lines.map((l: any) => `${l.path} ${l.status}`), ['00.png done', '01.png done', '02.png done', 'torn.png failed', '03.png failed']);
 });
