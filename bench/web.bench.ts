@@ -5,7 +5,7 @@
  * - seconds per 512² demo slice (pipelines/demo.yaml on its three slices) on wasm, and on
  *   WebGPU, whose adapter here is Google's SwiftShader: a CPU posing as a GPU, so that
  *   figure is a software adapter's and says nothing of a GPU's speed (the demo's steps with
- *   one pass per tile on one slice: see ONE_PASS). Both have the CLI on ONNX Runtime
+ *   one pass per tile on one slice: see onePassDemo in test/web/app-page.ts). Both have the CLI on ONNX Runtime
  *   (onnxruntime-node) on the same pipeline and slices, measured in the same run, as reference;
  * - a first load (an empty profile): bytes the server sent, the service worker's
  *   install included, and seconds from navigation to the first mask written; then a
@@ -28,7 +28,7 @@ import type { RunEvent } from '../src/events.js';
 import { openBrowser } from '../test/helpers/browser.js';
 import { tempDir } from '../test/helpers/files.js';
 import { startAppCli } from '../test/web/app-cli.js';
-import { ended, needsBuiltApp, start, until, useFolders } from '../test/web/app-page.js';
+import { ended, needsBuiltApp, onePassDemo, start, until, useFolders } from '../test/web/app-page.js';
 
 const SLICES = resolve('fixtures/isbi2012/test');
 const BIN = resolve('bin/unetflow.js');
@@ -76,33 +76,12 @@ async function cliSeconds(): Promise<{ value: number; backend: string }> {
   return { value: median(done.map((e) => e.seconds)), backend: backend ? `${backend.name} (${backend.package}, ${backend.workers} workers)` : 'unknown' };
 }
 
-/**
- * SwiftShader is a CPU: the demo's eight flips per tile on three slices would take it most
- * of an hour, so WebGPU runs the demo's steps with one pass per tile on one slice, against
- * the CLI on that same pipeline and slice.
- */
-const ONE_PASS = (model: string) =>
-  [
-    'version: 1',
-    'name: demo-one-pass',
-    'source: { files: in }',
-    'steps:',
-    '  - load: { channels: 1 }',
-    `  - mirror: { model: ${model} }`,
-    `  - tile: { model: ${model} }`,
-    `  - unet: { model: ${model} }`,
-    '  - stitch: {}',
-    '  - watershed: { class: 1, at: 0.1, seeds: 0.8, minSeedArea: 50 }',
-    '  - save: { dir: out, outputs: [mask, probabilities, overlay] }',
-    '',
-  ].join('\n');
-
 /** The CLI on ONNX Runtime, one pass per tile on the first slice: its seconds. */
 async function cliOnePassSeconds(): Promise<number> {
   const dir = await tempDir('unetflow-web-bench-cli1-');
   await mkdir(join(dir, 'in'));
   await copyFile(join(SLICES, '00.png'), join(dir, 'in', '00.png'));
-  await writeFile(join(dir, 'p.yaml'), ONE_PASS(resolve('models/isbi2012-em')));
+  await writeFile(join(dir, 'p.yaml'), onePassDemo(resolve('models/isbi2012-em')));
   const r = spawnSync(process.execPath, [BIN, 'run', join(dir, 'p.yaml'), '--json', '--backend', 'onnxruntime'], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`the CLI's one-pass run failed:\n${r.stderr}`);
   const done = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as RunEvent).find((e): e is Extract<RunEvent, { type: 'file-done' }> => e.type === 'file-done');
@@ -116,7 +95,7 @@ async function demoInPage(page: Page, engine: 'wasm' | 'webgpu'): Promise<{ perS
   let files = await slices();
   if (engine === 'webgpu') {
     const dir = await tempDir('unetflow-web-bench-pipeline-');
-    await writeFile(join(dir, 'demo-one-pass.yaml'), ONE_PASS('../models/isbi2012-em'));
+    await writeFile(join(dir, 'demo-one-pass.yaml'), onePassDemo('../models/isbi2012-em'));
     await page.setInputFiles('#pipeline-file', join(dir, 'demo-one-pass.yaml'));
     files = files.slice(0, 1);
     await until(page, () => document.querySelector('#pipeline-name')?.textContent === 'demo-one-pass.yaml', 'the one-pass pipeline');
@@ -253,7 +232,7 @@ async function peakMemory(url: Promise<string>): Promise<BenchResult> {
     await page.goto(await url);
     await until(page, () => document.querySelector('#validation')?.getAttribute('data-state') === 'valid', 'the Quick start to be valid');
     const dir = await tempDir('unetflow-web-bench-big-');
-    await writeFile(join(dir, 'demo-one-pass.yaml'), ONE_PASS('../models/isbi2012-em'));
+    await writeFile(join(dir, 'demo-one-pass.yaml'), onePassDemo('../models/isbi2012-em'));
     await page.setInputFiles('#pipeline-file', join(dir, 'demo-one-pass.yaml'));
     await until(page, () => document.querySelector('#pipeline-name')?.textContent === 'demo-one-pass.yaml' && document.querySelector('#validation')?.getAttribute('data-state') === 'valid', 'the one-pass pipeline to be valid');
     await useFolders(page, [{ name: 'big.png', bytes: big }]);

@@ -115,3 +115,25 @@ export async function until(page: Page, fn: () => unknown, what: string, timeout
     throw new Error(`gave up waiting for ${what}: ${(error as Error).message}\n--- the page:\n${shown}`, { cause: error });
   }
 }
+
+/**
+ * The demo's steps with one pass per tile (no flips), `model` as the page or the CLI
+ * finds it: SwiftShader, the WebGPU adapter here, is a CPU, on which the demo's eight
+ * flips per tile would take most of an hour.
+ */
+export function onePassDemo(model: string, { name = 'demo-one-pass', outputs = ['mask', 'probabilities', 'overlay'] }: { name?: string; outputs?: readonly string[] } = {}): string {
+  return [
+    'version: 1',
+    `name: ${name}`,
+    'source: { files: in }',
+    'steps:',
+    '  - load: { channels: 1 }',
+    `  - mirror: { model: ${model} }`,
+    `  - tile: { model: ${model} }`,
+    `  - unet: { model: ${model} }`,
+    '  - stitch: {}',
+    '  - watershed: { class: 1, at: 0.1, seeds: 0.8, minSeedArea: 50 }',
+    `  - save: { dir: out, outputs: [${outputs.join(', ')}] }`,
+    '',
+  ].join('\n');
+}

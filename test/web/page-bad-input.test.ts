@@ -13,27 +13,11 @@ import type { RunEvent } from '../../src/events.js';
 import { writeTiffBomb } from '../helpers/bomb.js';
 import { tempDir } from '../helpers/files.js';
 import { typedTiff } from '../io/typed-tiff.js';
-import { ended, needsBuiltApp, openAppPage, start, until, useFolders } from './app-page.js';
+import { ended, needsBuiltApp, onePassDemo, openAppPage, start, until, useFolders } from './app-page.js';
 
 const BIN = resolve('bin/unetflow.js');
 type Failed = Extract<RunEvent, { type: 'file-failed' }>;
 
-/** The demo's steps, one pass per tile (no flips) to be quick; `model` as the page or the CLI finds it. */
-const pipeline = (model: string) =>
-  [
-    'version: 1',
-    'name: bad-input',
-    'source: { files: in }',
-    'steps:',
-    '  - load: { channels: 1 }',
-    `  - mirror: { model: ${model} }`,
-    `  - tile: { model: ${model} }`,
-    `  - unet: { model: ${model} }`,
-    '  - stitch: {}',
-    '  - watershed: { class: 1, at: 0.1, seeds: 0.8, minSeedArea: 50 }',
-    '  - save: { dir: out, outputs: [mask] }',
-    '',
-  ].join('\n');
 
 /**
  * A failure as both hosts can be compared: its file's name, its step, and what its message
@@ -55,7 +39,7 @@ test('a NaN float TIFF, a truncated PNG and a huge header each fail alone with t
   await writeFile(join(dir, 'in', 'truncated.png'), slice.subarray(0, slice.length >> 1));
   await writeTiffBomb(join(dir, 'in', 'huge.tif'), 100_000);
   await writeFile(join(dir, 'in', 'good.png'), slice);
-  await writeFile(join(dir, 'bad-input.yaml'), pipeline(resolve('models/isbi2012-em')));
+  await writeFile(join(dir, 'bad-input.yaml'), onePassDemo(resolve('models/isbi2012-em'), { name: 'bad-input', outputs: ['mask'] }));
   const cli = spawnSync(process.execPath, [BIN, 'run', 'bad-input.yaml', '--json', '--backend', 'onnxruntime'], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 24 });
   assert.equal(cli.status, 1, cli.stderr);
   const cliEvents = cli.stdout.trim().split('\n').map((l) => JSON.parse(l) as RunEvent);
@@ -63,7 +47,7 @@ test('a NaN float TIFF, a truncated PNG and a huge header each fail alone with t
   assert.deepEqual(cliFailed.map((f) => f.file).sort(), ['huge.tif', 'nan.tif', 'truncated.png']);
 
   const pageDir = await tempDir('unetflow-page-bad-page-');
-  await writeFile(join(pageDir, 'bad-input.yaml'), pipeline('../models/isbi2012-em'));
+  await writeFile(join(pageDir, 'bad-input.yaml'), onePassDemo('../models/isbi2012-em', { name: 'bad-input', outputs: ['mask'] }));
   const { page, close } = await openAppPage();
   try {
     await page.setInputFiles('#pipeline-file', join(pageDir, 'bad-input.yaml'));

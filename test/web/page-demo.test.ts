@@ -10,32 +10,14 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readImage } from '../../src/io/read.js';
 import { tempDir } from '../helpers/files.js';
-import { ended, needsBuiltApp, openAppPage, outputBytes, start, until, useFolders } from './app-page.js';
+import { ended, needsBuiltApp, onePassDemo, openAppPage, outputBytes, start, until, useFolders } from './app-page.js';
 
 const SLICES = resolve('fixtures/isbi2012/test');
 const BIN = resolve('bin/unetflow.js');
 const MODEL = resolve('models/isbi2012-em');
 
-/**
- * On WebGPU the adapter here is SwiftShader, a CPU: the demo's eight flips per tile on
- * three slices would take it most of an hour. Its test runs the demo's steps with one
- * pass per tile on one slice, against the CLI on the same pipeline and slice.
- */
-const ONE_PASS = (model: string) =>
-  [
-    'version: 1',
-    'name: demo-one-pass',
-    'source: { files: in }',
-    'steps:',
-    '  - load: { channels: 1 }',
-    `  - mirror: { model: ${model} }`,
-    `  - tile: { model: ${model} }`,
-    `  - unet: { model: ${model} }`,
-    '  - stitch: {}',
-    '  - watershed: { class: 1, at: 0.1, seeds: 0.8, minSeedArea: 50 }',
-    '  - save: { dir: out, outputs: [mask, probabilities, overlay] }',
-    '',
-  ].join('\n');
+// On WebGPU (SwiftShader here, a CPU) the test runs the demo's steps with one pass per
+// tile on one slice (onePassDemo), against the CLI on the same pipeline and slice.
 
 interface Case {
   readonly engine: 'wasm' | 'webgpu';
@@ -48,7 +30,7 @@ interface Case {
 
 const CASES: Case[] = [
   { engine: 'wasm', slices: ['00.png', '01.png', '02.png'], cliOut: '' },
-  { engine: 'webgpu', slices: ['00.png'], pipeline: ONE_PASS('../models/isbi2012-em'), cliOut: '' },
+  { engine: 'webgpu', slices: ['00.png'], pipeline: onePassDemo('../models/isbi2012-em'), cliOut: '' },
 ];
 
 before(async () => {
@@ -60,7 +42,7 @@ before(async () => {
     if (c.pipeline) {
       await mkdir(join(dir, 'in'));
       for (const name of c.slices) await copyFile(join(SLICES, name), join(dir, 'in', name));
-      await writeFile(join(dir, 'p.yaml'), ONE_PASS(MODEL));
+      await writeFile(join(dir, 'p.yaml'), onePassDemo(MODEL));
       args = ['run', join(dir, 'p.yaml')];
     } else args = ['run', 'pipelines/demo.yaml', '--set', `steps.6.save.dir=${c.cliOut}`];
     const r = spawnSync(process.execPath, [BIN, ...args, '--backend', 'onnxruntime'], { encoding: 'utf8' });
