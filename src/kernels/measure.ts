@@ -29,36 +29,48 @@ export function measureObjects(instances: Image, image: Image): ObjectMeasuremen
   }
   const grey = toGrey(image).data;
   const { width: w, data } = instances;
-  const stats = new Map<number, { area: number; sy: number; sx: number; si: number; minY: number; minX: number; maxY: number; maxX: number }>();
+  const sums = new ObjectSums();
   for (let i = 0; i < data.length; i++) {
-    const id = data[i];
-    if (id === 0) continue;
+    if (data[i] === 0) continue;
     const y = Math.floor(i / w);
-    const x = i - y * w;
-    let s = stats.get(id);
-    if (!s) stats.set(id, (s = { area: 0, sy: 0, sx: 0, si: 0, minY: y, minX: x, maxY: y, maxX: x }));
+    sums.add(data[i], y, i - y * w, grey[i]);
+  }
+  return sums.measurements();
+}
+
+/** The sums per object that its measurements come from, added a pixel at a time (in any order: blockwise/measure.ts adds them block by block). */
+export class ObjectSums {
+  private readonly stats = new Map<number, { area: number; sy: number; sx: number; si: number; minY: number; minX: number; maxY: number; maxX: number }>();
+
+  add(id: number, y: number, x: number, intensity: number): void {
+    let s = this.stats.get(id);
+    if (!s) this.stats.set(id, (s = { area: 0, sy: 0, sx: 0, si: 0, minY: y, minX: x, maxY: y, maxX: x }));
     s.area++;
     s.sy += y;
     s.sx += x;
-    s.si += grey[i];
+    s.si += intensity;
     if (y < s.minY) s.minY = y;
     if (y > s.maxY) s.maxY = y;
     if (x < s.minX) s.minX = x;
     if (x > s.maxX) s.maxX = x;
   }
-  return [...stats.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([id, s]) => ({
-      id,
-      area: s.area,
-      centroidY: s.sy / s.area,
-      centroidX: s.sx / s.area,
-      minY: s.minY,
-      minX: s.minX,
-      maxY: s.maxY,
-      maxX: s.maxX,
-      meanIntensity: s.si / s.area,
-    }));
+
+  /** One measurement per object, by id. */
+  measurements(): ObjectMeasurement[] {
+    return [...this.stats.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([id, s]) => ({
+        id,
+        area: s.area,
+        centroidY: s.sy / s.area,
+        centroidX: s.sx / s.area,
+        minY: s.minY,
+        minX: s.minX,
+        maxY: s.maxY,
+        maxX: s.maxX,
+        meanIntensity: s.si / s.area,
+      }));
+  }
 }
 
 /**
