@@ -33,7 +33,8 @@ import { acquireLock, type Lock } from '../io/lock.js';
 import type { LedgerStore } from '../host/ledger-store.js';
 import { FileLedgerStore } from '../host/node/ledger-store.js';
 import { Isolation } from './isolation.js';
-import { LedgerEntryCodec, ProgressCodec, readLines, type Progress } from './ledger-lines.js';
+import { LedgerEntries, readLedger } from './ledger-entries.js';
+import { ProgressCodec, readLines, type Progress } from './ledger-lines.js';
 import { checkFile as checkWith, mendedText, sameContentEntry, type CheckResult, type FileLook, type Fingerprint, type LedgerEntry } from './ledger-rule.js';
 
 export { mendedText, sameContentEntry, type CheckResult, type Fingerprint, type LedgerEntry };
@@ -42,18 +43,14 @@ export class Ledger {
   private constructor(
     readonly file: string,
     readonly root: string,
-    private readonly entries: Map<string, LedgerEntry>,
+    private readonly entries: LedgerEntries,
     /** Files whose last note is `started` or `stopped` (no outcome since), by key, with the deaths counted. */
     private readonly unfinished: Map<string, Progress>,
     /** What opening the ledger found wrong and mended, one sentence each, for the run's log. */
     readonly recovered: readonly string[],
     private readonly store: LedgerStore,
-  ) {
-    for (const e of entries.values()) this.index(e);
-  }
+  ) {}
 
-  /** Paths of done entries by content hash, to recognise renamed and copied files. */
-  private readonly byHash = new Map<string, Set<string>>();
   /** Files this process has noted `started` and not yet recorded, by key. */
   private readonly inFlight = new Map<string, Progress>();
   private readonly isolation = new Isolation();
@@ -64,23 +61,8 @@ export class Ledger {
   static async open(file: string, root: string): Promise<Ledger> {
     await mkdir(dirname(file), { recursive: true });
     const store = new FileLedgerStore(file);
-    const bytes = await store.read();
-    const read = readLines(LedgerEntryCodec, bytes);
-    const entries = new Map<string, LedgerEntry>();
-    for (const entry of read.lines) entries.set(entry.path, entry);
-    const recovered = read.unreadable.map(
-      (u) => `ledger ${file} line ${u.line}: unreadable, skipped (${u.why}); kept in ${unreadableFile(file)}; the file it recorded is processed again if it is still there`,
-    );
-    // Kept aside for whoever wants to look, and out of the ledger (rewritten below), so that it is said once.
-    if (read.unreadable.length) await appendFile(unreadableFile(file), read.unreadable.map((u) => `${new Date().toISOString()} line ${u.line}: ${u.text}\n`).join(''));
-    if (read.tail) {
-      await store.replace(mendedText(bytes, read.tail));
-      recovered.push(
-        read.tail.readable
-          ? `ledger ${file} line ${read.tail.line}: its newline was missing (a run stopped while appending it): added`
-          : `ledger ${file} line ${read.tail.line}: torn (${read.tail.bytes} bytes without a newline, left by a run that stopped while appending it): removed; the file it recorded is processed again`,
-      );
-    }
+    const read = await readLedger(store, new FileLedgerStore(unreadableFile(file)));
+    const { entries, recovered } = read;
     const notes = readLines(ProgressCodec, await new FileLedgerStore(inFlightFile(file)).read());
     const unfinished = new Map<string, Progress>();
     for (const p of notes.lines) {
@@ -95,7 +77,7 @@ export class Ledger {
       if (e && e.hash === p.hash && e.time >= p.time) unfinished.delete(key);
     }
     const ledger = new Ledger(file, resolve(root), entries, unfinished, recovered, store);
-    if (read.unreadable.length || read.lines.length > 2 * entries.size + 100) await ledger.compact();
+    if (read.unreadable || read.lines > 2 * entries.size + 100) await ledger.compact();
     await ledger.rewriteNotes();
     return ledger;
   }
@@ -122,7 +104,7 @@ export class Ledger {
    * NotAnInputError for a path that is not a regular file (or a link to one).
    */
   check(path: string): Promise<CheckResult> {
-    return checkFile(path, this.get(path), (hash, size) => this.doneWithHash(hash, size));
+    return checkFile(path, this.get(path), (hash, size) => this.entries.doneWithHash(hash, size));
   }
 
   /** Records a file found by `check` to have the content of a done one: done, with the original's outputs and `sameAs` naming it. */
@@ -202,28 +184,10 @@ export class Ledger {
     else await writeFileAtomic(inFlightFile(this.file), lines.map((p) => JSON.stringify(p) + '\n').join(''));
   }
 
-  private doneWithHash(hash: string, size: number): LedgerEntry | undefined {
-    for (const path of this.byHash.get(hash) ?? []) {
-      const e = this.entries.get(path);
-      if (e && e.status === 'done' && e.hash === hash && e.size === size) return e;
-    }
-    return undefined;
-  }
-
-  private index(e: LedgerEntry): void {
-    if (e.status !== 'done' || !e.hash) return;
-    let paths = this.byHash.get(e.hash);
-    if (!paths) this.byHash.set(e.hash, (paths = new Set()));
-    paths.add(e.path);
-  }
-
   /** Appends an entry and flushes it to disk before returning. */
   async record(path: string, entry: Omit<LedgerEntry, 'path' | 'time'>): Promise<LedgerEntry> {
     const full: LedgerEntry = { path: this.key(path), ...entry, time: new Date().toISOString() };
-    const previous = this.entries.get(full.path);
-    if (previous?.hash && previous.hash !== full.hash) this.byHash.get(previous.hash)?.delete(full.path);
-    this.entries.set(full.path, full);
-    this.index(full);
+    this.entries.set(full);
     await this.store.append(JSON.stringify(full) + '\n');
     // Closed after the outcome is on disk: a death in between leaves the note open, one count too many at worst.
     const note = this.inFlight.get(full.path);
@@ -234,7 +198,7 @@ export class Ledger {
   }
 
   private async compact(): Promise<void> {
-    await this.store.replace([...this.entries.values()].map((e) => JSON.stringify(e) + '\n').join(''));
+    await this.store.replace(this.entries.text());
   }
 }
 

@@ -14,44 +14,23 @@
  */
 import type { Folder } from '../../host/folder.js';
 import type { LedgerStore } from '../../host/ledger-store.js';
-import { LedgerEntryCodec, readLines } from '../../pipeline/ledger-lines.js';
-import { checkFile, mendedText, sameContentEntry, type CheckResult, type FileLook, type Fingerprint, type LedgerEntry } from '../../pipeline/ledger-rule.js';
+import { LedgerEntries, readLedger } from '../../pipeline/ledger-entries.js';
+import { checkFile, sameContentEntry, type CheckResult, type FileLook, type Fingerprint, type LedgerEntry } from '../../pipeline/ledger-rule.js';
 
 export class FolderLedger {
-  private readonly byHash = new Map<string, Set<string>>();
-
   private constructor(
     private readonly store: LedgerStore,
     private readonly look: FileLook,
-    private readonly entries: Map<string, LedgerEntry>,
+    private readonly entries: LedgerEntries,
     /** What opening found wrong and mended, one sentence each, for the run's log. */
     readonly recovered: readonly string[],
-  ) {
-    for (const e of entries.values()) this.index(e);
-  }
+  ) {}
 
   /** The ledger of `input`'s files kept in `store`; `aside` keeps lines that could not be read. */
   static async open(store: LedgerStore, input: Folder, aside?: LedgerStore): Promise<FolderLedger> {
-    const bytes = await store.read();
-    const read = readLines(LedgerEntryCodec, bytes);
-    const entries = new Map<string, LedgerEntry>();
-    for (const entry of read.lines) entries.set(entry.path, entry);
-    const where = aside ? `kept in ${aside.name}` : 'dropped';
-    const recovered = read.unreadable.map(
-      (u) => `ledger ${store.name} line ${u.line}: unreadable, skipped (${u.why}); ${where}; the file it recorded is processed again if it is still there`,
-    );
-    if (read.unreadable.length && aside) await aside.append(read.unreadable.map((u) => `${new Date().toISOString()} line ${u.line}: ${u.text}\n`).join(''));
-    if (read.tail) {
-      await store.replace(mendedText(bytes, read.tail));
-      recovered.push(
-        read.tail.readable
-          ? `ledger ${store.name} line ${read.tail.line}: its newline was missing (a run stopped while appending it): added`
-          : `ledger ${store.name} line ${read.tail.line}: torn (${read.tail.bytes} bytes without a newline, left by a run that stopped while appending it): removed; the file it recorded is processed again`,
-      );
-    }
-    const ledger = new FolderLedger(store, folderLook(input), entries, recovered);
-    if (read.unreadable.length) await store.replace([...entries.values()].map((e) => JSON.stringify(e) + '\n').join(''));
-    return ledger;
+    const { entries, recovered, unreadable } = await readLedger(store, aside);
+    if (unreadable) await store.replace(entries.text());
+    return new FolderLedger(store, folderLook(input), entries, recovered);
   }
 
   get size(): number {
@@ -68,7 +47,7 @@ export class FolderLedger {
 
   /** Whether the input file at `path` must be processed, and why: the CLI's rule. */
   check(path: string): Promise<CheckResult> {
-    return checkFile(this.look, path, this.entries.get(path), (hash, size) => this.doneWithHash(hash, size));
+    return checkFile(this.look, path, this.entries.get(path), (hash, size) => this.entries.doneWithHash(hash, size));
   }
 
   /** Records a file found to have the content of a done one: done, with the original's outputs and `sameAs` naming it. */
@@ -79,27 +58,9 @@ export class FolderLedger {
   /** Appends the file's outcome; resolves once the store has it. */
   async record(path: string, entry: Omit<LedgerEntry, 'path' | 'time'>): Promise<LedgerEntry> {
     const full: LedgerEntry = { path, ...entry, time: new Date().toISOString() };
-    const previous = this.entries.get(path);
-    if (previous?.hash && previous.hash !== full.hash) this.byHash.get(previous.hash)?.delete(path);
-    this.entries.set(path, full);
-    this.index(full);
+    this.entries.set(full);
     await this.store.append(JSON.stringify(full) + '\n');
     return full;
-  }
-
-  private doneWithHash(hash: string, size: number): LedgerEntry | undefined {
-    for (const path of this.byHash.get(hash) ?? []) {
-      const e = this.entries.get(path);
-      if (e && e.status === 'done' && e.hash === hash && e.size === size) return e;
-    }
-    return undefined;
-  }
-
-  private index(e: LedgerEntry): void {
-    if (e.status !== 'done' || !e.hash) return;
-    let paths = this.byHash.get(e.hash);
-    if (!paths) this.byHash.set(e.hash, (paths = new Set()));
-    paths.add(e.path);
   }
 }
 
