@@ -10,8 +10,12 @@
 import { splitPath, temporaryName, type FileStat, type Folder, type FolderEntry } from '../../host/folder.js';
 import { isNotFound, isTypeMismatch, type DirectoryHandle, type FileHandle } from './handles.js';
 
-/** Stands in for the pid in temporary names: one number per page (or worker) that writes. */
-const WRITER = 1 + Math.floor(Math.random() * 2 ** 31);
+/**
+ * Stands in for the pid in temporary names: one number per page (or worker) that writes,
+ * the microsecond its realm began (no two pages or workers begin in the same one), so
+ * that no random draw is needed.
+ */
+const WRITER = Math.round(performance.timeOrigin * 1000);
 let counter = 0;
 
 export class HandleFolder implements Folder {
