@@ -9,6 +9,7 @@ import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { SampleError, messageOf } from '../errors.js';
 import { makeImage, type DType, type Image, type SourceType } from '../image/image.js';
 import { refuseOversized } from './decode-limit.js';
+import { keptAsLibvips } from './kept-samples.js';
 import { openRegular } from './input-kind.js';
 import { calibrationFromPhys, calibrationFromTiff, type Calibration } from './pixel-size.js';
 import { readPngDensity } from './png-density.js';
@@ -34,16 +35,6 @@ export interface ImageInfo {
 }
 
 const FORMATS = ['png', 'jpeg', 'tiff'] as const;
-/** How each libvips sample depth is kept. */
-const KEPT_AS: Record<string, { dtype: DType; sourceType?: SourceType }> = {
-  uchar: { dtype: 'uint8' },
-  ushort: { dtype: 'uint16' },
-  float: { dtype: 'float32' },
-  char: { dtype: 'float32', sourceType: 'int8' },
-  short: { dtype: 'float32', sourceType: 'int16' },
-  int: { dtype: 'float32', sourceType: 'int32' },
-  uint: { dtype: 'float32', sourceType: 'uint32' },
-};
 const SHARP_DEPTH = { uint8: 'uchar', uint16: 'ushort', float32: 'float' } as const;
 // Microscopy images can be far larger than sharp's default 268 MP guard; memory, not a pixel cap, is the limit.
 const SHARP_OPTIONS = { limitInputPixels: false, failOn: 'warning' } as const;
@@ -62,7 +53,7 @@ export async function inspectImage(path: string, step = 'load'): Promise<ImageIn
     throw new SampleError({ step, file: path }, `unsupported format '${format}': expected PNG, JPEG or TIFF`);
   }
   const depth = meta.depth ?? 'uchar';
-  const kept = KEPT_AS[depth];
+  const kept = keptAsLibvips(depth);
   if (!kept) {
     const why = depth === 'double' ? unsupportedSamples.float64 : /complex/.test(depth) ? unsupportedSamples.complex : `${depth} samples are not supported`;
     throw new SampleError({ step, file: path }, why);

@@ -9,18 +9,9 @@ import * as zarr from 'zarrita';
 import { messageOf } from '../../errors.js';
 import { allocate, makeImage, type DType, type Image, type SourceType } from '../../image/image.js';
 import type { PixelSize } from '../../image/pixel-size.js';
+import { keptAs } from '../kept-samples.js';
 import { levelPixelSize, readMultiscales, type AxisName, type Multiscales } from './ngff.js';
 
-/** How each Zarr data type is kept: as in TIFFs, other integer types become float32 data that remembers its source type. */
-const KEPT_AS: Record<string, { dtype: DType; sourceType?: SourceType }> = {
-  uint8: { dtype: 'uint8' },
-  uint16: { dtype: 'uint16' },
-  float32: { dtype: 'float32' },
-  int8: { dtype: 'float32', sourceType: 'int8' },
-  int16: { dtype: 'float32', sourceType: 'int16' },
-  int32: { dtype: 'float32', sourceType: 'int32' },
-  uint32: { dtype: 'float32', sourceType: 'uint32' },
-};
 
 export interface LevelArray {
   readonly path: string;
@@ -125,7 +116,7 @@ export async function openOmeZarr(path: string, options: OpenOptions = {}): Prom
     if (array.shape.length !== multiscales.axes.length) {
       throw new Error(`${where}: the array has ${array.shape.length} dimensions but the metadata names ${multiscales.axes.length} axes (${multiscales.axes.join(', ')}): expected one per axis`);
     }
-    const kept = KEPT_AS[array.dtype];
+    const kept = keptAs(array.dtype);
     if (!kept) throw new Error(`${where}: ${array.dtype} samples are not supported: expected uint8, uint16, float32 or an integer type up to 32 bits`);
     arrays.push(array);
     levels.push({ path: arrayPath, shape: array.shape, chunks: array.chunks, ...kept });

@@ -12,6 +12,7 @@ import { fromArrayBuffer, type GeoTIFF } from 'geotiff';
 import type { DType, SourceType } from '../../image/image.js';
 import { calibrationFromTiff, type Calibration } from '../../io/pixel-size.js';
 import { ascii, integers, rational, readFirstDirectoryOf, thousands } from '../../io/tiff-directory.js';
+import { keptAsLibvips } from '../../io/kept-samples.js';
 import { sampleTypeProblem, explainTiffAt } from '../../io/tiff-problems.js';
 
 const TAG = {
@@ -19,16 +20,6 @@ const TAG = {
   XResolution: 282, YResolution: 283, ResolutionUnit: 296, SampleFormat: 339,
 } as const;
 
-/** How each sample type is kept, named as libvips names it (read.ts's KEPT_AS). */
-const KEPT_AS: Record<string, { dtype: DType; sourceType?: SourceType }> = {
-  uchar: { dtype: 'uint8' },
-  ushort: { dtype: 'uint16' },
-  float: { dtype: 'float32' },
-  char: { dtype: 'float32', sourceType: 'int8' },
-  short: { dtype: 'float32', sourceType: 'int16' },
-  int: { dtype: 'float32', sourceType: 'int32' },
-  uint: { dtype: 'float32', sourceType: 'uint32' },
-};
 /** More bands than this make libvips refuse the file (sharp: "Input image exceeds channel limit"). */
 const MAX_BANDS = 5;
 
@@ -64,7 +55,7 @@ export async function tiffHeader(bytes: Uint8Array): Promise<TiffHeader | string
   if (unsupported) return unsupported;
   if (width < 1 || height < 1) return `the image is corrupt or truncated (its image directory says ${width} x ${height} px)`;
   const sourceDepth = depthOf(bits, format);
-  const kept = sourceDepth && KEPT_AS[sourceDepth];
+  const kept = sourceDepth && keptAsLibvips(sourceDepth);
   if (!kept) return `${bits}-bit samples of SampleFormat ${format} are not supported in the page: save the image as 8-bit, 16-bit or float32`;
   const bands = photometric === 3 ? 3 : spp;
   if (bands > MAX_BANDS) return 'the image is corrupt or truncated (Input image exceeds channel limit)';
