@@ -13,9 +13,6 @@ import { readImage } from '../../src/io/read.js';
 import { tempDir } from '../helpers/files.js';
 import { workerPage } from './worker-page.js';
 
-declare const Worker: any;
-declare const navigator: any;
-
 const BIN = resolve('bin/unetflow.js');
 const web = workerPage();
 const { skip } = web;
@@ -35,28 +32,7 @@ test('a files pipeline in the page gives the events, output names and pixels of 
   assert.equal(cli.status, 1, cli.stderr);
   const cliEvents = cli.stdout.trim().split('\n').map((l) => JSON.parse(l));
 
-  const run = await web.page().evaluate(({ files, text }) => new Promise<{ events: any[]; written: Record<string, number[]> }>(async (ok, fail) => {
-    const root = await navigator.storage.getDirectory();
-    const input = await root.getDirectoryHandle('run-in', { create: true });
-    const output = await root.getDirectoryHandle('run-out', { create: true });
-    for (const [name, bytes] of Object.entries(files)) {
-      const w = await (await input.getFileHandle(name, { create: true })).createWritable();
-      await w.write(new Uint8Array(bytes));
-      await w.close();
-    }
-    const events: any[] = [];
-    const worker = new Worker('worker.js', { type: 'module' });
-    worker.onerror = (e: { message: string }) => fail(new Error(`the worker failed: ${e.message}`));
-    worker.onmessage = async (e: { data: any }) => {
-      if (e.data.type === 'event') return void events.push(e.data.event);
-      worker.terminate();
-      if (e.data.type !== 'end') return fail(new Error(JSON.stringify(e.data)));
-      const written: Record<string, number[]> = {};
-      for await (const [name, handle] of output.entries()) written[name] = [...new Uint8Array(await (await handle.getFile()).arrayBuffer())];
-      ok({ events, written });
-    };
-    worker.postMessage({ type: 'run', id: 1, name: 'copy.yaml', text, input, output, engine: 'auto' });
-  }), { files, text: PIPELINE });
+  const run = await web.runJob({ input: 'run-in', output: 'run-out', files, name: 'copy.yaml', text: PIPELINE, engine: 'auto' });
 
   const shape = (events: any[]) => events.filter((e) => e.type !== 'log').map((e) => e.type === 'file-done' ? `done ${e.id} ${Object.entries(e.outputs).map(([k, v]) => `${k}=${basename(v as string)}`).join(',')}` : e.type === 'file-failed' ? `failed ${basename(e.file)}` : e.type).sort();
   assert.deepEqual(shape(run.events), shape(cliEvents));

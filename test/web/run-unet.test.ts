@@ -13,9 +13,6 @@ import { readImage } from '../../src/io/read.js';
 import { tempDir } from '../helpers/files.js';
 import { workerPage } from './worker-page.js';
 
-declare const Worker: any;
-declare const navigator: any;
-
 const BIN = resolve('bin/unetflow.js');
 const web = workerPage({ webgpu: true });
 const { skip } = web;
@@ -37,26 +34,7 @@ for (const engine of ['wasm', 'webgpu'] as const) test(`the Quick start steps in
   const cli = spawnSync(process.execPath, [BIN, 'run', 'pipelines/demo.yaml', '--json', '--backend', 'onnxruntime'], { cwd: dir, encoding: 'utf8' });
   assert.equal(cli.status, 0, cli.stderr);
 
-  const run = await web.page().evaluate(({ bytes, text, engine }) => new Promise<{ events: any[]; written: Record<string, number[]> }>(async (ok, fail) => {
-    const root = await navigator.storage.getDirectory();
-    const input = await root.getDirectoryHandle(`unet-in-${engine}`, { create: true });
-    const output = await root.getDirectoryHandle(`unet-out-${engine}`, { create: true });
-    const w = await (await input.getFileHandle('00.png', { create: true })).createWritable();
-    await w.write(new Uint8Array(bytes));
-    await w.close();
-    const events: any[] = [];
-    const worker = new Worker('worker.js', { type: 'module' });
-    worker.onerror = (e: { message: string }) => fail(new Error(`the worker failed: ${e.message}`));
-    worker.onmessage = async (e: { data: any }) => {
-      if (e.data.type === 'event') return void events.push(e.data.event);
-      worker.terminate();
-      if (e.data.type !== 'end') return fail(new Error(JSON.stringify(e.data)));
-      const written: Record<string, number[]> = {};
-      for await (const [name, handle] of output.entries()) written[name] = [...new Uint8Array(await (await handle.getFile()).arrayBuffer())];
-      ok({ events, written });
-    };
-    worker.postMessage({ type: 'run', id: 1, name: 'demo.yaml', text, input, output, engine });
-  }), { bytes: [...slice], text: PIPELINE, engine });
+  const run = await web.runJob({ input: `unet-in-${engine}`, output: `unet-out-${engine}`, files: { '00.png': [...slice] }, name: 'demo.yaml', text: PIPELINE, engine });
 
   const types = run.events.map((e) => e.type);
   assert.deepEqual(types.filter((t) => t !== 'log'), ['started', 'backend', 'file-done', 'stats'], JSON.stringify(run.events.filter((e) => e.type !== 'started')));
