@@ -8,7 +8,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
-import { openBrowser } from '../../helpers/browser.js';
+import { after, before } from 'node:test';
+import { needsChromium, openBrowser } from '../../helpers/browser.js';
 import { tempDir } from '../../helpers/files.js';
 import { serveStatic } from './serve-static.js';
 
@@ -41,4 +42,21 @@ export async function openHostPage(files: Readonly<Record<string, string>> = {})
     await server.close();
     throw error;
   }
+}
+
+/** A host page for a test file: opened before its tests, closed after them; where Chromium is not installed, `skip` says so. */
+export function hostPage(files: Readonly<Record<string, string>> = {}): { readonly skip: { skip: string | false }; page(): Page } {
+  const skip = needsChromium();
+  let opened: Awaited<ReturnType<typeof openHostPage>> | undefined;
+  before(async () => {
+    if (!skip.skip) opened = await openHostPage(files);
+  });
+  after(() => opened?.dispose());
+  return {
+    skip,
+    page: () => {
+      if (!opened) throw new Error('no page: the browser did not start');
+      return opened.page;
+    },
+  };
 }

@@ -6,32 +6,21 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Page } from 'playwright-core';
+import { test } from 'node:test';
 import { Ledger } from '../../../src/pipeline/ledger.js';
-import { needsChromium } from '../../helpers/browser.js';
 import { tempDir } from '../../helpers/files.js';
-import { openHostPage } from './host-page.js';
+import { hostPage } from './host-page.js';
 
 // The page's globals, in the functions run there (this project's TypeScript has no DOM library).
 declare const navigator: any;
 declare const hosts: any;
 declare const location: any;
 
-const skip = needsChromium();
-let opened: Awaited<ReturnType<typeof openHostPage>> | undefined;
-let page: Page;
-
-before(async () => {
-  if (skip.skip) return;
-  opened = await openHostPage({ 'model.json': '{"format":"unetflow-unet"}' });
-  page = opened.page;
-});
-
-after(() => opened?.dispose());
+const host = hostPage({ 'model.json': '{"format":"unetflow-unet"}' });
+const { skip } = host;
 
 test('an OPFS folder lists, stats, reads and writes atomically, replacing files and leaving no temporary name', skip, async () => {
-  const result = await page.evaluate(async () => {
+  const result = await host.page().evaluate(async () => {
     const root = await navigator.storage.getDirectory();
     const dir = await root.getDirectoryHandle('t1', { create: true });
     const folder = new hosts.HandleFolder(dir);
@@ -75,7 +64,7 @@ test('a ledger written by the CLI reads the same in the page, and what the page 
   const b = await cli.check(join(dir, 'b.png'));
   const pageLine = JSON.stringify({ path: 'b.png', ...b.fingerprint, status: 'done', outputs: { mask: 'b.mask.png' }, stem: 'b', time: new Date().toISOString() }) + '\n';
 
-  const seen = await page.evaluate(async ({ written, pageLine }) => {
+  const seen = await host.page().evaluate(async ({ written, pageLine }) => {
     const root = await navigator.storage.getDirectory();
     const out = new hosts.HandleFolder(await root.getDirectoryHandle('t2', { create: true }));
     await out.writeAtomic('.unetflow-ledger.jsonl', written);
@@ -98,7 +87,7 @@ test('a ledger written by the CLI reads the same in the page, and what the page 
 });
 
 test('model files come from a folder handle or from the URL the app serves them under, and a missing one is named', skip, async () => {
-  const result = await page.evaluate(async () => {
+  const result = await host.page().evaluate(async () => {
     const root = await navigator.storage.getDirectory();
     const model = new hosts.HandleFolder(await root.getDirectoryHandle('model', { create: true }), 'isbi2012-em');
     await model.writeAtomic('metadata.json', '{"tile":{}}');

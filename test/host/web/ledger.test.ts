@@ -7,27 +7,16 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Page } from 'playwright-core';
+import { test } from 'node:test';
 import { Ledger } from '../../../src/pipeline/ledger.js';
-import { needsChromium } from '../../helpers/browser.js';
 import { tempDir } from '../../helpers/files.js';
-import { openHostPage } from './host-page.js';
+import { hostPage } from './host-page.js';
 
 declare const navigator: any;
 declare const hosts: any;
 
-const skip = needsChromium();
-let opened: Awaited<ReturnType<typeof openHostPage>> | undefined;
-let page: Page;
-
-before(async () => {
-  if (skip.skip) return;
-  opened = await openHostPage();
-  page = opened.page;
-});
-
-after(() => opened?.dispose());
+const host = hostPage();
+const { skip } = host;
 
 const FILES = { 'a.png': 'image a', 'b.png': 'image b', 'c.png': 'broken c' };
 
@@ -43,7 +32,7 @@ test('the page honours a ledger the CLI wrote, and the CLI one the page added to
   const c = join(dir, 'c.png');
   await cli.record(c, { ...(await cli.check(c)).fingerprint, status: 'failed', outputs: {}, error: 'steps[0].load: c.png: not a PNG' });
 
-  const seen = await page.evaluate(async ({ files, ledger }) => {
+  const seen = await host.page().evaluate(async ({ files, ledger }) => {
     const root = await navigator.storage.getDirectory();
     const input = new hosts.HandleFolder(await root.getDirectoryHandle('in1', { create: true }), 'in1');
     const output = new hosts.HandleFolder(await root.getDirectoryHandle('out1', { create: true }), 'out1');
@@ -92,7 +81,7 @@ test('the page honours a ledger the CLI wrote, and the CLI one the page added to
 });
 
 test('a page ledger with a torn last line and an unreadable one mends them as the CLI does, and a reload redoes nothing recorded', skip, async () => {
-  const result = await page.evaluate(async () => {
+  const result = await host.page().evaluate(async () => {
     const root = await navigator.storage.getDirectory();
     const input = new hosts.HandleFolder(await root.getDirectoryHandle('in2', { create: true }), 'in2');
     const output = new hosts.HandleFolder(await root.getDirectoryHandle('out2', { create: true }), 'out2');
