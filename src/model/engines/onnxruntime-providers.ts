@@ -17,6 +17,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GpuAdapter } from './engine.js';
+import { dawnAdapter } from './dawn.js';
 import { importOptional, PackageMissing } from './optional.js';
 import { onnxProviders, type OnnxProvider, type OnnxRuntime } from './onnxruntime-runtime.js';
 
@@ -52,49 +53,6 @@ export function cudaMissing(dir: string): string | undefined {
   return `not installed (no ${library} beside libonnxruntime: \`ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node\`, needs CUDA 13 and cuDNN 9)`;
 }
 
-interface AdapterInfo {
-  readonly vendor: string;
-  readonly architecture: string;
-  readonly device: string;
-  readonly description: string;
-  readonly isFallbackAdapter?: boolean;
-}
-interface DawnAdapter {
-  readonly info: AdapterInfo;
-  readonly isFallbackAdapter?: boolean;
-  readonly limits: { readonly maxBufferSize: number; readonly maxStorageBufferBindingSize: number };
-}
-interface Dawn {
-  create(options: string[]): { requestAdapter(options?: { powerPreference?: 'high-performance' }): Promise<DawnAdapter | null> };
-}
-
-let described: Promise<GpuAdapter | undefined> | undefined;
-
-/**
- * The adapter ORT's Dawn takes, as the `webgpu` package's Dawn names it (the module
- * comment says why they agree): undefined where Dawn finds none. Throws PackageMissing
- * where `webgpu` is missing or disabled.
- */
-export async function webGpuAdapter(): Promise<GpuAdapter | undefined> {
-  // Asked every time, so that UNETFLOW_WITHOUT disables it even after a first use.
-  const dawn = (await importOptional('webgpu')) as Dawn;
-  described ??= (async () => {
-    const adapter = await dawn.create([]).requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter) return undefined;
-    const { info, limits } = adapter;
-    return {
-      vendor: info.vendor || 'unknown',
-      architecture: info.architecture || 'unknown',
-      description: info.description || info.device || 'no description',
-      software: info.isFallbackAdapter === true || adapter.isFallbackAdapter === true || info.architecture === 'software',
-      maxBufferSize: limits.maxBufferSize,
-      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
-    };
-  })();
-  described.catch(() => (described = undefined));
-  return described;
-}
-
 /** One line naming an adapter, for skipped lines and errors. */
 const named = (a: GpuAdapter) => `${a.vendor} ${a.architecture}, ${a.description}`;
 
@@ -113,7 +71,8 @@ export async function openProvider(runtime: OnnxRuntime, provider: OnnxProvider,
   }
   let adapter: GpuAdapter | undefined;
   try {
-    adapter = await webGpuAdapter();
+    // The `webgpu` package's Dawn names the adapter ORT's Dawn takes (the module comment says why they agree).
+    adapter = await dawnAdapter();
   } catch (error) {
     if (auto) throw new Error(`adapter unknown (${error instanceof PackageMissing ? `${error.packageName}, which names it: ${error.reason}` : (error as Error).message}), not chosen automatically`, { cause: error });
   }

@@ -21,6 +21,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_CHUNK_BYTES, type GpuAdapter, type TfjsEngine } from './engine.js';
+import { dawnAdapter } from './dawn.js';
 import { importOptional } from './optional.js';
 
 export const webgpu: TfjsEngine = {
@@ -41,60 +42,16 @@ export const webgpu: TfjsEngine = {
   },
 };
 
-/** The parts of WebGPU used here (the full types live in @webgpu/types, which tsc is not given). */
-interface AdapterInfo {
-  readonly vendor: string;
-  readonly architecture: string;
-  readonly device: string;
-  readonly description: string;
-  /** Where Dawn reports it now (WebGPU moved it from the adapter into its info). */
-  readonly isFallbackAdapter?: boolean;
-}
-interface Gpu {
-  requestAdapter(options?: { powerPreference?: 'high-performance' | 'low-power' }): Promise<{ readonly info: AdapterInfo } | null>;
-}
-interface Dawn {
-  create(options: string[]): Gpu;
-  globals: object;
-}
-
-let gpu: Promise<{ adapter: GpuAdapter }> | undefined;
-
 /**
- * Dawn's adapter (`navigator.gpu` set up once). Throws PackageMissing (optional.ts)
- * where `webgpu` is missing, or an error saying that Dawn found no adapter.
+ * Dawn's adapter (dawn.ts). Throws PackageMissing (optional.ts) where `webgpu` is
+ * missing, or an error saying that Dawn found no adapter.
  */
 async function openGpu(): Promise<{ adapter: GpuAdapter }> {
-  // Asked every time, so that UNETFLOW_WITHOUT disables it even after a first use.
-  const dawn = (await importOptional('webgpu')) as Dawn;
-  gpu ??= (async () => {
-    const g = globalThis as { navigator?: { gpu?: Gpu } };
-    if (!g.navigator?.gpu) {
-      // The GPU* classes tfjs checks against (GPUBuffer, GPUBufferUsage, …) must be globals too.
-      Object.assign(globalThis, dawn.globals);
-      const navigator = g.navigator ?? {};
-      navigator.gpu = dawn.create([]);
-      // Node 20 has no navigator; where Node has one, its property is read-only but the object is not.
-      if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: navigator, configurable: true, writable: true });
-    }
-    // tfjs asks for the high-performance adapter: describe that one.
-    const adapter = await g.navigator!.gpu!.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter) {
-      throw new Error('Dawn found no WebGPU adapter (no Vulkan, Metal or D3D12 driver; without a GPU, Linux can use Mesa >= 25 lavapipe)');
-    }
-    return { adapter: describe(adapter.info) };
-  })();
-  gpu.catch(() => (gpu = undefined));
-  return gpu;
-}
-
-function describe(info: AdapterInfo): GpuAdapter {
-  return {
-    vendor: info.vendor || 'unknown',
-    architecture: info.architecture || 'unknown',
-    description: info.description || info.device || 'no description',
-    software: info.isFallbackAdapter === true || info.architecture === 'software',
-  };
+  const found = await dawnAdapter();
+  if (!found) throw new Error('Dawn found no WebGPU adapter (no Vulkan, Metal or D3D12 driver; without a GPU, Linux can use Mesa >= 25 lavapipe)');
+  // The limits are ONNX Runtime's concern (its batches); tfjs's backend line names the adapter alone.
+  const { maxBufferSize: _buffer, maxStorageBufferBindingSize: _binding, ...adapter } = found;
+  return { adapter };
 }
 
 /** Switches tfjs to webgpu on the adapter `openGpu` found. */

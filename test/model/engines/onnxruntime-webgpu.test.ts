@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openPredictor, useInferenceBackend, usePackageBackend, type InferenceBackend } from '../../../src/model/engines/choice.js';
-import { webGpuAdapter } from '../../../src/model/engines/onnxruntime-providers.js';
+import { dawnAdapter as webGpuAdapter } from '../../../src/model/engines/dawn.js';
 import { toFloat32 } from '../../../src/image/convert.js';
 import { readImage } from '../../../src/io/read.js';
 import { npyToFloat32, readNpy } from '../../../src/io/npy.js';
